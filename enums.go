@@ -1,0 +1,164 @@
+package renoflow
+
+// Option is one choice of an enumeration as forms show it: a stable code and its Chinese label.
+type Option struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+}
+
+// enum is an ordered list of options; the order is the one forms show.
+type enum []Option
+
+func (e enum) label(code string) string {
+	for _, o := range e {
+		if o.Code == code {
+			return o.Label
+		}
+	}
+	return code
+}
+
+func (e enum) valid(code string) bool {
+	for _, o := range e {
+		if o.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Gender of a customer as filed; a phone-only enquiry gives a surname and a gender.
+type Gender string
+
+// Genders of a customer.
+const (
+	GenderMale   Gender = "male"
+	GenderFemale Gender = "female"
+)
+
+var genders = enum{{"male", "男（先生）"}, {"female", "女（女士）"}}
+
+// Label is the Chinese name of the gender.
+func (g Gender) Label() string { return genders.label(string(g)) }
+
+// Stage is where a customer stands in the lifecycle (SPEC.md "Lifecycle").
+type Stage string
+
+// Stages of the lifecycle, in order.
+const (
+	StageFiled        Stage = "filed"        // 报备: claim held, waiting for the store visit
+	StagePool         Stage = "pool"         // 公海: claim lapsed, first to bring them to the store owns them
+	StagePresale      Stage = "presale"      // 售前跟进: consulted, followed up by grade
+	StageDesign       Stage = "design"       // 设计: a designer accepted the dispatch; measurement and design
+	StageDeposit      Stage = "deposit"      // 已交定金 (grade A)
+	StageConstruction Stage = "construction" // 施工: contract signed
+	StageAfterSales   Stage = "aftersales"   // 售后: completion accepted, warranty running
+	StageArchived     Stage = "archived"     // 归档: warranty over
+	StageInvalid      Stage = "invalid"      // 无效客户: confirmed by the store manager
+)
+
+var stages = enum{
+	{"filed", "已报备"}, {"pool", "公海"}, {"presale", "售前跟进"}, {"design", "设计中"},
+	{"deposit", "已交定金"}, {"construction", "施工中"}, {"aftersales", "售后"},
+	{"archived", "已归档"}, {"invalid", "无效客户"},
+}
+
+// Label is the Chinese name of the stage.
+func (s Stage) Label() string { return stages.label(string(s)) }
+
+// Stages lists every stage in lifecycle order, for search forms.
+func Stages() []Option { return append([]Option(nil), stages...) }
+
+// Active reports whether the stage holds the phone number against a second filing
+// (SPEC.md step 1: a claim or any later stage is active; invalid customers do not).
+func (s Stage) Active() bool { return s != StageInvalid && s != "" }
+
+// Grade is the customer's intent grade (客户分级, SPEC.md "The customer record").
+type Grade string
+
+// Grades: A = design agreement signed and deposit paid; B strong intent; C basic intent; D none.
+const (
+	GradeNone Grade = ""
+	GradeA    Grade = "A"
+	GradeB    Grade = "B"
+	GradeC    Grade = "C"
+	GradeD    Grade = "D"
+)
+
+var grades = enum{{"A", "A（已签设计协议并交定金）"}, {"B", "B（未交定金，意向强）"}, {"C", "C（未交定金，有基本意向）"}, {"D", "D（无意向）"}}
+
+// Label is the Chinese description of the grade.
+func (g Grade) Label() string {
+	if g == GradeNone {
+		return "未分级"
+	}
+	return grades.label(string(g))
+}
+
+// Grades lists the grades for forms.
+func Grades() []Option { return append([]Option(nil), grades...) }
+
+// Valid reports whether g is one of A–D.
+func (g Grade) Valid() bool { return grades.valid(string(g)) }
+
+// Channel is where a customer came from (客户来源).
+type Channel string
+
+// Source channels of SPEC.md "The customer record".
+const (
+	ChannelWalkIn        Channel = "walk_in"
+	ChannelAdvisor       Channel = "advisor_referral"
+	ChannelMedia         Channel = "media"
+	ChannelSiteMarketing Channel = "site_marketing"
+	ChannelCommunity     Channel = "community_promotion"
+	ChannelReferral      Channel = "referral"
+	ChannelPhone         Channel = "phone_enquiry"
+	ChannelExhibition    Channel = "exhibition"
+	ChannelOnline        Channel = "online"
+	ChannelECommerce     Channel = "ecommerce"
+)
+
+var channels = enum{
+	{"walk_in", "自然客流"}, {"advisor_referral", "家装顾问引入"}, {"media", "媒体推广"},
+	{"site_marketing", "工地营销引入"}, {"community_promotion", "小区推广"},
+	{"referral", "朋友介绍 / 老客户介绍"}, {"phone_enquiry", "咨询后来店"},
+	{"exhibition", "展会活动"}, {"online", "网络"}, {"ecommerce", "电商"},
+}
+
+// Label is the Chinese name of the channel.
+func (c Channel) Label() string { return channels.label(string(c)) }
+
+// Channels lists the source channels for forms.
+func Channels() []Option { return append([]Option(nil), channels...) }
+
+// Occupation is the customer's occupation category.
+type Occupation string
+
+var occupations = enum{
+	{"entrepreneur", "企业主"}, {"education", "教育"}, {"freelancer", "自由职业"},
+	{"state_owned", "国企"}, {"foreign", "外企"}, {"private", "民企"}, {"other", "其他"},
+}
+
+// Label is the Chinese name of the occupation.
+func (o Occupation) Label() string { return occupations.label(string(o)) }
+
+// Occupations lists the occupation categories for forms.
+func Occupations() []Option { return append([]Option(nil), occupations...) }
+
+// FocusPoint is one thing the customer cares about most (关注点, several may be chosen).
+type FocusPoint string
+
+var focusPoints = enum{
+	{"brand", "品牌"}, {"design", "设计"}, {"price", "价格"}, {"materials_eco", "材料环保"},
+	{"service", "服务"}, {"reputation", "口碑"}, {"build_quality", "施工质量"},
+	{"promotions", "优惠活动"}, {"craftsmanship", "工艺标准"},
+}
+
+// Label is the Chinese name of the focus point.
+func (f FocusPoint) Label() string { return focusPoints.label(string(f)) }
+
+// FocusPoints lists the focus points for forms.
+func FocusPoints() []Option { return append([]Option(nil), focusPoints...) }
+
+// Genders lists the genders for forms.
+func Genders() []Option { return append([]Option(nil), genders...) }

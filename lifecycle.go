@@ -1,0 +1,213 @@
+package renoflow
+
+import (
+	"strconv"
+	"time"
+)
+
+// Customer is the whole state of one customer, as the customer's workflow holds it and
+// carries it across Continue-As-New. Transitions are methods that check, change the
+// state and return the Effects to write; they never read a clock or do I/O.
+type Customer struct {
+	ID         string    `json:"id"`
+	Record     Record    `json:"record"`
+	Stage      Stage     `json:"stage"`
+	Grade      Grade     `json:"grade,omitempty"`
+	StoreID    string    `json:"store_id"`
+	Owner      Person    `json:"owner"`
+	OwnerSince time.Time `json:"owner_since"`
+	// PreviousOwner lost the customer to the public pool at PreviousOwnerUntil; the
+	// pool's cooling-off period is counted from then.
+	PreviousOwner      Person    `json:"previous_owner,omitzero"`
+	PreviousOwnerUntil time.Time `json:"previous_owner_until,omitzero"`
+
+	FiledBy    Person    `json:"filed_by"`
+	FiledAt    time.Time `json:"filed_at"`
+	VerifiedBy Person    `json:"verified_by,omitzero"`
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	ClaimDue   time.Time `json:"claim_due,omitzero"`
+
+	FirstConsultAt time.Time `json:"first_consult_at,omitzero"`
+	FirstConsult   string    `json:"first_consult,omitempty"` // "visit" or "phone"
+	LastVisitAt    time.Time `json:"last_visit_at,omitzero"`
+	Measured       bool      `json:"measured,omitempty"`
+	// Callbacks are the first call-back attempts (首谈回访), in order.
+	Callbacks []Callback `json:"callbacks,omitempty"`
+
+	LastServiceAt time.Time `json:"last_service_at,omitzero"`
+	Flag          string    `json:"flag,omitempty"` // why the customer is flagged for reassignment
+
+	Clocks   Clocks `json:"clocks"`
+	Revision int64  `json:"revision"`
+}
+
+// Callback is one first call-back attempt.
+type Callback struct {
+	Attempt int       `json:"attempt"`
+	Due     time.Time `json:"due"`
+	At      time.Time `json:"at,omitzero"`
+	By      Person    `json:"by,omitzero"`
+	Reached *bool     `json:"reached,omitempty"` // nil while the attempt is open
+	Note    string    `json:"note,omitempty"`
+}
+
+// Env is what a transition may know of the world: the time, the policy and calendar in
+// force (with their versions), and the key that makes its effects idempotent.
+type Env struct {
+	Now      time.Time
+	Policy   Policy
+	Calendar *Calendar
+	// Key identifies the request or firing (an update ID, a clock key); entries and pool
+	// moves derive their keys from it.
+	Key string
+}
+
+// Add is the due time span after start on the calendar in force.
+func (e Env) Add(start time.Time, s Span) time.Time { return e.Calendar.Add(start, s) }
+
+// Task is a task the workflow creates for staff: who, what, when due, and which rule and
+// policy version made it.
+type Task struct {
+	Rule            Rule      `json:"rule"`
+	Subject         string    `json:"subject,omitempty"`
+	Seq             int       `json:"seq"`
+	Title           string    `json:"title"`
+	Detail          string    `json:"detail,omitempty"`
+	AssigneeID      string    `json:"assignee_id,omitempty"`   // a person, or
+	AssigneeRole    Recipient `json:"assignee_role,omitempty"` // a role in StoreID
+	StoreID         string    `json:"store_id"`
+	Due             time.Time `json:"due"`
+	WorkDue         time.Time `json:"work_due,omitzero"` // for an escalation: when the work was due
+	PolicyVersion   int       `json:"policy_version"`
+	CalendarVersion int       `json:"calendar_version"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// Key is the task's due point key (rule/subject/seq).
+func (t Task) Key() string { return TaskKey(t.Rule, t.Subject, t.Seq) }
+
+// TaskStatus is the state of a task row.
+type TaskStatus string
+
+// Task states.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskDone      TaskStatus = "done"
+	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid)
+)
+
+// TaskClose closes the open tasks of (Rule, Subject), every rung, or the one rung Seq
+// when Seq ≥ 0.
+type TaskClose struct {
+	Rule    Rule       `json:"rule"`
+	Subject string     `json:"subject,omitempty"`
+	Seq     int        `json:"seq"` // -1 = every rung
+	Status  TaskStatus `json:"status"`
+	By      Person     `json:"by,omitzero"`
+	At      time.Time  `json:"at"`
+	Outcome string     `json:"outcome,omitempty"`
+}
+
+// Entry is one line of the customer's timeline.
+type Entry struct {
+	Key             string            `json:"key"`
+	At              time.Time         `json:"at"`
+	Kind            string            `json:"kind"`
+	Actor           Person            `json:"actor,omitzero"`
+	Summary         string            `json:"summary"`
+	Rule            Rule              `json:"rule,omitempty"`
+	PolicyVersion   int               `json:"policy_version,omitempty"`
+	CalendarVersion int               `json:"calendar_version,omitempty"`
+	Due             time.Time         `json:"due,omitzero"`
+	Data            map[string]string `json:"data,omitempty"`
+}
+
+// PoolMove records a customer entering or leaving the public pool (公海).
+type PoolMove struct {
+	Key           string    `json:"key"`
+	Kind          string    `json:"kind"` // "lapse", "release" (into the pool) or "claim" (out of it)
+	At            time.Time `json:"at"`
+	StoreID       string    `json:"store_id"`
+	From          string    `json:"from,omitempty"`
+	To            string    `json:"to,omitempty"`
+	Rule          Rule      `json:"rule,omitempty"`
+	PolicyVersion int       `json:"policy_version,omitempty"`
+	Due           time.Time `json:"due,omitzero"`
+}
+
+// Effects are the writes one transition asks for; the workflow hands them to an activity.
+type Effects struct {
+	Tasks        []Task      `json:"tasks,omitempty"`
+	Closed       []TaskClose `json:"closed,omitempty"`
+	Timeline     []Entry     `json:"timeline,omitempty"`
+	Pool         []PoolMove  `json:"pool,omitempty"`
+	ReleasePhone bool        `json:"release_phone,omitempty"`
+}
+
+// Empty reports whether there is nothing to write.
+func (e Effects) Empty() bool {
+	return len(e.Tasks) == 0 && len(e.Closed) == 0 && len(e.Timeline) == 0 && len(e.Pool) == 0 && !e.ReleasePhone
+}
+
+// log adds a timeline entry for an action by actor.
+func (e *Effects) log(env Env, kind string, actor Person, summary string) *Entry {
+	e.Timeline = append(e.Timeline, Entry{Key: env.Key + "#" + strconv.Itoa(len(e.Timeline)), At: env.Now, Kind: kind, Actor: actor, Summary: summary})
+	return &e.Timeline[len(e.Timeline)-1]
+}
+
+// assignee resolves a recipient to a person or a role of the customer's store.
+func (c *Customer) assignee(to Recipient) (id string, role Recipient) {
+	switch to {
+	case ToOwner:
+		if c.Owner.ID != "" {
+			return c.Owner.ID, ""
+		}
+		return "", ToStoreManager
+	default:
+		return "", to
+	}
+}
+
+// arm sets a clock stamped with the policy and calendar versions in force.
+func (c *Customer) arm(env Env, rule Rule, subject string, seq int, due time.Time, workDue time.Time) Clock {
+	clk := Clock{Rule: rule, Subject: subject, Seq: seq, Due: due, ArmedAt: env.Now,
+		PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, WorkDue: workDue}
+	c.Clocks.Set(clk)
+	return clk
+}
+
+// openWork creates the work task (rung 0) of (rule, subject) due at due for the rule's
+// worker, and arms the clock whose firing means the work is overdue.
+func (c *Customer) openWork(env Env, eff *Effects, rule Rule, subject string, due time.Time, detail string) {
+	spec := rule.Spec()
+	id, role := c.assignee(spec.Work)
+	eff.Tasks = append(eff.Tasks, Task{Rule: rule, Subject: subject, Seq: 0, Title: spec.Title, Detail: detail,
+		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: due,
+		PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, CreatedAt: env.Now})
+	c.arm(env, rule, subject, 1, due, due)
+}
+
+// closeWork cancels every clock of (rule, subject) and closes its open tasks.
+func (c *Customer) closeWork(env Env, eff *Effects, rule Rule, subject string, status TaskStatus, by Person, outcome string) {
+	c.Clocks.Cancel(rule, subject)
+	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: -1, Status: status, By: by, At: env.Now, Outcome: outcome})
+}
+
+// notify creates the single task a notice rule's firing makes.
+func (c *Customer) notify(env Env, eff *Effects, clk Clock, to Recipient, title, detail string) {
+	id, role := c.assignee(to)
+	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: clk.Seq, Title: title, Detail: detail,
+		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: clk.Due, WorkDue: clk.WorkDue,
+		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
+}
+
+// fired adds the timeline entry of a clock's firing, naming its rule, policy version and due time.
+func fired(env Env, eff *Effects, clk Clock, summary string) *Entry {
+	eff.Timeline = append(eff.Timeline, Entry{Key: "clock:" + clk.Key(), At: env.Now, Kind: "timer", Summary: summary,
+		Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, Due: clk.Due})
+	return &eff.Timeline[len(eff.Timeline)-1]
+}
+
+
+// Designer returns the designer assigned to the customer (none before dispatch).
+func (c *Customer) Designer() Person { return Person{} }

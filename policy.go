@@ -1,0 +1,203 @@
+package renoflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// GradeQuota is a number per grade, such as the monthly follow-ups each grade needs.
+type GradeQuota struct {
+	A int `json:"A"`
+	B int `json:"B"`
+	C int `json:"C"`
+	D int `json:"D"`
+}
+
+// Of returns the number for grade g (0 for an ungraded customer).
+func (q GradeQuota) Of(g Grade) int {
+	switch g {
+	case GradeA:
+		return q.A
+	case GradeB:
+		return q.B
+	case GradeC:
+		return q.C
+	case GradeD:
+		return q.D
+	}
+	return 0
+}
+
+// Policy holds every duration and number of the rule book as a company setting. Each
+// saved edit is a new version; a clock records the version it was armed with, and a
+// changed duration applies to clocks armed after the change — running clocks keep theirs.
+type Policy struct {
+	Version int `json:"-"`
+
+	// Filing and claim (SPEC.md lifecycle steps 1–2).
+	VerifyWithin        Span `json:"verify_within"`          // customer service verifies a filing within
+	ClaimWindow         Span `json:"claim_window"`           // the customer must visit the store within
+	ClaimReminderBefore Span `json:"claim_reminder_before"`  // the owner is reminded this long before the claim lapses
+	PoolDailyClaimLimit int  `json:"pool_daily_claim_limit"` // customers one person may take from the public pool a day
+	PoolCoolingOff      Span `json:"pool_cooling_off"`       // the previous owner may not re-claim for
+	OwnerCapacity       int  `json:"owner_capacity"`         // active customers one person may hold (库容)
+	PresaleProtection   Span `json:"presale_protection"`     // a consulted customer without a deposit is released after
+	DisputeRuleWithin   Span `json:"dispute_rule_within"`    // the store manager rules on an ownership dispute within
+
+	// First call-back (step 3).
+	FirstCallbackWithin Span `json:"first_callback_within"`
+	CallbackRetryAfter  Span `json:"callback_retry_after"`
+	CallbackRetries     int  `json:"callback_retries"` // more attempts after an unreachable call-back
+
+	// Grading and follow-ups (step 4).
+	FollowUpsPerMonth       GradeQuota `json:"follow_ups_per_month"`
+	ScorecardPoints         int        `json:"scorecard_points"` // the monthly scorecard item is out of
+	PointsPerMissedFollowUp int        `json:"points_per_missed_follow_up"`
+
+	// Dispatch (step 5).
+	DispatchConfirmWithin Span    `json:"dispatch_confirm_within"` // the store manager confirms a proposal within
+	DispatchAcceptWithin  Span    `json:"dispatch_accept_within"`  // the designer accepts within, or it returns
+	RefusalSuspension     Span    `json:"refusal_suspension"`      // a refusing designer is off dispatch for
+	MaxDepositCustomers   int     `json:"max_deposit_customers"`   // designers holding this many deposit-paid customers get no more
+	StuckDesignAfter      Span    `json:"stuck_design_after"`      // designing this long without a contract counts as stuck
+	LargeOrderBudgetWan   float64 `json:"large_order_budget_wan"`  // budgets from this many 万元 are large orders
+
+	// Deposit, contract and construction (steps 7–9).
+	PostDepositVisitWithin Span `json:"post_deposit_visit_within"`
+	WeeklyCheckEvery       Span `json:"weekly_check_every"`
+	InspectionVisitWithin  Span `json:"inspection_visit_within"`
+
+	// After-sales (step 10).
+	AfterSalesEvery        Span `json:"after_sales_every"`
+	Warranty               Span `json:"warranty"`
+	AfterSalesNoticeBefore Span `json:"after_sales_notice_before"`
+	LivingExperienceAfter  Span `json:"living_experience_after"`
+	HouseCheckAfter        Span `json:"house_check_after"`
+	VisitWindow            Span `json:"visit_window"` // a scheduled visit is overdue this long after it falls due
+
+	// Complaints (step 11).
+	ComplaintAnswerWithin  Span `json:"complaint_answer_within"`
+	ComplaintResolveWithin Span `json:"complaint_resolve_within"`
+
+	// Neglect (step 13) and the escalation ladder.
+	NeglectAfter      Span `json:"neglect_after"`
+	EscalateCopyAfter Span `json:"escalate_copy_after"` // after the overdue reminder, the store manager is copied
+	EscalateFlagAfter Span `json:"escalate_flag_after"` // after that, the customer is flagged for reassignment
+}
+
+// DefaultPolicy is the rule book's policy (SPEC.md), used until the company saves its own.
+func DefaultPolicy() Policy {
+	return Policy{
+		VerifyWithin:        MustSpan("2h"),
+		ClaimWindow:         MustSpan("7d"),
+		ClaimReminderBefore: MustSpan("1d"),
+		PoolDailyClaimLimit: 5,
+		PoolCoolingOff:      MustSpan("30d"),
+		OwnerCapacity:       200,
+		PresaleProtection:   MustSpan("3mo"),
+		DisputeRuleWithin:   MustSpan("3d"),
+
+		FirstCallbackWithin: MustSpan("2d"),
+		CallbackRetryAfter:  MustSpan("1d"),
+		CallbackRetries:     2,
+
+		FollowUpsPerMonth:       GradeQuota{A: 4, B: 3, C: 2, D: 1},
+		ScorecardPoints:         30,
+		PointsPerMissedFollowUp: 1,
+
+		DispatchConfirmWithin: MustSpan("1d"),
+		DispatchAcceptWithin:  MustSpan("24h"),
+		RefusalSuspension:     MustSpan("1mo"),
+		MaxDepositCustomers:   3,
+		StuckDesignAfter:      MustSpan("1mo"),
+		LargeOrderBudgetWan:   30,
+
+		PostDepositVisitWithin: MustSpan("7d"),
+		WeeklyCheckEvery:       MustSpan("1w"),
+		InspectionVisitWithin:  MustSpan("2d"),
+
+		AfterSalesEvery:        MustSpan("6mo"),
+		Warranty:               MustSpan("2y"),
+		AfterSalesNoticeBefore: MustSpan("1w"),
+		LivingExperienceAfter:  MustSpan("3mo"),
+		HouseCheckAfter:        MustSpan("1y"),
+		VisitWindow:            MustSpan("3d"),
+
+		ComplaintAnswerWithin:  MustSpan("24h"),
+		ComplaintResolveWithin: MustSpan("3d"),
+
+		NeglectAfter:      MustSpan("3mo"),
+		EscalateCopyAfter: MustSpan("1d"),
+		EscalateFlagAfter: MustSpan("2d"),
+	}
+}
+
+// ParsePolicy reads a stored or submitted policy: keys it lacks keep their defaults,
+// unknown keys and bad values are refused, naming each.
+func ParsePolicy(body []byte) (Policy, error) {
+	p := DefaultPolicy()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return Policy{}, &Error{Code: CodeInvalid, Message: "策略格式有误：" + err.Error()}
+	}
+	return p, p.Validate()
+}
+
+// Validate checks that the policy can run: every span positive where a rule waits on it,
+// counts not negative, and the claim reminder inside the claim window.
+func (p Policy) Validate() error {
+	var pr Problems
+	positive := []struct {
+		field string
+		span  Span
+	}{
+		{"verify_within", p.VerifyWithin}, {"claim_window", p.ClaimWindow}, {"claim_reminder_before", p.ClaimReminderBefore},
+		{"pool_cooling_off", p.PoolCoolingOff}, {"presale_protection", p.PresaleProtection}, {"dispute_rule_within", p.DisputeRuleWithin},
+		{"first_callback_within", p.FirstCallbackWithin}, {"callback_retry_after", p.CallbackRetryAfter},
+		{"dispatch_confirm_within", p.DispatchConfirmWithin}, {"dispatch_accept_within", p.DispatchAcceptWithin},
+		{"refusal_suspension", p.RefusalSuspension}, {"stuck_design_after", p.StuckDesignAfter},
+		{"post_deposit_visit_within", p.PostDepositVisitWithin}, {"weekly_check_every", p.WeeklyCheckEvery},
+		{"inspection_visit_within", p.InspectionVisitWithin}, {"after_sales_every", p.AfterSalesEvery},
+		{"warranty", p.Warranty}, {"after_sales_notice_before", p.AfterSalesNoticeBefore},
+		{"living_experience_after", p.LivingExperienceAfter}, {"house_check_after", p.HouseCheckAfter},
+		{"visit_window", p.VisitWindow}, {"complaint_answer_within", p.ComplaintAnswerWithin},
+		{"complaint_resolve_within", p.ComplaintResolveWithin}, {"neglect_after", p.NeglectAfter},
+		{"escalate_copy_after", p.EscalateCopyAfter}, {"escalate_flag_after", p.EscalateFlagAfter},
+	}
+	for _, s := range positive {
+		if s.span.N <= 0 {
+			pr.Add(s.field, "须大于0")
+		}
+	}
+	counts := []struct {
+		field string
+		n     int
+	}{
+		{"pool_daily_claim_limit", p.PoolDailyClaimLimit}, {"owner_capacity", p.OwnerCapacity},
+		{"callback_retries", p.CallbackRetries}, {"follow_ups_per_month.A", p.FollowUpsPerMonth.A},
+		{"follow_ups_per_month.B", p.FollowUpsPerMonth.B}, {"follow_ups_per_month.C", p.FollowUpsPerMonth.C},
+		{"follow_ups_per_month.D", p.FollowUpsPerMonth.D}, {"scorecard_points", p.ScorecardPoints},
+		{"points_per_missed_follow_up", p.PointsPerMissedFollowUp}, {"max_deposit_customers", p.MaxDepositCustomers},
+	}
+	for _, c := range counts {
+		if c.n < 0 || c.n > 100000 {
+			pr.Add(c.field, "须在0到100000之间")
+		}
+	}
+	if p.LargeOrderBudgetWan < 0 {
+		pr.Add("large_order_budget_wan", "不能为负数")
+	}
+	if !pr.Has("claim_window") && !pr.Has("claim_reminder_before") {
+		var cal Calendar
+		start := DefaultCalendarEpoch
+		if !cal.Sub(cal.Add(start, p.ClaimWindow), p.ClaimReminderBefore).After(start) {
+			pr.Add("claim_reminder_before", "提醒须早于报备到期、晚于报备时间")
+		}
+	}
+	return pr.Err("策略设置有误")
+}
+
+// DefaultCalendarEpoch is a fixed instant used where a rule needs a sample start time.
+var DefaultCalendarEpoch = time.Date(2026, 1, 5, 9, 0, 0, 0, Zone)

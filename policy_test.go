@@ -1,0 +1,73 @@
+package renoflow
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func TestDefaultPolicyIsValidAndRoundTrips(t *testing.T) {
+	p := DefaultPolicy()
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParsePolicy(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back != p {
+		t.Fatalf("round trip changed the policy:\n%+v\n%+v", back, p)
+	}
+	if p.VerifyWithin.String() != "2h" || p.ClaimWindow.String() != "7d" || p.FollowUpsPerMonth.Of(GradeB) != 3 {
+		t.Fatalf("defaults differ from SPEC.md: %+v", p)
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		wantFields []string
+		check      func(Policy) bool
+	}{
+		{name: "partial keeps defaults", body: `{"claim_window":"3d"}`,
+			check: func(p Policy) bool { return p.ClaimWindow == MustSpan("3d") && p.VerifyWithin == MustSpan("2h") }},
+		{name: "working days", body: `{"first_callback_within":"2wd"}`,
+			check: func(p Policy) bool { return p.FirstCallbackWithin.Unit == UnitWorkingDay }},
+		{name: "zero span", body: `{"verify_within":"0h","claim_window":"0d"}`, wantFields: []string{"verify_within", "claim_window"}},
+		{name: "reminder outside window", body: `{"claim_window":"1d","claim_reminder_before":"2d"}`, wantFields: []string{"claim_reminder_before"}},
+		{name: "negative count", body: `{"follow_ups_per_month":{"A":-1,"B":3,"C":2,"D":1}}`, wantFields: []string{"follow_ups_per_month.A"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParsePolicy([]byte(tt.body))
+			if len(tt.wantFields) == 0 {
+				if err != nil || !tt.check(p) {
+					t.Fatalf("ParsePolicy = %+v, %v", p, err)
+				}
+				return
+			}
+			var de *Error
+			if !errors.As(err, &de) {
+				t.Fatalf("want a domain error, got %v", err)
+			}
+			if len(de.Fields) != len(tt.wantFields) {
+				t.Fatalf("fields = %+v, want %v", de.Fields, tt.wantFields)
+			}
+			for i, f := range tt.wantFields {
+				if de.Fields[i].Field != f {
+					t.Fatalf("fields = %+v, want %v", de.Fields, tt.wantFields)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{`{"claim_window":"soon"}`, `{"no_such_rule":"1d"}`, `[`} {
+		if _, err := ParsePolicy([]byte(bad)); ErrorCodeOf(err) != CodeInvalid {
+			t.Errorf("ParsePolicy(%s) = %v, want invalid", bad, err)
+		}
+	}
+}

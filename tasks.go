@@ -1,0 +1,57 @@
+package renoflow
+
+import "strconv"
+
+// CheckCompleteTask says whether the task (rule, subject, seq) can be marked done now.
+// Work that needs an outcome (a call-back: reached or not) must say it.
+func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq int, reached *bool) error {
+	if seq == 0 {
+		switch rule {
+		case RuleVerify:
+			return c.CheckVerify(actor)
+		case RuleFirstCallback:
+			if reached == nil {
+				return &Error{Code: CodeInvalid, Message: "回访须填写结果", Fields: []FieldError{{Field: "reached", Message: "请选择已接通或未接通"}}}
+			}
+			cb, ok := c.openCallbackAttempt()
+			if !ok || strconv.Itoa(cb.Attempt) != subject {
+				return Errorf(CodeConflict, "该回访任务已办结")
+			}
+			return c.CheckCallback(actor)
+		}
+		if rule.Spec().Work != "" {
+			if _, ok := c.Clocks.Find(rule, subject); !ok {
+				return Errorf(CodeConflict, "该任务已办结")
+			}
+		}
+	}
+	return nil
+}
+
+// CompleteTask marks the task (rule, subject, seq) done. Marking work done is doing the
+// work (verifying, recording the call-back); marking a reminder or an escalation done
+// acknowledges it and leaves the work's own clock running.
+func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string, seq int, reached *bool, note string) (Effects, error) {
+	if err := c.CheckCompleteTask(actor, rule, subject, seq, reached); err != nil {
+		return Effects{}, err
+	}
+	if seq == 0 {
+		switch rule {
+		case RuleVerify:
+			return c.Verify(env, actor, note)
+		case RuleFirstCallback:
+			return c.RecordCallback(env, actor, *reached, note)
+		}
+		if rule.Spec().Work != "" {
+			var eff Effects
+			c.LastServiceAt = env.Now
+			c.closeWork(env, &eff, rule, subject, TaskDone, actor.Person(), note)
+			eff.log(env, "task_done", actor.Person(), withNote(actor.Name+"完成："+rule.Title(), note))
+			return eff, nil
+		}
+	}
+	var eff Effects
+	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: seq, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: note})
+	eff.log(env, "task_done", actor.Person(), withNote(actor.Name+"已阅："+rule.Title(), note))
+	return eff, nil
+}

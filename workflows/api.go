@@ -1,0 +1,127 @@
+// Package workflows holds the customer workflow: one long-lived Temporal workflow per
+// customer, holding the whole lifecycle with durable clocks. Rules are pure functions of
+// the root package; this package orchestrates them and hands every write to an activity.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/renoflow/renoflow"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the task queue of every renoflow workflow and activity.
+const TaskQueue = "renoflow"
+
+// CustomerWorkflowID is the workflow ID of customer id's workflow.
+func CustomerWorkflowID(id string) string { return "customer-" + id }
+
+// CustomerIDFromWorkflowID is the inverse of CustomerWorkflowID.
+func CustomerIDFromWorkflowID(wid string) string { return strings.TrimPrefix(wid, "customer-") }
+
+// Search attributes the customer workflow keeps current, so supervisors can find a
+// customer in the Temporal Web UI (e.g. `CustomerPhone = "13812345678"`).
+var (
+	SearchPhone     = temporal.NewSearchAttributeKeyKeyword("CustomerPhone")
+	SearchName      = temporal.NewSearchAttributeKeyKeyword("CustomerName")
+	SearchStage     = temporal.NewSearchAttributeKeyKeyword("CustomerStage")
+	SearchOwner     = temporal.NewSearchAttributeKeyKeyword("CustomerOwner")
+	SearchOwnerName = temporal.NewSearchAttributeKeyKeyword("CustomerOwnerName")
+	SearchStore     = temporal.NewSearchAttributeKeyKeyword("CustomerStore")
+	SearchGrade     = temporal.NewSearchAttributeKeyKeyword("CustomerGrade")
+	SearchDesigner  = temporal.NewSearchAttributeKeyKeyword("CustomerDesigner")
+)
+
+// SearchAttributeNames lists the custom search attributes (all Keyword) to register on the
+// namespace.
+func SearchAttributeNames() []string {
+	return []string{SearchPhone.GetName(), SearchName.GetName(), SearchStage.GetName(), SearchOwner.GetName(),
+		SearchOwnerName.GetName(), SearchStore.GetName(), SearchGrade.GetName(), SearchDesigner.GetName()}
+}
+
+// CustomerInput starts a customer's workflow: a new filing, or (State set) the state
+// carried across Continue-As-New.
+type CustomerInput struct {
+	CustomerID   string             `json:"customer_id"`
+	Record       renoflow.Record    `json:"record"`
+	Filer        renoflow.Actor     `json:"filer"`
+	Consultation string             `json:"consultation,omitempty"` // "visit" / "phone": the filing happens during a consultation
+	State        *renoflow.Customer `json:"state,omitempty"`
+	// ContinueAsNewAfter forces Continue-As-New once the history has this many events
+	// (0: only when the server suggests it). Tests use it.
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+}
+
+// Update names: staff actions that can be refused, so the caller hears the refusal at once.
+const (
+	UpdateFiled        = "filed"         // waits until the filing is written; returns the state
+	UpdateVerify       = "verify"        // customer service verifies the filing
+	UpdateStoreVisit   = "store-visit"   // the customer came to the store (keeps the claim; claims from the pool)
+	UpdatePhoneEnquiry = "phone-enquiry" // the customer phoned in
+	UpdateCallback     = "callback"      // outcome of the open first call-back
+	UpdateCompleteTask = "complete-task" // a task is marked done
+)
+
+// QueryState returns the customer's live state.
+const QueryState = "state"
+
+// Action is what every staff action carries: who does it and a free note.
+type Action struct {
+	Actor renoflow.Actor `json:"actor"`
+	Note  string         `json:"note,omitempty"`
+}
+
+// CallbackInput records the outcome of a call-back.
+type CallbackInput struct {
+	Action
+	Reached bool `json:"reached"`
+}
+
+// CompleteTaskInput marks the task (Rule, Subject, Seq) done.
+type CompleteTaskInput struct {
+	Action
+	Rule    renoflow.Rule `json:"rule"`
+	Subject string        `json:"subject"`
+	Seq     int           `json:"seq"`
+	// Reached is the outcome when the task is a call-back.
+	Reached *bool `json:"reached,omitempty"`
+}
+
+// toFailure turns a domain error into a Temporal application error that keeps its code
+// and fields across the wire; other errors pass through.
+func toFailure(err error) error {
+	var de *renoflow.Error
+	if errors.As(err, &de) {
+		return temporal.NewApplicationErrorWithOptions(de.Message, string(de.Code), temporal.ApplicationErrorOptions{
+			NonRetryable: true, Details: []any{*de},
+		})
+	}
+	return err
+}
+
+// DomainError recovers the domain error a workflow refused a request with, from the
+// error a Temporal client call returned. Errors that are not refusals come back as
+// CodeUnavailable or CodeNotFound domain errors wrapping the original.
+func DomainError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.HasDetails() {
+		var de renoflow.Error
+		if derr := app.Details(&de); derr == nil && de.Code != "" {
+			return &de
+		}
+	}
+	if app != nil && app.Type() != "" {
+		return &renoflow.Error{Code: renoflow.ErrorCode(app.Type()), Message: app.Message()}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return &renoflow.Error{Code: renoflow.CodeNotFound, Message: "找不到该客户的流程"}
+	}
+	return fmt.Errorf("%w", &renoflow.Error{Code: renoflow.CodeUnavailable, Message: "流程服务暂不可用：" + err.Error()})
+}
