@@ -135,15 +135,7 @@ func DefaultPolicy() Policy {
 
 // ParsePolicy reads a stored or submitted policy: keys it lacks keep their defaults,
 // unknown keys and bad values are refused, naming each.
-func ParsePolicy(body []byte) (Policy, error) {
-	p := DefaultPolicy()
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return Policy{}, &Error{Code: CodeInvalid, Message: "策略格式有误：" + err.Error()}
-	}
-	return p, p.Validate()
-}
+func ParsePolicy(body []byte) (Policy, error) { return MergePolicy(DefaultPolicy(), body) }
 
 // Validate checks that the policy can run: every span positive where a rule waits on it,
 // counts not negative, and the claim reminder inside the claim window.
@@ -201,3 +193,16 @@ func (p Policy) Validate() error {
 
 // DefaultCalendarEpoch is a fixed instant used where a rule needs a sample start time.
 var DefaultCalendarEpoch = time.Date(2026, 1, 5, 9, 0, 0, 0, Zone)
+
+// MergePolicy overlays a partial policy (JSON) on base: keys it names replace base's,
+// unknown keys and bad values are refused, and the result must validate.
+func MergePolicy(base Policy, body []byte) (Policy, error) {
+	p := base
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return Policy{}, &Error{Code: CodeInvalid, Message: "策略格式有误：" + err.Error()}
+	}
+	p.Version = 0
+	return p, p.Validate()
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/schema"
+	"github.com/renoflow/renoflow/server"
+	"github.com/renoflow/renoflow/worker"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openDB connects to PostgreSQL and checks the connection.
+func openDB(ctx context.Context, url string) (*bun.DB, error) {
+	if url == "" {
+		return nil, errors.New("DATABASE_URL is not set")
+	}
+	var conn *pgdriver.Connector
+	if err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil { // pgdriver panics on a malformed DSN
+				err = fmt.Errorf("DATABASE_URL is malformed: %v", r)
+			}
+		}()
+		conn = pgdriver.NewConnector(pgdriver.WithDSN(url))
+		return nil
+	}(); err != nil {
+		return nil, err
+	}
+	db := bun.NewDB(sql.OpenDB(conn), pgdialect.New())
+	var err error
+	for i := 0; i < 30; i++ { // the database may still be starting (containers)
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = db.PingContext(pctx)
+		cancel()
+		if err == nil {
+			return db, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	db.Close()
+	return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+}
+
+// dialTemporal connects to Temporal, waiting for it to answer (it may be starting).
+func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
+	if address == "" {
+		return nil, errors.New("TEMPORAL_ADDRESS is not set")
+	}
+	quiet := slog.New(log.Handler().WithGroup("temporal"))
+	var last error
+	for i := 0; i < 60; i++ {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
+			Logger: tlog.NewStructuredLogger(slog.New(levelFilter{quiet.Handler(), slog.LevelWarn}))})
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return nil, fmt.Errorf("connect to Temporal at %s: %w", address, last)
+}
+
+// levelFilter drops records below a level (the SDK logs every poll at info).
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// prepareDB applies migrations and stores the default policy and calendar.
+func prepareDB(ctx context.Context, db *bun.DB) error {
+	if err := schema.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return activities.EnsureDefaults(ctx, db)
+}
+
+// startWorker starts a worker on the task queue.
+func startWorker(c client.Client, db *bun.DB) (sdkworker.Worker, error) {
+	w := worker.New(c, &activities.Activities{DB: db}, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	return w, nil
+}
+
+// serveHTTP starts the fiber app on addr and returns its bound address.
+func serveHTTP(app *fiber.App, addr string, log *slog.Logger) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	go func() {
+		if err := app.Listener(ln); err != nil {
+			log.Error("http server stopped", "err", err)
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// httpURL turns a listen address into a URL people can open.
+func httpURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
+	log := newLogger(cfg, os.Stderr)
+	db, err := openDB(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := prepareDB(ctx, db); err != nil {
+		return err
+	}
+	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace, worker.SearchAttributes()); err != nil {
+		return err
+	}
+	w, err := startWorker(c, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "renoflow worker polling task queue on %s (namespace %s)\n", cfg.TemporalAddress, cfg.Namespace)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+func runServer(ctx context.Context, cfg config, stdout io.Writer) error {
+	log := newLogger(cfg, os.Stderr)
+	db, err := openDB(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := prepareDB(ctx, db); err != nil {
+		return err
+	}
+	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: cfg.TemporalUIURL})
+	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "renoflow server listening on %s\n", httpURL(addr))
+	<-ctx.Done()
+	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+func runMigrate(ctx context.Context, cfg config, stdout io.Writer) error {
+	db, err := openDB(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := prepareDB(ctx, db); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func runHealthcheck(ctx context.Context, cfg config) error {
+	addr := cfg.HTTPAddr
+	if strings.HasPrefix(addr, ":") {
+		addr = "127.0.0.1" + addr
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unhealthy: %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/renoflow/renoflow/internal/devstack"
+	"github.com/renoflow/renoflow/internal/pgcluster"
+	"github.com/renoflow/renoflow/server"
+	"github.com/renoflow/renoflow/worker"
+)
+
+// runDev starts everything in one process and blocks until ctx ends, then stops it all
+// in reverse order. State lives under cfg.DataDir, so a restart (also after kill -9)
+// loses no customer, workflow or pending timer.
+func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
+	started := time.Now()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	logFile, err := os.OpenFile(filepath.Join(cfg.DataDir, "renoflow.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	defer logFile.Close()
+	log := newLogger(cfg, logFile)
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+
+	dbURL := cfg.DatabaseURL
+	if dbURL == "" {
+		dir, err := pgDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		pg, err := pgcluster.Start(ctx, pgcluster.Options{Dir: dir, Port: cfg.PGPort})
+		if err != nil {
+			return fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		stops = append(stops, func() { _ = pg.Stop() })
+		if err := pg.CreateDatabase(ctx, "renoflow"); err != nil {
+			return err
+		}
+		dbURL = pg.URL("renoflow")
+	}
+
+	temporalAddr, uiURL := cfg.TemporalAddress, cfg.TemporalUIURL
+	if temporalAddr == "" {
+		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+			DataDir: filepath.Join(cfg.DataDir, "temporal"), Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
+			Namespace: cfg.Namespace, SearchAttributes: worker.SearchAttributes(),
+		})
+		if err != nil {
+			return err
+		}
+		stops = append(stops, func() { _ = t.Stop() })
+		temporalAddr, uiURL = t.Address(), t.UIURL()
+	}
+
+	db, err := openDB(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, func() { db.Close() })
+	if err := prepareDB(ctx, db); err != nil {
+		return err
+	}
+	if err := server.SeedDemo(ctx, db); err != nil {
+		return err
+	}
+	c, err := dialTemporal(ctx, temporalAddr, cfg.Namespace, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, c.Close)
+	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace, worker.SearchAttributes()); err != nil {
+		return err
+	}
+	w, err := startWorker(c, db)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, w.Stop)
+	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL})
+	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+
+	web := httpURL(addr)
+	fmt.Fprintf(stdout, `renoflow ready in %.2fs
+  web app      %s   (demo logins: admin, sup1, sm1, cm1, sa1, cs1, d1 — password %q)
+  API          %s/api   (health: %s/healthz)
+  Temporal UI  %s
+  Temporal     %s   (namespace %s)
+  PostgreSQL   %s
+  data         %s   (log: %s)
+Press Ctrl-C to stop.
+`, time.Since(started).Seconds(), web, server.DemoPassword, web, web, orNone(uiURL), temporalAddr, cfg.Namespace,
+		redact(dbURL), cfg.DataDir, filepath.Join(cfg.DataDir, "renoflow.log"))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping…")
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not started: TEMPORAL_ADDRESS given)"
+	}
+	return s
+}
+
+// pgDir is where the managed cluster keeps its data: inside the data directory, unless
+// the program runs as root and the PostgreSQL server (which runs as the postgres user)
+// cannot reach it — then under /var/lib/renoflow, keyed by the data directory's path.
+func pgDir(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, "pg"))
+	if err != nil {
+		return "", err
+	}
+	if os.Geteuid() != 0 || traversable(filepath.Dir(abs)) {
+		return abs, nil
+	}
+	sum := sha256.Sum256([]byte(abs))
+	alt := filepath.Join("/var/lib/renoflow", hex.EncodeToString(sum[:6]), "pg")
+	if err := os.MkdirAll(filepath.Dir(alt), 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", alt, err)
+	}
+	for _, d := range []string{"/var/lib/renoflow", filepath.Dir(alt)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return alt, nil
+}
+
+// traversable reports whether every directory from / down to dir lets others pass.
+func traversable(dir string) bool {
+	for d := dir; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
+}
+
+// redact hides a password in a database URL.
+func redact(url string) string {
+	return passwordRE.ReplaceAllString(url, "$1:***@")
+}

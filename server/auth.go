@@ -1,0 +1,276 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow"
+	"github.com/uptrace/bun"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// SessionCookie is the name of the login cookie; it holds a random token whose SHA-256
+// is the key of the server-side session row.
+const SessionCookie = "renoflow_session"
+
+// csrfField is the form field (and X-CSRF-Token header) carrying the session's CSRF token.
+const csrfField = "_csrf"
+
+// session is a logged-in staff member.
+type session struct {
+	Actor renoflow.Actor
+	CSRF  string
+	Token string
+}
+
+// HashPassword hashes a password with bcrypt for the staff table.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// errBadLogin does not say which of login and password was wrong.
+var errBadLogin = &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号或密码错误"}
+
+// login checks a password and opens a session.
+func (s *Server) login(ctx context.Context, login, password string) (*session, error) {
+	var row struct {
+		ID           string `bun:"id"`
+		PasswordHash string `bun:"password_hash"`
+		Active       bool   `bun:"active"`
+	}
+	err := s.db.NewSelect().Table("staff").Column("id", "password_hash", "active").
+		Where("login = ?", strings.TrimSpace(login)).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Spend the same time as a real check, so logins cannot be probed by timing.
+		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5aOW4Ym5Fvf0e2m4e0W5n6."), []byte(password))
+		return nil, errBadLogin
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up login: %w", err)
+	}
+	if !row.Active || row.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(row.PasswordHash), []byte(password)) != nil {
+		return nil, errBadLogin
+	}
+	token, csrf := randomToken(), randomToken()
+	if _, err := s.db.NewRaw("INSERT INTO sessions (token_hash, staff_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+		tokenHash(token), row.ID, csrf, s.now(), s.now().Add(s.cfg.SessionTTL)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("open session: %w", err)
+	}
+	actor, err := s.actor(ctx, row.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &session{Actor: actor, CSRF: csrf, Token: token}, nil
+}
+
+// actor loads a staff member as an actor, with the stores a supervisor oversees.
+func (s *Server) actor(ctx context.Context, id string) (renoflow.Actor, error) {
+	var row struct {
+		ID      string         `bun:"id"`
+		Name    string         `bun:"name"`
+		Role    string         `bun:"role"`
+		StoreID sql.NullString `bun:"store_id"`
+		Lead    bool           `bun:"lead"`
+	}
+	if err := s.db.NewSelect().Table("staff").Column("id", "name", "role", "store_id", "lead").
+		Where("id = ?", id).Where("active").Scan(ctx, &row); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return renoflow.Actor{}, &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号已停用"}
+		}
+		return renoflow.Actor{}, fmt.Errorf("load staff %s: %w", id, err)
+	}
+	a := renoflow.Actor{ID: row.ID, Name: row.Name, Role: renoflow.Role(row.Role), StoreID: row.StoreID.String, Lead: row.Lead}
+	if a.Role == renoflow.RoleSupervisor {
+		if err := s.db.NewSelect().Table("supervisor_stores").Column("store_id").Where("staff_id = ?", id).
+			Order("store_id").Scan(ctx, &a.Stores); err != nil {
+			return renoflow.Actor{}, fmt.Errorf("load stores of %s: %w", id, err)
+		}
+	}
+	return a, nil
+}
+
+// sessionFor resolves a token to its live session.
+func (s *Server) sessionFor(ctx context.Context, token string) (*session, error) {
+	if token == "" {
+		return nil, nil
+	}
+	var row struct {
+		StaffID string `bun:"staff_id"`
+		CSRF    string `bun:"csrf_token"`
+	}
+	err := s.db.NewSelect().Table("sessions").Column("staff_id", "csrf_token").
+		Where("token_hash = ?", tokenHash(token)).Where("expires_at > ?", s.now()).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up session: %w", err)
+	}
+	actor, err := s.actor(ctx, row.StaffID)
+	if err != nil {
+		return nil, err
+	}
+	return &session{Actor: actor, CSRF: row.CSRF, Token: token}, nil
+}
+
+// logout ends a session.
+func (s *Server) logout(ctx context.Context, token string) error {
+	_, err := s.db.NewDelete().Table("sessions").Where("token_hash = ?", tokenHash(token)).Exec(ctx)
+	return err
+}
+
+// authenticate resolves the caller's session from the Authorization bearer token (API
+// clients) or the session cookie (browsers). Cookie-authenticated requests that change
+// something must carry the session's CSRF token (form field or X-CSRF-Token header).
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	token, viaCookie := "", false
+	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	} else if v := c.Cookies(SessionCookie); v != "" {
+		token, viaCookie = v, true
+	}
+	sess, err := s.sessionFor(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		if wantsHTML(c) {
+			return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		return &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "请先登录"}
+	}
+	if viaCookie && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		sent := c.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue(csrfField)
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(sess.CSRF)) != 1 {
+			return &renoflow.Error{Code: renoflow.CodeForbidden, Message: "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"}
+		}
+	}
+	c.Locals("session", sess)
+	return c.Next()
+}
+
+// sessionOf returns the authenticated session of the request.
+func sessionOf(c *fiber.Ctx) *session {
+	sess, _ := c.Locals("session").(*session)
+	return sess
+}
+
+// actorOf returns the authenticated staff member of the request.
+func actorOf(c *fiber.Ctx) renoflow.Actor {
+	if sess := sessionOf(c); sess != nil {
+		return sess.Actor
+	}
+	return renoflow.Actor{}
+}
+
+// setSessionCookie hands the browser its session token.
+func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode, Expires: expires})
+}
+
+// apiLogin: POST /api/login {login, password} → the session token (also set as cookie)
+// and the CSRF token for cookie-authenticated calls.
+func (s *Server) apiLogin(c *fiber.Ctx) error {
+	var in struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	sess, err := s.login(c.UserContext(), in.Login, in.Password)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(c, sess.Token, s.now().Add(s.cfg.SessionTTL))
+	return c.JSON(fiber.Map{"token": sess.Token, "csrf_token": sess.CSRF, "staff": sess.Actor})
+}
+
+// apiLogout: POST /api/logout ends the session.
+func (s *Server) apiLogout(c *fiber.Ctx) error {
+	if err := s.logout(c.UserContext(), sessionOf(c).Token); err != nil {
+		return err
+	}
+	c.ClearCookie(SessionCookie)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// apiMe: GET /api/me → the logged-in staff member.
+func (s *Server) apiMe(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"staff": actorOf(c), "csrf_token": sessionOf(c).CSRF})
+}
+
+// CreateStaffInput creates a staff account.
+type CreateStaffInput struct {
+	ID       string        `json:"id"`
+	Login    string        `json:"login"`
+	Name     string        `json:"name"`
+	Role     renoflow.Role `json:"role"`
+	StoreID  string        `json:"store_id"`
+	Lead     bool          `json:"lead"`
+	Password string        `json:"password"`
+	Stores   []string      `json:"stores"` // for a supervisor
+}
+
+// CreateStaff stores a staff account (used by the admin API and the demo seed); it is
+// idempotent by login.
+func CreateStaff(ctx context.Context, db bun.IDB, in CreateStaffInput) error {
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	var store any
+	if in.StoreID != "" {
+		store = in.StoreID
+	}
+	if _, err := db.NewRaw(`INSERT INTO staff (id, login, name, role, store_id, lead, password_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
+		in.ID, in.Login, in.Name, string(in.Role), store, in.Lead, hash).Exec(ctx); err != nil {
+		return fmt.Errorf("create staff %s: %w", in.Login, err)
+	}
+	for _, st := range in.Stores {
+		if _, err := db.NewRaw("INSERT INTO supervisor_stores (staff_id, store_id) VALUES (?, ?) ON CONFLICT DO NOTHING", in.ID, st).Exec(ctx); err != nil {
+			return fmt.Errorf("assign store %s to %s: %w", st, in.Login, err)
+		}
+	}
+	return nil
+}
+
+// CreateStore stores a store; idempotent by id.
+func CreateStore(ctx context.Context, db bun.IDB, id, name string) error {
+	if _, err := db.NewRaw("INSERT INTO stores (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, name).Exec(ctx); err != nil {
+		return fmt.Errorf("create store %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,294 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/workflows"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+)
+
+// CustomerRow is a customer as lists and pages read it.
+type CustomerRow struct {
+	ID             string          `bun:"id" json:"id"`
+	Phone          string          `bun:"phone" json:"phone"`
+	Name           string          `bun:"name" json:"name"`
+	Gender         string          `bun:"gender" json:"gender"`
+	Community      string          `bun:"community" json:"community"`
+	Channel        string          `bun:"channel" json:"channel"`
+	StoreID        string          `bun:"store_id" json:"store_id"`
+	Stage          string          `bun:"stage" json:"stage"`
+	Grade          string          `bun:"grade" json:"grade"`
+	OwnerID        string          `bun:"owner_id" json:"owner_id"`
+	OwnerName      string          `bun:"owner_name" json:"owner_name"`
+	OwnerSince     sql.NullTime    `bun:"owner_since" json:"-"`
+	DesignerID     string          `bun:"designer_id" json:"designer_id"`
+	DesignerName   string          `bun:"designer_name" json:"designer_name"`
+	FiledBy        string          `bun:"filed_by" json:"filed_by"`
+	FiledByName    string          `bun:"filed_by_name" json:"filed_by_name"`
+	FiledAt        time.Time       `bun:"filed_at" json:"filed_at"`
+	ClaimDue       sql.NullTime    `bun:"claim_due" json:"-"`
+	Flagged        bool            `bun:"flagged" json:"flagged"`
+	FlagReason     string          `bun:"flag_reason" json:"flag_reason,omitempty"`
+	Invalid        bool            `bun:"invalid" json:"invalid"`
+	State          json.RawMessage `bun:"state" json:"-"`
+	UpdatedAt      time.Time       `bun:"updated_at" json:"updated_at"`
+	StageLabel     string          `bun:"-" json:"stage_label"`
+	ChannelLabel   string          `bun:"-" json:"channel_label"`
+	OwnerSinceTime *time.Time      `bun:"-" json:"owner_since,omitempty"`
+	ClaimDueTime   *time.Time      `bun:"-" json:"claim_due,omitempty"`
+}
+
+func (r *CustomerRow) fill() {
+	r.StageLabel = renoflow.Stage(r.Stage).Label()
+	r.ChannelLabel = renoflow.Channel(r.Channel).Label()
+	if r.OwnerSince.Valid {
+		t := r.OwnerSince.Time
+		r.OwnerSinceTime = &t
+	}
+	if r.ClaimDue.Valid {
+		t := r.ClaimDue.Time
+		r.ClaimDueTime = &t
+	}
+}
+
+// scope restricts a customer query to what actor may see (SPEC.md "People (roles)"): a
+// sales advisor the customers they filed, a designer those dispatched to them, store
+// roles their store, a supervisor their stores, the admin everything.
+func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQuery {
+	col := func(c string) string { return alias + "." + c }
+	switch actor.Role {
+	case renoflow.RoleAdmin:
+		return q
+	case renoflow.RoleSupervisor:
+		if len(actor.Stores) == 0 {
+			return q.Where("false")
+		}
+		return q.Where("? IN (?)", bun.Ident(col("store_id")), bun.In(actor.Stores))
+	case renoflow.RoleSalesAdvisor:
+		return q.Where("? = ?", bun.Ident(col("filed_by")), actor.ID)
+	case renoflow.RoleDesigner:
+		return q.Where("? = ?", bun.Ident(col("designer_id")), actor.ID)
+	case renoflow.RoleCustomerManager, renoflow.RoleCustomerService, renoflow.RoleStoreManager:
+		return q.Where("? = ?", bun.Ident(col("store_id")), actor.StoreID)
+	}
+	return q.Where("false")
+}
+
+// CustomerFilter narrows a customer list.
+type CustomerFilter struct {
+	Q              string // phone, name or community
+	Stage          string
+	Grade          string
+	OwnerID        string
+	IncludeInvalid bool
+	Limit          int
+}
+
+// listCustomers lists the customers actor may see, newest first.
+func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f CustomerFilter) ([]CustomerRow, error) {
+	var rows []CustomerRow
+	q := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.*")
+	q = scope(q, actor, "c")
+	if f.Q != "" {
+		like := "%" + strings.NewReplacer("%", `\%`, "_", `\_`).Replace(f.Q) + "%"
+		digits := f.Q
+		if p, err := renoflow.ParsePhone(f.Q); err == nil {
+			digits = string(p)
+		}
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("c.phone LIKE ?", "%"+digits+"%").WhereOr("c.name LIKE ?", like).WhereOr("c.community LIKE ?", like)
+		})
+	}
+	if f.Stage != "" {
+		q = q.Where("c.stage = ?", f.Stage)
+	}
+	if f.Grade != "" {
+		q = q.Where("c.grade = ?", f.Grade)
+	}
+	if f.OwnerID != "" {
+		q = q.Where("c.owner_id = ?", f.OwnerID)
+	}
+	if !f.IncludeInvalid && f.Stage != string(renoflow.StageInvalid) {
+		q = q.Where("NOT c.invalid")
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	if err := q.Order("c.filed_at DESC").Limit(int64(f.Limit)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+	for i := range rows {
+		rows[i].fill()
+	}
+	return rows, nil
+}
+
+// customer loads one customer actor may see; not found when they may not.
+func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) (*CustomerRow, renoflow.Customer, error) {
+	var row CustomerRow
+	q := scope(s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.*").Where("c.id = ?", id), actor, "c")
+	if err := q.Scan(ctx, &row); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该客户，或您无权查看")
+		}
+		return nil, renoflow.Customer{}, fmt.Errorf("load customer %s: %w", id, err)
+	}
+	row.fill()
+	var state renoflow.Customer
+	if err := json.Unmarshal(row.State, &state); err != nil {
+		return nil, renoflow.Customer{}, fmt.Errorf("decode customer %s: %w", id, err)
+	}
+	return &row, state, nil
+}
+
+// TimelineRow is one timeline entry as pages read it.
+type TimelineRow struct {
+	At              time.Time         `bun:"at" json:"at"`
+	Kind            string            `bun:"kind" json:"kind"`
+	ActorID         string            `bun:"actor_id" json:"actor_id,omitempty"`
+	ActorName       string            `bun:"actor_name" json:"actor_name,omitempty"`
+	Summary         string            `bun:"summary" json:"summary"`
+	Rule            string            `bun:"rule" json:"rule,omitempty"`
+	PolicyVersion   int               `bun:"policy_version" json:"policy_version,omitempty"`
+	CalendarVersion int               `bun:"calendar_version" json:"calendar_version,omitempty"`
+	DueAt           sql.NullTime      `bun:"due_at" json:"-"`
+	Data            map[string]string `bun:"data,type:jsonb" json:"data,omitempty"`
+	Due             *time.Time        `bun:"-" json:"due,omitempty"`
+}
+
+func (s *Server) timeline(ctx context.Context, customerID string) ([]TimelineRow, error) {
+	var rows []TimelineRow
+	if err := s.db.NewSelect().Table("timeline").Column("at", "kind", "actor_id", "actor_name", "summary", "rule",
+		"policy_version", "calendar_version", "due_at", "data").Where("customer_id = ?", customerID).
+		Order("at", "id").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read timeline: %w", err)
+	}
+	for i := range rows {
+		if rows[i].DueAt.Valid {
+			t := rows[i].DueAt.Time
+			rows[i].Due = &t
+		}
+	}
+	return rows, nil
+}
+
+// CustomerDetail is what a customer's page shows.
+type CustomerDetail struct {
+	Customer    *CustomerRow      `json:"customer"`
+	State       renoflow.Customer `json:"state"`
+	Timeline    []TimelineRow     `json:"timeline"`
+	Tasks       []TaskRow         `json:"tasks"`
+	WorkflowID  string            `json:"workflow_id"`
+	WorkflowURL string            `json:"workflow_url,omitempty"`
+}
+
+func (s *Server) customerDetail(ctx context.Context, actor renoflow.Actor, id string) (*CustomerDetail, error) {
+	row, state, err := s.customer(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := s.timeline(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := s.tasksOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	wid := workflows.CustomerWorkflowID(id)
+	d := &CustomerDetail{Customer: row, State: state, Timeline: tl, Tasks: tasks, WorkflowID: wid}
+	if s.cfg.TemporalUIURL != "" {
+		d.WorkflowURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(s.cfg.TemporalUIURL, "/"), s.cfg.Namespace, wid)
+	}
+	return d, nil
+}
+
+// act sends a staff action to the customer's workflow as an update and waits for its
+// outcome: a refusal comes back as the domain error, with nothing changed.
+func (s *Server) act(ctx context.Context, actor renoflow.Actor, customerID, update, requestID string, arg any) (renoflow.Customer, error) {
+	if _, _, err := s.customer(ctx, actor, customerID); err != nil {
+		return renoflow.Customer{}, err
+	}
+	if requestID == "" {
+		requestID = uuid.NewString()
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID: requestID, WorkflowID: workflows.CustomerWorkflowID(customerID), UpdateName: update,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return renoflow.Customer{}, workflows.DomainError(err)
+	}
+	var state renoflow.Customer
+	if err := h.Get(ctx, &state); err != nil {
+		return renoflow.Customer{}, workflows.DomainError(err)
+	}
+	return state, nil
+}
+
+// actionInput is the JSON body of a simple action.
+type actionInput struct {
+	Note    string `json:"note"`
+	Reached *bool  `json:"reached,omitempty"`
+}
+
+// apiAction handles POST /api/customers/:id/<action>.
+func (s *Server) apiAction(update string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var in actionInput
+		if len(c.Body()) > 0 {
+			if err := decodeJSON(c, &in); err != nil {
+				return err
+			}
+		}
+		actor := actorOf(c)
+		act := workflows.Action{Actor: actor, Note: strings.TrimSpace(in.Note)}
+		var arg any = act
+		if update == workflows.UpdateCallback {
+			if in.Reached == nil {
+				return &renoflow.Error{Code: renoflow.CodeInvalid, Message: "回访须填写结果",
+					Fields: []renoflow.FieldError{{Field: "reached", Message: "请选择已接通（true）或未接通（false）"}}}
+			}
+			arg = workflows.CallbackInput{Action: act, Reached: *in.Reached}
+		}
+		state, err := s.act(c.UserContext(), actor, c.Params("id"), update, c.Get("Idempotency-Key"), arg)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"state": state})
+	}
+}
+
+// apiCustomers: GET /api/customers?q=&stage=&grade=&owner=&invalid=1
+func (s *Server) apiCustomers(c *fiber.Ctx) error {
+	rows, err := s.listCustomers(c.UserContext(), actorOf(c), CustomerFilter{
+		Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
+		OwnerID: c.Query("owner"), IncludeInvalid: c.Query("invalid") != "",
+	})
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []CustomerRow{}
+	}
+	return c.JSON(fiber.Map{"customers": rows})
+}
+
+// apiCustomer: GET /api/customers/:id
+func (s *Server) apiCustomer(c *fiber.Ctx) error {
+	d, err := s.customerDetail(c.UserContext(), actorOf(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}

@@ -1,0 +1,251 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/workflows"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// FileRequest is a filing as the API takes it: the customer record (phone as typed) and,
+// optionally, the consultation the filing happens in ("visit" / "phone").
+type FileRequest struct {
+	renoflow.FilingInput
+	Consultation string `json:"consultation,omitempty"`
+}
+
+// FileResult is the answer to a successful filing.
+type FileResult struct {
+	CustomerID string             `json:"customer_id"`
+	WorkflowID string             `json:"workflow_id"`
+	Customer   *renoflow.Customer `json:"customer,omitempty"`
+}
+
+// staleReservation is how old a phone reservation without a written customer must be
+// before a new filing checks whether its workflow ever started.
+const staleReservation = 2 * time.Minute
+
+// file files a customer (SPEC.md step 1). It is race-free: the phone's reservation row
+// (primary key on the normalised phone) is the arbiter, so of many concurrent filings of
+// one number exactly one reserves it and starts the one workflow; the others are told
+// who owns the customer and since when. A workflow that fails to start releases the
+// reservation, so no phone is held without a workflow.
+func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest) (FileResult, error) {
+	if !actor.Is(renoflow.RoleCustomerManager, renoflow.RoleSalesAdvisor, renoflow.RoleStoreManager, renoflow.RoleSupervisor) {
+		return FileResult{}, renoflow.Errorf(renoflow.CodeForbidden, "%s不能报备客户", actor.Role.Label())
+	}
+	rec, err := renoflow.ParseFiling(req.FilingInput)
+	if err != nil {
+		return FileResult{}, err
+	}
+	var p renoflow.Problems
+	switch req.Consultation {
+	case "", renoflow.ConsultVisit, renoflow.ConsultPhone:
+	default:
+		p.Add("consultation", "只能是 visit（到店）或 phone（来电）")
+	}
+	if ok, err := s.storeExists(ctx, rec.StoreID); err != nil {
+		return FileResult{}, err
+	} else if !ok {
+		p.Add(renoflow.FieldStore, "门店不存在")
+	} else if !actor.InStore(rec.StoreID) {
+		return FileResult{}, renoflow.Errorf(renoflow.CodeForbidden, "不能为其他门店报备客户")
+	}
+	if err := p.Err("报备信息有误"); err != nil {
+		return FileResult{}, err
+	}
+	if err := s.checkCapacity(ctx, actor); err != nil {
+		return FileResult{}, err
+	}
+
+	id := uuid.NewString()
+	for attempt := 0; ; attempt++ {
+		reserved, err := s.reservePhone(ctx, rec.Phone, id, actor.ID)
+		if err != nil {
+			return FileResult{}, err
+		}
+		if reserved {
+			break
+		}
+		holder, err := s.phoneHolder(ctx, rec.Phone)
+		if err != nil {
+			return FileResult{}, err
+		}
+		if holder == nil {
+			continue // released in between: try again
+		}
+		if attempt == 0 && holder.CustomerRowMissing && s.now().Sub(holder.FiledAt) > staleReservation {
+			if freed, err := s.releaseIfOrphaned(ctx, rec.Phone, holder.CustomerID); err != nil {
+				return FileResult{}, err
+			} else if freed {
+				continue
+			}
+		}
+		return FileResult{}, holder.conflict(rec.Phone)
+	}
+
+	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation}
+	wid := workflows.CustomerWorkflowID(id)
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wid,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
+	}, workflows.CustomerWorkflow, in)
+	if err != nil {
+		if _, rerr := s.db.NewDelete().Table("phone_claims").Where("customer_id = ?", id).Exec(context.WithoutCancel(ctx)); rerr != nil {
+			s.log.Error("release phone after a failed start", "customer", id, "err", rerr)
+		}
+		return FileResult{}, workflows.DomainError(err)
+	}
+	res := FileResult{CustomerID: id, WorkflowID: wid}
+	// Wait until the workflow has written the record, so the caller can read it at once.
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(wctx, client.UpdateWorkflowOptions{
+		WorkflowID: wid, UpdateName: workflows.UpdateFiled, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var state renoflow.Customer
+		if err = h.Get(wctx, &state); err == nil {
+			res.Customer = &state
+		}
+	}
+	if err != nil {
+		s.log.Warn("filing accepted but not yet recorded", "customer", id, "err", err)
+	}
+	return res, nil
+}
+
+func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
+	n, err := s.db.NewSelect().Table("stores").Where("id = ?", id).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up store: %w", err)
+	}
+	return n > 0, nil
+}
+
+// checkCapacity refuses a filing that would take the filer over the policy's cap on
+// active customers held (库容).
+func (s *Server) checkCapacity(ctx context.Context, actor renoflow.Actor) error {
+	var body []byte
+	err := s.db.NewSelect().Table("policy_versions").Column("body").Order("version DESC").Limit(1).Scan(ctx, &body)
+	pol := renoflow.DefaultPolicy()
+	if err == nil {
+		if pol, err = renoflow.ParsePolicy(body); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read policy: %w", err)
+	}
+	held, err := s.db.NewSelect().Table("customers").Where("owner_id = ?", actor.ID).
+		Where("stage NOT IN ('invalid', 'archived', 'pool')").Count(ctx)
+	if err != nil {
+		return fmt.Errorf("count customers held: %w", err)
+	}
+	if held >= int64(pol.OwnerCapacity) {
+		return renoflow.Errorf(renoflow.CodeConflict, "您名下已有%d位有效客户，达到库容上限%d位", held, pol.OwnerCapacity)
+	}
+	return nil
+}
+
+// reservePhone takes the phone for customer id; false when another customer holds it.
+func (s *Server) reservePhone(ctx context.Context, phone renoflow.Phone, id, by string) (bool, error) {
+	res, err := s.db.NewRaw(`INSERT INTO phone_claims (phone, customer_id, filed_by, filed_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (phone) DO NOTHING`, string(phone), id, by, s.now()).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("reserve phone: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
+}
+
+// phoneHolder describes who holds a phone number.
+type phoneHolder struct {
+	CustomerID         string         `bun:"customer_id"`
+	FiledAt            time.Time      `bun:"filed_at"`
+	FiledByName        sql.NullString `bun:"filed_by_name"`
+	OwnerName          sql.NullString `bun:"owner_name"`
+	OwnerSince         sql.NullTime   `bun:"owner_since"`
+	Stage              sql.NullString `bun:"stage"`
+	CustomerRowMissing bool           `bun:"row_missing"`
+}
+
+func (s *Server) phoneHolder(ctx context.Context, phone renoflow.Phone) (*phoneHolder, error) {
+	var h phoneHolder
+	err := s.db.NewRaw(`SELECT pc.customer_id, pc.filed_at, st.name AS filed_by_name, c.owner_name, c.owner_since, c.stage,
+			c.id IS NULL AS row_missing
+		FROM phone_claims pc
+		LEFT JOIN customers c ON c.id = pc.customer_id
+		LEFT JOIN staff st ON st.id = pc.filed_by
+		WHERE pc.phone = ?`, string(phone)).Scan(ctx, &h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up phone holder: %w", err)
+	}
+	return &h, nil
+}
+
+// conflict is the duplicate-filing refusal (撞单): who owns the customer and since when.
+func (h *phoneHolder) conflict(phone renoflow.Phone) error {
+	owner, since := h.FiledByName.String, h.FiledAt
+	if h.OwnerName.Valid && h.OwnerName.String != "" {
+		owner = h.OwnerName.String
+	}
+	if h.OwnerSince.Valid {
+		since = h.OwnerSince.Time
+	}
+	data := map[string]any{"owner": owner, "since": since.UTC().Format(time.RFC3339), "stage": h.Stage.String}
+	if h.Stage.String == string(renoflow.StagePool) {
+		return &renoflow.Error{Code: renoflow.CodeConflict, Data: data,
+			Message: fmt.Sprintf("撞单：手机号%s的客户已在公海中，请在客户到店时认领", phone.Masked())}
+	}
+	return &renoflow.Error{Code: renoflow.CodeConflict, Data: data,
+		Message: fmt.Sprintf("撞单：手机号%s的客户已由%s于%s报备并归属至今，不能重复报备", phone.Masked(), owner,
+			since.In(renoflow.Zone).Format(renoflow.TimeLayout))}
+}
+
+// releaseIfOrphaned frees a phone reservation whose workflow never started (the API
+// died between reserving and starting).
+func (s *Server) releaseIfOrphaned(ctx context.Context, phone renoflow.Phone, customerID string) (bool, error) {
+	_, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.CustomerWorkflowID(customerID), "")
+	var nf *serviceerror.NotFound
+	if !errors.As(err, &nf) {
+		return false, nil
+	}
+	res, err := s.db.NewDelete().Table("phone_claims").Where("phone = ?", string(phone)).Where("customer_id = ?", customerID).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("release orphaned reservation: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// apiFile: POST /api/customers files a customer → 201 with the customer's ID.
+func (s *Server) apiFile(c *fiber.Ctx) error {
+	var req FileRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	res, err := s.file(c.UserContext(), actorOf(c), req)
+	if err != nil {
+		return err
+	}
+	c.Location("/api/customers/" + res.CustomerID)
+	return c.Status(fiber.StatusCreated).JSON(res)
+}

@@ -1,0 +1,142 @@
+// Package server is renoflow's HTTP API and staff web pages (zh-CN), on fiber. Staff
+// actions become updates of the customer's workflow; lists and pages read the rows the
+// workflow's activities keep current in PostgreSQL.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+)
+
+// Config holds the server's settings.
+type Config struct {
+	// Namespace is the Temporal namespace of the workflows.
+	Namespace string
+	// TemporalUIURL is the base URL of the Temporal Web UI, for links to a customer's
+	// workflow ("" hides the links).
+	TemporalUIURL string
+	// SessionTTL is how long a login lasts (default 12 h).
+	SessionTTL time.Duration
+	// SecureCookies marks cookies Secure (behind HTTPS in production).
+	SecureCookies bool
+	// Now is the server clock (default time.Now); tests inject one.
+	Now func() time.Time
+	// FilingWait bounds how long a filing waits for the workflow to write the record.
+	FilingWait time.Duration
+}
+
+// Server holds the dependencies of the handlers.
+type Server struct {
+	temporal client.Client
+	db       *bun.DB
+	log      *slog.Logger
+	cfg      Config
+}
+
+// NewServer builds the fiber app with every route.
+func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber.App {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.FilingWait == 0 {
+		cfg.FilingWait = 15 * time.Second
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	s := &Server{temporal: c, db: db, log: log, cfg: cfg}
+	app := fiber.New(fiber.Config{
+		AppName:               "renoflow",
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		BodyLimit:             1 << 20,
+	})
+	s.routes(app)
+	return app
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
+
+// errorBody is the JSON shape of every API error.
+type errorBody struct {
+	Error *renoflow.Error `json:"error"`
+}
+
+// statusOf maps a domain error code to its HTTP status.
+func statusOf(code renoflow.ErrorCode) int {
+	switch code {
+	case renoflow.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case renoflow.CodeConflict:
+		return http.StatusConflict
+	case renoflow.CodeNotFound:
+		return http.StatusNotFound
+	case renoflow.CodeForbidden:
+		return http.StatusForbidden
+	case renoflow.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case renoflow.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// errorHandler maps every error once: domain errors by code, fiber errors by status,
+// anything else as 500 (logged, not shown).
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	de := asDomainError(err)
+	status := statusOf(de.Code)
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		status = fe.Code
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		if de.Code == renoflow.CodeInternal {
+			de = &renoflow.Error{Code: renoflow.CodeInternal, Message: "服务器内部错误"}
+		}
+	}
+	if wantsHTML(c) {
+		return s.renderError(c, status, de)
+	}
+	return c.Status(status).JSON(errorBody{Error: de})
+}
+
+// asDomainError finds the domain error in err's chain, or describes err as one.
+func asDomainError(err error) *renoflow.Error {
+	var de *renoflow.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code := renoflow.CodeInternal
+		msg := fe.Message
+		switch fe.Code {
+		case http.StatusNotFound:
+			code, msg = renoflow.CodeNotFound, "页面不存在"
+		case http.StatusMethodNotAllowed:
+			code, msg = renoflow.CodeNotFound, "不支持该请求方法"
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			code = renoflow.CodeInvalid
+		}
+		return &renoflow.Error{Code: code, Message: msg}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &renoflow.Error{Code: renoflow.CodeUnavailable, Message: "处理超时，请稍后重试"}
+	}
+	return &renoflow.Error{Code: renoflow.CodeInternal, Message: err.Error()}
+}

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/workflows"
+	"github.com/uptrace/bun"
+)
+
+// TaskRow is a task as lists read it.
+type TaskRow struct {
+	ID              int64        `bun:"id" json:"id"`
+	CustomerID      string       `bun:"customer_id" json:"customer_id"`
+	CustomerName    string       `bun:"customer_name" json:"customer_name"`
+	Rule            string       `bun:"rule" json:"rule"`
+	Subject         string       `bun:"subject" json:"subject,omitempty"`
+	Seq             int          `bun:"seq" json:"seq"`
+	Title           string       `bun:"title" json:"title"`
+	Detail          string       `bun:"detail" json:"detail,omitempty"`
+	AssigneeID      string       `bun:"assignee_id" json:"assignee_id,omitempty"`
+	AssigneeRole    string       `bun:"assignee_role" json:"assignee_role,omitempty"`
+	StoreID         string       `bun:"store_id" json:"store_id"`
+	DueAt           time.Time    `bun:"due_at" json:"due_at"`
+	WorkDueAt       sql.NullTime `bun:"work_due_at" json:"-"`
+	Status          string       `bun:"status" json:"status"`
+	PolicyVersion   int          `bun:"policy_version" json:"policy_version"`
+	CalendarVersion int          `bun:"calendar_version" json:"calendar_version"`
+	CreatedAt       time.Time    `bun:"created_at" json:"created_at"`
+	DoneAt          sql.NullTime `bun:"done_at" json:"-"`
+	DoneBy          string       `bun:"done_by" json:"done_by,omitempty"`
+	Outcome         string       `bun:"outcome" json:"outcome,omitempty"`
+	Overdue         bool         `bun:"-" json:"overdue"`
+	RuleTitle       string       `bun:"-" json:"rule_title"`
+	Done            *time.Time   `bun:"-" json:"done_at,omitempty"`
+}
+
+func (t *TaskRow) fill(now time.Time) {
+	t.Overdue = t.Status == string(renoflow.TaskOpen) && t.DueAt.Before(now)
+	t.RuleTitle = renoflow.Rule(t.Rule).Title()
+	if t.DoneAt.Valid {
+		d := t.DoneAt.Time
+		t.Done = &d
+	}
+}
+
+// taskRoles are the role queues actor works from, besides tasks addressed to them.
+func taskRoles(actor renoflow.Actor) (roles []string, stores []string) {
+	switch actor.Role {
+	case renoflow.RoleCustomerService:
+		roles = []string{string(renoflow.ToCustomerService)}
+		if actor.Lead {
+			roles = append(roles, string(renoflow.ToCSLead))
+		}
+		stores = []string{actor.StoreID}
+	case renoflow.RoleStoreManager:
+		roles, stores = []string{string(renoflow.ToStoreManager)}, []string{actor.StoreID}
+	case renoflow.RoleSupervisor:
+		roles, stores = []string{string(renoflow.ToSupervisor)}, actor.Stores
+	}
+	return roles, stores
+}
+
+// mine restricts a task query to the tasks actor works on.
+func mine(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
+	roles, stores := taskRoles(actor)
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("t.assignee_id = ?", actor.ID)
+		if len(roles) > 0 && len(stores) > 0 {
+			q = q.WhereOr("t.assignee_id = '' AND t.store_id IN (?) AND t.assignee_role IN (?)", bun.In(stores), bun.In(roles))
+		}
+		return q
+	})
+}
+
+// Task views of the task list.
+const (
+	ViewOpen     = "open"     // every open task
+	ViewToday    = "today"    // open, due by the end of today (overdue included)
+	ViewOverdue  = "overdue"  // open and past due
+	ViewUpcoming = "upcoming" // open, due after today
+	ViewDone     = "done"     // done, newest first
+)
+
+// listTasks lists actor's tasks in a view.
+func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view string) ([]TaskRow, error) {
+	now := s.now()
+	local := now.In(renoflow.Zone)
+	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
+	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name").
+		Join("JOIN customers AS c ON c.id = t.customer_id")
+	q = mine(q, actor)
+	switch view {
+	case ViewOpen, "":
+		q = q.Where("t.status = 'open'").Order("t.due_at", "t.id")
+	case ViewToday:
+		q = q.Where("t.status = 'open'").Where("t.due_at < ?", endOfDay).Order("t.due_at", "t.id")
+	case ViewOverdue:
+		q = q.Where("t.status = 'open'").Where("t.due_at < ?", now).Order("t.due_at", "t.id")
+	case ViewUpcoming:
+		q = q.Where("t.status = 'open'").Where("t.due_at >= ?", endOfDay).Order("t.due_at", "t.id")
+	case ViewDone:
+		q = q.Where("t.status = 'done'").Order("t.done_at DESC", "t.id DESC").Limit(200)
+	default:
+		return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "任务视图有误",
+			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 open、today、overdue、upcoming 或 done"}}}
+	}
+	var rows []TaskRow
+	if err := q.Limit(500).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	for i := range rows {
+		rows[i].fill(now)
+	}
+	return rows, nil
+}
+
+// tasksOf lists a customer's open tasks.
+func (s *Server) tasksOf(ctx context.Context, customerID string) ([]TaskRow, error) {
+	var rows []TaskRow
+	if err := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name").
+		Join("JOIN customers AS c ON c.id = t.customer_id").
+		Where("t.customer_id = ?", customerID).Where("t.status = 'open'").Order("t.due_at", "t.id").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list tasks of %s: %w", customerID, err)
+	}
+	now := s.now()
+	for i := range rows {
+		rows[i].fill(now)
+	}
+	return rows, nil
+}
+
+// completeTask marks a task done through the customer's workflow: doing the work it asks
+// for (verifying, recording a call-back) or acknowledging a reminder.
+func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int64, requestID string, reached *bool, note string) (renoflow.Customer, error) {
+	var t TaskRow
+	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*").Where("t.id = ?", id)
+	if !actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor, renoflow.RoleAdmin) {
+		q = mine(q, actor)
+	}
+	if err := q.Scan(ctx, &t); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务，或它不是您的任务")
+		}
+		return renoflow.Customer{}, fmt.Errorf("load task %d: %w", id, err)
+	}
+	if actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor) && !actor.InStore(t.StoreID) {
+		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务，或它不是您的任务")
+	}
+	if t.Status != string(renoflow.TaskOpen) {
+		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeConflict, "该任务已办结")
+	}
+	return s.act(ctx, actor, t.CustomerID, workflows.UpdateCompleteTask, requestID, workflows.CompleteTaskInput{
+		Action: workflows.Action{Actor: actor, Note: note}, Rule: renoflow.Rule(t.Rule), Subject: t.Subject, Seq: t.Seq, Reached: reached,
+	})
+}
+
+// apiTasks: GET /api/tasks?view=open|today|overdue|upcoming|done
+func (s *Server) apiTasks(c *fiber.Ctx) error {
+	rows, err := s.listTasks(c.UserContext(), actorOf(c), c.Query("view", ViewOpen))
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []TaskRow{}
+	}
+	return c.JSON(fiber.Map{"tasks": rows})
+}
+
+// apiTaskDone: POST /api/tasks/:id/done {note, reached}
+func (s *Server) apiTaskDone(c *fiber.Ctx) error {
+	id, err := c.ParamsInt("id")
+	if err != nil || id <= 0 {
+		return renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务")
+	}
+	var in actionInput
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	state, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), c.Get("Idempotency-Key"), in.Reached, strings.TrimSpace(in.Note))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"state": state})
+}
