@@ -208,6 +208,5 @@ func fired(env Env, eff *Effects, clk Clock, summary string) *Entry {
 	return &eff.Timeline[len(eff.Timeline)-1]
 }
 
-
 // Designer returns the designer assigned to the customer (none before dispatch).
 func (c *Customer) Designer() Person { return Person{} }

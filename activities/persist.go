@@ -160,7 +160,7 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 		Set("first_consult_at = EXCLUDED.first_consult_at, first_consult = EXCLUDED.first_consult").
 		Set("last_service_at = EXCLUDED.last_service_at, flagged = EXCLUDED.flagged, flag_reason = EXCLUDED.flag_reason").
 		Set("invalid = EXCLUDED.invalid, record = EXCLUDED.record, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at").
-		Where("customers.revision < EXCLUDED.revision").
+		Where("?TableAlias.revision < EXCLUDED.revision").
 		Exec(ctx); err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
