@@ -1,0 +1,179 @@
+package activities
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/renoflow/renoflow"
+)
+
+// TestLoadPolicyWithoutRows: before anything is stored the defaults apply as version 0.
+func TestLoadPolicyWithoutRows(t *testing.T) {
+	t.Parallel()
+	_, acts := newDB(t)
+	snap, err := acts.LoadPolicy(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 0, snap.Version)
+	require.Equal(t, renoflow.DefaultPolicy(), snap.Policy)
+	require.Equal(t, renoflow.DefaultCalendar(), snap.Calendar)
+	require.Equal(t, 0, snap.Calendar.Version)
+}
+
+// TestEnsureDefaults stores the shipped policy and calendar once, however often and
+// however concurrently it runs.
+func TestEnsureDefaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		sequential int
+		concurrent int
+	}{
+		{"once", 1, 0},
+		{"twice", 2, 0},
+		{"four at once", 0, 4},
+		{"four at once after one", 1, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db, acts := newDB(t)
+			ctx := t.Context()
+			for range tt.sequential {
+				require.NoError(t, EnsureDefaults(ctx, db))
+			}
+			errs := make([]error, tt.concurrent)
+			var wg sync.WaitGroup
+			for i := range errs {
+				wg.Go(func() { errs[i] = EnsureDefaults(ctx, db) })
+			}
+			wg.Wait()
+			for _, err := range errs {
+				require.NoError(t, err)
+			}
+			require.Equal(t, 1, count(t, db, "policy_versions", ""))
+			require.Equal(t, 1, count(t, db, "calendar_versions", ""))
+
+			snap, err := acts.LoadPolicy(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, snap.Version)
+			want := renoflow.DefaultPolicy()
+			want.Version = 1
+			require.Equal(t, want, snap.Policy)
+			require.Equal(t, 1, snap.Calendar.Version)
+			require.Equal(t, renoflow.DefaultCalendar().Days, snap.Calendar.Days)
+			require.NotEmpty(t, snap.Calendar.Days)
+		})
+	}
+}
+
+// TestSavePolicy: an edit is a new version that LoadPolicy returns; an invalid policy is
+// refused and stores nothing.
+func TestSavePolicy(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	ctx := t.Context()
+	require.NoError(t, EnsureDefaults(ctx, db))
+
+	edited := renoflow.DefaultPolicy()
+	edited.ClaimWindow = renoflow.MustSpan("10d")
+	edited.ClaimReminderBefore = renoflow.MustSpan("2d")
+	edited.PoolDailyClaimLimit = 3
+	edited.FirstCallbackWithin = renoflow.MustSpan("3wd")
+	edited.FollowUpsPerMonth.B = 5
+	edited.LargeOrderBudgetWan = 45.5
+	version, err := SavePolicy(ctx, db, edited, "admin1", "延长报备保护期")
+	require.NoError(t, err)
+	require.Equal(t, 2, version)
+
+	snap, err := acts.LoadPolicy(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, snap.Version)
+	want := edited
+	want.Version = 2
+	require.Equal(t, want, snap.Policy)
+	require.Equal(t, 1, snap.Calendar.Version, "the calendar keeps its version")
+
+	var row struct {
+		CreatedBy string
+		Note      string
+	}
+	require.NoError(t, db.NewSelect().Table("policy_versions").Column("created_by", "note").
+		Where("version = 2").Scan(ctx, &row.CreatedBy, &row.Note))
+	require.Equal(t, "admin1", row.CreatedBy)
+	require.Equal(t, "延长报备保护期", row.Note)
+
+	invalid := []struct {
+		name string
+		edit func(*renoflow.Policy)
+	}{
+		{"zero claim window", func(p *renoflow.Policy) { p.ClaimWindow = renoflow.Span{} }},
+		{"zero verify time", func(p *renoflow.Policy) { p.VerifyWithin = renoflow.Span{Unit: renoflow.UnitHour} }},
+		{"negative capacity", func(p *renoflow.Policy) { p.OwnerCapacity = -1 }},
+		{"reminder not before the lapse", func(p *renoflow.Policy) { p.ClaimReminderBefore = renoflow.MustSpan("7d") }},
+		{"negative large-order budget", func(p *renoflow.Policy) { p.LargeOrderBudgetWan = -1 }},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			p := renoflow.DefaultPolicy()
+			tt.edit(&p)
+			version, err := SavePolicy(ctx, db, p, "admin1", "bad")
+			require.Error(t, err)
+			require.Zero(t, version)
+			require.Equal(t, 2, count(t, db, "policy_versions", ""))
+			snap, err := acts.LoadPolicy(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 2, snap.Version)
+			require.Equal(t, want, snap.Policy)
+		})
+	}
+
+	t.Run("a new calendar version", func(t *testing.T) {
+		days := append(renoflow.DefaultCalendar().Days, renoflow.CalendarDay{Date: "2026-12-31", Kind: renoflow.DayHoliday, Name: "公司年会"})
+		v, err := SaveCalendar(ctx, db, days, "admin1", "公司年会放假")
+		require.NoError(t, err)
+		require.Equal(t, 2, v)
+		snap, err := acts.LoadPolicy(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 2, snap.Calendar.Version)
+		require.Equal(t, days, snap.Calendar.Days)
+		require.Equal(t, 2, snap.Version)
+	})
+}
+
+// TestLoadPolicyStoredInvalid: a stored version that no longer parses is a
+// non-retryable error (retrying cannot fix it), not a silent fallback.
+func TestLoadPolicyStoredInvalid(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	ctx := t.Context()
+	require.NoError(t, EnsureDefaults(ctx, db))
+	_, err := db.ExecContext(ctx, "INSERT INTO policy_versions (body) VALUES (?)", `{"claim_window": "7d", "retired_setting": 1}`)
+	require.NoError(t, err)
+	_, err = acts.LoadPolicy(ctx)
+	require.Error(t, err)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "%T: %v", err, err)
+	require.True(t, appErr.NonRetryable())
+	require.Equal(t, "invalid_policy", appErr.Type())
+}
+
+// TestLoadPolicyPartialBody: keys a stored version lacks (settings added later) keep
+// their defaults.
+func TestLoadPolicyPartialBody(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	ctx := t.Context()
+	_, err := db.ExecContext(ctx, "INSERT INTO policy_versions (body) VALUES (?)", `{"claim_window": "14d", "owner_capacity": 150}`)
+	require.NoError(t, err)
+	snap, err := acts.LoadPolicy(ctx)
+	require.NoError(t, err)
+	want := renoflow.DefaultPolicy()
+	want.ClaimWindow, want.OwnerCapacity, want.Version = renoflow.MustSpan("14d"), 150, 1
+	require.Equal(t, 1, snap.Version)
+	require.Equal(t, want, snap.Policy)
+	require.Equal(t, 0, snap.Calendar.Version, "no calendar stored: the shipped one")
+}
