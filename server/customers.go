@@ -20,6 +20,7 @@ import (
 // CustomerRow is a customer as lists and pages read it.
 type CustomerRow struct {
 	ID             string          `bun:"id" json:"id"`
+	Revision       int64           `bun:"revision" json:"revision"`
 	Phone          string          `bun:"phone" json:"phone"`
 	Name           string          `bun:"name" json:"name"`
 	Gender         string          `bun:"gender" json:"gender"`
@@ -37,6 +38,11 @@ type CustomerRow struct {
 	FiledByName    string          `bun:"filed_by_name" json:"filed_by_name"`
 	FiledAt        time.Time       `bun:"filed_at" json:"filed_at"`
 	ClaimDue       sql.NullTime    `bun:"claim_due" json:"-"`
+	VerifiedAt     sql.NullTime    `bun:"verified_at" json:"-"`
+	FirstConsultAt sql.NullTime    `bun:"first_consult_at" json:"-"`
+	FirstConsult   string          `bun:"first_consult" json:"first_consult,omitempty"`
+	LastServiceAt  sql.NullTime    `bun:"last_service_at" json:"-"`
+	Record         json.RawMessage `bun:"record" json:"-"`
 	Flagged        bool            `bun:"flagged" json:"flagged"`
 	FlagReason     string          `bun:"flag_reason" json:"flag_reason,omitempty"`
 	Invalid        bool            `bun:"invalid" json:"invalid"`

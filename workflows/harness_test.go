@@ -191,3 +191,7 @@ func sortedKeys(m map[string]bool) []string {
 
 var _ = errors.New
 var _ = sortedKeys
+
+func quietLog() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}

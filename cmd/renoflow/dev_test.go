@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -102,7 +103,14 @@ func startDev(t *testing.T, env map[string]string) *dev {
 		}
 	}
 	d.API = d.Web + "/api"
-	t.Cleanup(func() { d.stop(t) })
+	t.Cleanup(func() {
+		d.stop(t)
+		if t.Failed() {
+			if b, err := os.ReadFile(filepath.Join(base["RENOFLOW_DATA"], "renoflow.log")); err == nil {
+				t.Logf("renoflow.log:\n%s", tail(string(b), 4000))
+			}
+		}
+	})
 	return d
 }
 
@@ -204,6 +212,13 @@ func lines(s string) []string {
 		out = append(out, sc.Text())
 	}
 	return out
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
 
 var _ = fmt.Sprintf

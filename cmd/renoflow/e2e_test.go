@@ -71,6 +71,14 @@ func TestDevFilesCustomer(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
 
+	status, detail := cm.call(http.MethodGet, "/customers/"+id, nil)
+	require.Equal(t, http.StatusOK, status, "%v", detail)
+	require.Equal(t, "filed", detail["customer"].(map[string]any)["stage"])
+	require.NotEmpty(t, detail["timeline"])
+	status, list := cm.call(http.MethodGet, "/customers?q=1381234", nil)
+	require.Equal(t, http.StatusOK, status, "%v", list)
+	require.Len(t, list["customers"], 1)
+
 	tc := d.temporal(t)
 	eventually(t, "the workflow is found by phone and stage", func() bool {
 		ids := workflowsByPhone(t, tc, "13812345678", `CustomerStage = "filed" AND CustomerOwner = "cm1" AND CustomerStore = "s1"`)
@@ -315,6 +323,6 @@ func TestClaimLapsesIntegration(t *testing.T) {
 	h := collectHistory(t, tc.GetWorkflowHistory(ctx, wid, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT))
 	require.NoError(t, replayer.ReplayWorkflowHistory(nil, h))
 	if dir := os.Getenv("RENOFLOW_RECORD_HISTORY"); dir != "" {
-		writeHistory(t, dir, "claim-lapse.json", h)
+		writeHistory(t, dir, "v1-claim-lapse.json", h)
 	}
 }
