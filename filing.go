@@ -47,8 +47,8 @@ func NewCustomer(env Env, id string, rec Record, filer Actor, consultation strin
 
 // CheckVerify says whether actor may verify the filing now.
 func (c *Customer) CheckVerify(actor Actor) error {
-	if !actor.Is(RoleCustomerService, RoleStoreManager, RoleSupervisor, RoleAdmin) {
-		return Errorf(CodeForbidden, "只有客服可以核实报备")
+	if err := actor.Require(PermVerify, "核实报备"); err != nil {
+		return err
 	}
 	if !c.VerifiedAt.IsZero() {
 		return Errorf(CodeConflict, "该报备已于%s由%s核实", fmtTime(c.VerifiedAt), c.VerifiedBy.Name)
@@ -85,11 +85,11 @@ func (c *Customer) CheckStoreVisit(env Env, actor Actor, stats PoolStats) error 
 	if c.Stage == StageInvalid {
 		return Errorf(CodeConflict, "无效客户不能登记到店")
 	}
+	if err := actor.Require(PermStoreVisit, "登记到店"); err != nil {
+		return err
+	}
 	if c.Stage != StagePool {
 		return nil
-	}
-	if actor.Is(RoleDesigner, RoleAdmin) {
-		return Errorf(CodeForbidden, "设计师和管理员不能认领公海客户")
 	}
 	p := env.Policy
 	if stats.ClaimedToday >= p.PoolDailyClaimLimit {
@@ -144,7 +144,10 @@ func (c *Customer) visit(env Env, eff *Effects, actor Actor) {
 }
 
 // CheckPhoneEnquiry says whether a phone enquiry may be recorded now.
-func (c *Customer) CheckPhoneEnquiry() error {
+func (c *Customer) CheckPhoneEnquiry(actor Actor) error {
+	if err := actor.Require(PermPhoneEnquiry, "登记来电咨询"); err != nil {
+		return err
+	}
 	if c.Stage == StageInvalid || c.Stage == StagePool {
 		return Errorf(CodeConflict, "%s客户不能登记来电咨询", c.Stage.Label())
 	}
@@ -153,7 +156,7 @@ func (c *Customer) CheckPhoneEnquiry() error {
 
 // PhoneEnquiry records the customer phoning in; the first one is the first consultation.
 func (c *Customer) PhoneEnquiry(env Env, actor Actor, note string) (Effects, error) {
-	if err := c.CheckPhoneEnquiry(); err != nil {
+	if err := c.CheckPhoneEnquiry(actor); err != nil {
 		return Effects{}, err
 	}
 	var eff Effects
@@ -197,8 +200,8 @@ func (c *Customer) CheckCallback(actor Actor) error {
 	if _, ok := c.openCallbackAttempt(); !ok {
 		return Errorf(CodeConflict, "没有待办的首谈回访")
 	}
-	if actor.Is(RoleDesigner, RoleSalesAdvisor) && actor.ID != c.Owner.ID {
-		return Errorf(CodeForbidden, "只有归属人、客户经理或客服可以登记回访")
+	if err := actor.Require(PermCallback, "登记首谈回访"); err != nil {
+		return err
 	}
 	return nil
 }

@@ -40,8 +40,8 @@ const staleReservation = 2 * time.Minute
 // who owns the customer and since when. A workflow that fails to start releases the
 // reservation, so no phone is held without a workflow.
 func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest) (FileResult, error) {
-	if !actor.Is(renoflow.RoleCustomerManager, renoflow.RoleSalesAdvisor, renoflow.RoleStoreManager, renoflow.RoleSupervisor) {
-		return FileResult{}, renoflow.Errorf(renoflow.CodeForbidden, "%s不能报备客户", actor.Role.Label())
+	if err := actor.Require(renoflow.PermFile, "报备客户"); err != nil {
+		return FileResult{}, err
 	}
 	rec, err := renoflow.ParseFiling(req.FilingInput)
 	if err != nil {

@@ -116,9 +116,7 @@ func (p page) Checked(v string) bool {
 	return false
 }
 
-func canFile(a renoflow.Actor) bool {
-	return a.Is(renoflow.RoleCustomerManager, renoflow.RoleSalesAdvisor, renoflow.RoleStoreManager, renoflow.RoleSupervisor)
-}
+func canFile(a renoflow.Actor) bool { return a.Can(renoflow.PermFile) }
 
 // render executes a page with the request's actor, CSRF token and the now-bound helpers.
 func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data any) error {
@@ -463,7 +461,7 @@ func customerActions(a renoflow.Actor, st renoflow.Customer) []renoflow.Option {
 		}
 		out = append(out, renoflow.Option{Code: "store-visit", Label: label})
 	}
-	if st.CheckPhoneEnquiry() == nil {
+	if st.CheckPhoneEnquiry(a) == nil {
 		out = append(out, renoflow.Option{Code: "phone-enquiry", Label: "登记来电咨询"})
 	}
 	if st.CheckCallback(a) == nil {

@@ -58,6 +58,9 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 			}),
 		transition(ctx, w, UpdateStoreVisit,
 			func(in Action) error {
+				if err := in.Actor.Require(renoflow.PermStoreVisit, "登记到店"); err != nil {
+					return err
+				}
 				if c.Stage == renoflow.StageInvalid {
 					return renoflow.Errorf(renoflow.CodeConflict, "无效客户不能登记到店")
 				}
@@ -78,7 +81,7 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 				return c.StoreVisit(env, in.Actor, stats, in.Note)
 			}),
 		transition(ctx, w, UpdatePhoneEnquiry,
-			func(in Action) error { return c.CheckPhoneEnquiry() },
+			func(in Action) error { return c.CheckPhoneEnquiry(in.Actor) },
 			func(_ workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
 				return c.PhoneEnquiry(env, in.Actor, in.Note)
 			}),
