@@ -162,3 +162,38 @@ func FocusPoints() []Option { return append([]Option(nil), focusPoints...) }
 
 // Genders lists the genders for forms.
 func Genders() []Option { return append([]Option(nil), genders...) }
+
+// Milestone is a construction inspection (SPEC.md step 9), in the order they must come.
+type Milestone string
+
+// The inspections, in order.
+const (
+	MilestoneMaterial   Milestone = "material"   // 材料验收
+	MilestoneConcealed  Milestone = "concealed"  // 隐蔽工程验收
+	MilestoneMid        Milestone = "mid"        // 中期验收（木工收口）
+	MilestoneCompletion Milestone = "completion" // 竣工验收
+)
+
+var milestones = enum{{"material", "材料验收"}, {"concealed", "隐蔽工程验收"}, {"mid", "中期验收（木工收口）"}, {"completion", "竣工验收"}}
+
+// Label is the Chinese name of the inspection.
+func (m Milestone) Label() string { return milestones.label(string(m)) }
+
+// Milestones lists the inspections in order, for forms.
+func Milestones() []Option { return append([]Option(nil), milestones...) }
+
+// ComplaintCategory classifies a complaint (SPEC.md step 11).
+type ComplaintCategory string
+
+var complaintCategories = enum{{"design", "设计"}, {"schedule", "工期"}, {"attitude", "服务态度"}, {"material", "材料质量"}, {"other", "其他"}}
+
+// Label is the Chinese name of the category.
+func (k ComplaintCategory) Label() string { return complaintCategories.label(string(k)) }
+
+// ComplaintCategories lists the categories, for forms.
+func ComplaintCategories() []Option { return append([]Option(nil), complaintCategories...) }
+
+// FollowUpChannels are the ways a follow-up is made, for forms.
+func FollowUpChannels() []Option {
+	return []Option{{"phone", "电话"}, {"visit", "到店/上门"}, {"wechat", "微信"}, {"other", "其他"}}
+}

@@ -63,6 +63,27 @@ const (
 	UpdatePhoneEnquiry = "phone-enquiry" // the customer phoned in
 	UpdateCallback     = "callback"      // outcome of the open first call-back
 	UpdateCompleteTask = "complete-task" // a task is marked done
+
+	UpdateFollowUp          = "follow-up"          // FollowUpInput: a monthly follow-up was made
+	UpdateGrade             = "grade"              // GradeInput: the customer is (re)graded
+	UpdateDispatchPropose   = "dispatch-propose"   // PersonInput: the customer manager proposes a designer
+	UpdateDispatchConfirm   = "dispatch-confirm"   // Action: the store manager confirms (a supervisor authorises)
+	UpdateDispatchAccept    = "dispatch-accept"    // Action: the designer accepts
+	UpdateDispatchRefuse    = "dispatch-refuse"    // Action (Note = reason): the designer refuses
+	UpdateMeasure           = "measure"            // Action: the house was measured (量房)
+	UpdateDesignProgress    = "design-progress"    // Action (Note): design progress (方案)
+	UpdateDeposit           = "deposit"            // PaymentInput: deposit paid → grade A
+	UpdateContract          = "contract"           // PaymentInput: contract signed → construction
+	UpdateMilestone         = "milestone"          // MilestoneInput: a construction inspection passed
+	UpdateComplaintOpen     = "complaint-open"     // ComplaintOpenInput: a complaint is recorded
+	UpdateComplaintAnswer   = "complaint-answer"   // ComplaintInput (Note = answer)
+	UpdateComplaintResolve  = "complaint-resolve"  // ComplaintInput (Note = resolution)
+	UpdateComplaintReassign = "complaint-reassign" // ComplaintReassignInput: the store manager reassigns it
+	UpdateComplaintClose    = "complaint-close"    // ComplaintCloseInput: satisfied → closed and archived
+	UpdateInvalidPropose    = "invalid-propose"    // Action (Note = reason): proposed invalid
+	UpdateInvalidConfirm    = "invalid-confirm"    // Action: the store manager confirms it invalid
+	UpdateInvalidReject     = "invalid-reject"     // Action: the store manager rejects the proposal
+	UpdateReassign          = "reassign"           // PersonInput: a new owner
 )
 
 // QueryState returns the customer's live state.
@@ -72,6 +93,62 @@ const QueryState = "state"
 type Action struct {
 	Actor renoflow.Actor `json:"actor"`
 	Note  string         `json:"note,omitempty"`
+}
+
+// FollowUpInput records a follow-up: how it was made (phone, visit, wechat, other).
+type FollowUpInput struct {
+	Action
+	Channel string `json:"channel"`
+}
+
+// GradeInput grades the customer.
+type GradeInput struct {
+	Action
+	Grade renoflow.Grade `json:"grade"`
+}
+
+// PersonInput names a staff member: the proposed designer, or the new owner.
+type PersonInput struct {
+	Action
+	Person renoflow.Person `json:"person"`
+}
+
+// PaymentInput records a deposit or a contract.
+type PaymentInput struct {
+	Action
+	AmountYuan float64 `json:"amount_yuan"`
+}
+
+// MilestoneInput records a passed construction inspection.
+type MilestoneInput struct {
+	Action
+	Milestone renoflow.Milestone `json:"milestone"`
+}
+
+// ComplaintOpenInput records a complaint; Handler defaults to the customer's owner.
+type ComplaintOpenInput struct {
+	Action
+	Category renoflow.ComplaintCategory `json:"category"`
+	Handler  renoflow.Person            `json:"handler,omitzero"`
+}
+
+// ComplaintInput acts on complaint ComplaintID.
+type ComplaintInput struct {
+	Action
+	ComplaintID string `json:"complaint_id"`
+}
+
+// ComplaintReassignInput gives complaint ComplaintID a new handler.
+type ComplaintReassignInput struct {
+	ComplaintInput
+	Handler renoflow.Person `json:"handler"`
+}
+
+// ComplaintCloseInput closes complaint ComplaintID when the customer is satisfied, or
+// reopens it when not.
+type ComplaintCloseInput struct {
+	ComplaintInput
+	Satisfied bool `json:"satisfied"`
 }
 
 // CallbackInput records the outcome of a call-back.
