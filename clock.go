@@ -106,6 +106,17 @@ func (cs *Clocks) PopDue(now time.Time) []Clock {
 	return due
 }
 
+// PopNext removes and returns the earliest clock if it is due at or before now. Firing
+// clocks one at a time lets a firing cancel another clock due at the same instant.
+func (cs *Clocks) PopNext(now time.Time) (Clock, bool) {
+	if len(*cs) == 0 || (*cs)[0].Due.After(now) {
+		return Clock{}, false
+	}
+	c := (*cs)[0]
+	*cs = append((*cs)[:0], (*cs)[1:]...)
+	return c, true
+}
+
 // Find returns the pending clock of (rule, subject) with the lowest rung.
 func (cs Clocks) Find(rule Rule, subject string) (Clock, bool) {
 	var best Clock

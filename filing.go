@@ -118,6 +118,7 @@ func (c *Customer) StoreVisit(env Env, actor Actor, stats PoolStats, note string
 	if c.Stage == StagePool {
 		c.Owner, c.OwnerSince, c.Stage = actor.Person(), env.Now, StagePresale
 		c.Flag = ""
+		c.enterPresale(env, &eff)
 		eff.Pool = append(eff.Pool, PoolMove{Key: env.Key, Kind: "claim", At: env.Now, StoreID: c.StoreID,
 			From: c.PreviousOwner.ID, To: actor.ID, Rule: RuleClaimExpiry, PolicyVersion: env.Policy.Version})
 		eff.log(env, "pool_claim", actor.Person(), withNote(fmt.Sprintf("%s带客户到店，从公海认领为归属人", actor.Name), note))
@@ -131,15 +132,17 @@ func (c *Customer) StoreVisit(env Env, actor Actor, stats PoolStats, note string
 // visit applies a store visit: the claim clocks stop, the customer enters pre-sale, and
 // the first visit counts as the first consultation.
 func (c *Customer) visit(env Env, eff *Effects, actor Actor) {
-	c.LastVisitAt, c.LastServiceAt = env.Now, env.Now
+	c.LastVisitAt = env.Now
 	if c.Stage == StageFiled {
 		c.Stage = StagePresale
+		c.enterPresale(env, eff)
 		c.Clocks.Cancel(RuleClaimReminder, "")
 		c.Clocks.Cancel(RuleClaimExpiry, "")
 		eff.Closed = append(eff.Closed, TaskClose{Rule: RuleClaimReminder, Seq: -1, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: "客户已到店"})
 		e := eff.log(env, "claim_kept", actor.Person(), fmt.Sprintf("客户在报备保护期内到店，%s的报备有效", c.Owner.Name))
 		e.Rule = RuleClaimExpiry
 	}
+	c.served(env)
 	c.consult(env, eff, ConsultVisit)
 }
 
@@ -160,7 +163,7 @@ func (c *Customer) PhoneEnquiry(env Env, actor Actor, note string) (Effects, err
 		return Effects{}, err
 	}
 	var eff Effects
-	c.LastServiceAt = env.Now
+	c.served(env)
 	eff.log(env, "phone_enquiry", actor.Person(), withNote(fmt.Sprintf("客户来电咨询（%s登记）", actor.Name), note))
 	c.consult(env, &eff, ConsultPhone)
 	return eff, nil
@@ -220,7 +223,7 @@ func (c *Customer) RecordCallback(env Env, actor Actor, reached bool, note strin
 	if !reached {
 		outcome = "未接通"
 	}
-	c.LastServiceAt = env.Now
+	c.served(env)
 	c.closeWork(env, &eff, RuleFirstCallback, strconv.Itoa(attempt), TaskDone, actor.Person(), outcome)
 	eff.log(env, "callback", actor.Person(), withNote(fmt.Sprintf("第%d次首谈回访：%s", attempt, outcome), note))
 	if !reached && attempt < 1+env.Policy.CallbackRetries {
@@ -229,10 +232,10 @@ func (c *Customer) RecordCallback(env Env, actor Actor, reached bool, note strin
 	return eff, nil
 }
 
-// Fire applies a clock that fell due: a notice makes its one task, a lapse moves the
-// customer, an overdue work task climbs the escalation ladder. Every firing writes one
-// task and one timeline entry keyed by the clock, naming its rule, policy version and
-// due time.
+// Fire applies a clock that fell due: a notice makes its one task, a lapse or release
+// moves the customer, a scheduled visit opens its work, an overdue work task climbs the
+// escalation ladder. Every firing writes one task and one timeline entry keyed by the
+// clock, naming its rule, policy version and due time.
 func (c *Customer) Fire(env Env, clk Clock) Effects {
 	var eff Effects
 	switch {
@@ -242,9 +245,24 @@ func (c *Customer) Fire(env Env, clk Clock) Effects {
 		fired(env, &eff, clk, fmt.Sprintf("提醒%s：报备保护期将于%s到期", c.Owner.Name, fmtTime(c.ClaimDue)))
 	case clk.Rule == RuleClaimExpiry:
 		c.lapse(env, &eff, clk)
-	case clk.Seq >= 1:
+	case clk.Rule == RuleFollowUpMonth:
+		c.closeMonth(env, &eff, clk)
+	case clk.Rule == RulePresaleProtection:
+		c.release(env, &eff, clk)
+	case clk.Rule == RuleNeglect:
+		c.neglected(env, &eff, clk)
+	case clk.Rule == RuleSuspensionEnd:
+		c.suspensionEnded(env, &eff, clk)
+	case clk.Rule == RuleAfterSalesNotice:
+		c.visitNotice(env, &eff, clk)
+	case clk.Rule == RuleDispatchAccept && clk.Seq == 1:
+		c.returnDispatch(env, &eff, clk)
+	case clk.Seq == 0:
+		c.scheduledWork(env, &eff, clk)
+	default:
 		c.escalate(env, &eff, clk)
 	}
+	c.settle(env, &eff)
 	return eff
 }
 
@@ -281,6 +299,11 @@ func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
 		detail += "（" + clk.Subject + "）"
 	}
 	c.notify(env, eff, clk, step.To, step.Title, detail)
+	if clk.Rule == RuleComplaintResolve && step.To == ToStoreManager {
+		if k := c.complaintOf(clk.Subject); k != nil {
+			k.Escalated = true
+		}
+	}
 	summary := step.Title + "（应于" + fmtTime(clk.WorkDue) + "完成）"
 	if step.Flag {
 		c.Flag = step.Title

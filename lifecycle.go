@@ -37,6 +37,32 @@ type Customer struct {
 	LastServiceAt time.Time `json:"last_service_at,omitzero"`
 	Flag          string    `json:"flag,omitempty"` // why the customer is flagged for reassignment
 
+	// Pre-sale (SPEC.md steps 4–7).
+	FollowUp    *FollowUpMonth `json:"follow_up,omitempty"` // the month being counted
+	Scores      []MonthScore   `json:"scores,omitempty"`    // closed months
+	Dispatches  []Dispatch     `json:"dispatches,omitempty"`
+	Designer    Person         `json:"designer,omitzero"` // the designer who accepted the dispatch
+	DesignSince time.Time      `json:"design_since,omitzero"`
+	MeasuredAt  time.Time      `json:"measured_at,omitzero"`
+	DepositAt   time.Time      `json:"deposit_at,omitzero"`
+	DepositYuan float64        `json:"deposit_yuan,omitempty"`
+
+	// Contract, construction, after-sales (steps 8–10).
+	ContractAt   time.Time      `json:"contract_at,omitzero"`
+	ContractYuan float64        `json:"contract_yuan,omitempty"`
+	Milestones   []MilestoneRec `json:"milestones,omitempty"`
+	CompletedAt  time.Time      `json:"completed_at,omitzero"`
+	WarrantyEnd  time.Time      `json:"warranty_end,omitzero"`
+	WeeklyChecks int            `json:"weekly_checks,omitempty"`
+	Visits       int            `json:"aftersales_visits,omitempty"` // after-sales visits scheduled so far
+
+	// Complaints (step 11), invalid proposals (step 12).
+	Complaints      []Complaint `json:"complaints,omitempty"`
+	InvalidProposal *Proposal   `json:"invalid_proposal,omitempty"`
+	InvalidAt       time.Time   `json:"invalid_at,omitzero"`
+	InvalidBy       Person      `json:"invalid_by,omitzero"`
+	ArchivedAt      time.Time   `json:"archived_at,omitzero"`
+
 	Clocks   Clocks `json:"clocks"`
 	Revision int64  `json:"revision"`
 }
@@ -60,7 +86,14 @@ type Env struct {
 	// Key identifies the request or firing (an update ID, a clock key); entries and pool
 	// moves derive their keys from it.
 	Key string
+	// Version is the version of the lifecycle rules the workflow runs (workflow.GetVersion):
+	// 0 for customers filed before the pre-sale clocks (follow-ups, protection, neglect)
+	// shipped, who keep their old behaviour while their history replays.
+	Version int
 }
+
+// RulesVersion is the newest version of the lifecycle rules.
+const RulesVersion = 1
 
 // Add is the due time span after start on the calendar in force.
 func (e Env) Add(start time.Time, s Span) time.Time { return e.Calendar.Add(start, s) }
@@ -142,11 +175,51 @@ type Effects struct {
 	Timeline     []Entry     `json:"timeline,omitempty"`
 	Pool         []PoolMove  `json:"pool,omitempty"`
 	ReleasePhone bool        `json:"release_phone,omitempty"`
+	// CloseAll closes every open task of the customer with this status (invalid customer).
+	CloseAll TaskStatus `json:"close_all,omitempty"`
+	// Scores are closed follow-up months for the scorecard.
+	Scores []MonthScore `json:"scores,omitempty"`
+	// Suspensions take designers off dispatch until a time; a zero Until lifts one.
+	Suspensions []Suspension `json:"suspensions,omitempty"`
+	// Reassign moves the open tasks addressed to one person to another.
+	Reassign *Reassignment `json:"reassign,omitempty"`
+}
+
+// Suspension takes a designer off dispatch until Until (SPEC.md step 5); Lift ends the
+// suspension that was set until Until.
+type Suspension struct {
+	DesignerID string    `json:"designer_id"`
+	Until      time.Time `json:"until"`
+	Lift       bool      `json:"lift,omitempty"`
+}
+
+// Reassignment moves open tasks addressed to From to To.
+type Reassignment struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // Empty reports whether there is nothing to write.
 func (e Effects) Empty() bool {
-	return len(e.Tasks) == 0 && len(e.Closed) == 0 && len(e.Timeline) == 0 && len(e.Pool) == 0 && !e.ReleasePhone
+	return len(e.Tasks) == 0 && len(e.Closed) == 0 && len(e.Timeline) == 0 && len(e.Pool) == 0 && !e.ReleasePhone &&
+		e.CloseAll == "" && len(e.Scores) == 0 && len(e.Suspensions) == 0 && e.Reassign == nil
+}
+
+// Merge appends other's effects to e.
+func (e *Effects) Merge(other Effects) {
+	e.Tasks = append(e.Tasks, other.Tasks...)
+	e.Closed = append(e.Closed, other.Closed...)
+	e.Timeline = append(e.Timeline, other.Timeline...)
+	e.Pool = append(e.Pool, other.Pool...)
+	e.ReleasePhone = e.ReleasePhone || other.ReleasePhone
+	if other.CloseAll != "" {
+		e.CloseAll = other.CloseAll
+	}
+	e.Scores = append(e.Scores, other.Scores...)
+	e.Suspensions = append(e.Suspensions, other.Suspensions...)
+	if other.Reassign != nil {
+		e.Reassign = other.Reassign
+	}
 }
 
 // log adds a timeline entry for an action by actor.
@@ -155,14 +228,28 @@ func (e *Effects) log(env Env, kind string, actor Person, summary string) *Entry
 	return &e.Timeline[len(e.Timeline)-1]
 }
 
-// assignee resolves a recipient to a person or a role of the customer's store.
-func (c *Customer) assignee(to Recipient) (id string, role Recipient) {
+// assignee resolves a recipient to a person or a role of the customer's store; subject
+// names the complaint for its handler.
+func (c *Customer) assignee(to Recipient, subject string) (id string, role Recipient) {
 	switch to {
 	case ToOwner:
 		if c.Owner.ID != "" {
 			return c.Owner.ID, ""
 		}
 		return "", ToStoreManager
+	case ToDesigner:
+		if c.Designer.ID != "" {
+			return c.Designer.ID, ""
+		}
+		if d := c.dispatch(); d != nil {
+			return d.Designer.ID, ""
+		}
+		return "", ToStoreManager
+	case ToHandler:
+		if k := c.complaintOf(subject); k != nil && k.Handler.ID != "" {
+			return k.Handler.ID, ""
+		}
+		return c.assignee(ToOwner, "")
 	default:
 		return "", to
 	}
@@ -180,7 +267,7 @@ func (c *Customer) arm(env Env, rule Rule, subject string, seq int, due time.Tim
 // worker, and arms the clock whose firing means the work is overdue.
 func (c *Customer) openWork(env Env, eff *Effects, rule Rule, subject string, due time.Time, detail string) {
 	spec := rule.Spec()
-	id, role := c.assignee(spec.Work)
+	id, role := c.assignee(spec.Work, subject)
 	eff.Tasks = append(eff.Tasks, Task{Rule: rule, Subject: subject, Seq: 0, Title: spec.Title, Detail: detail,
 		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: due,
 		PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, CreatedAt: env.Now})
@@ -195,7 +282,7 @@ func (c *Customer) closeWork(env Env, eff *Effects, rule Rule, subject string, s
 
 // notify creates the single task a notice rule's firing makes.
 func (c *Customer) notify(env Env, eff *Effects, clk Clock, to Recipient, title, detail string) {
-	id, role := c.assignee(to)
+	id, role := c.assignee(to, clk.Subject)
 	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: clk.Seq, Title: title, Detail: detail,
 		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: clk.Due, WorkDue: clk.WorkDue,
 		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
@@ -207,6 +294,3 @@ func fired(env Env, eff *Effects, clk Clock, summary string) *Entry {
 		Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, Due: clk.Due})
 	return &eff.Timeline[len(eff.Timeline)-1]
 }
-
-// Designer returns the designer assigned to the customer (none before dispatch).
-func (c *Customer) Designer() Person { return Person{} }

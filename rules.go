@@ -27,6 +27,7 @@ const (
 	RuleComplaintAnswer   Rule = "complaint.answer"    // step 11: a complaint is answered within 24 h
 	RuleComplaintResolve  Rule = "complaint.resolve"   // step 11: a complaint is resolved within 3 days
 	RuleNeglect           Rule = "neglect"             // step 13: no recorded service for 3 months
+	RuleInvalidReview     Rule = "invalid.review"      // step 12: the store manager rules on an invalid proposal
 )
 
 // Recipient says who a task goes to, relative to the customer.
@@ -76,6 +77,7 @@ var ruleSpecs = map[Rule]RuleSpec{
 	RuleComplaintAnswer:   {RuleComplaintAnswer, "答复投诉", "lifecycle 11", ToHandler, "", true},
 	RuleComplaintResolve:  {RuleComplaintResolve, "解决投诉", "lifecycle 11", ToHandler, ToStoreManager, true},
 	RuleNeglect:           {RuleNeglect, "服务不到位：3个月无服务记录", "lifecycle 13", "", "", false},
+	RuleInvalidReview:     {RuleInvalidReview, "审核无效客户申请", "lifecycle 12", ToStoreManager, "", true},
 }
 
 // Spec returns the description of rule r.

@@ -1,6 +1,9 @@
 package renoflow
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // CheckCompleteTask says whether the task (rule, subject, seq) can be marked done now.
 // Work that needs an outcome (a call-back: reached or not) must say it.
@@ -9,6 +12,18 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 		switch rule {
 		case RuleVerify:
 			return c.CheckVerify(actor)
+		case RuleInvalidReview:
+			return Errorf(CodeConflict, "请在客户页面确认或驳回无效申请")
+		case RuleFollowUp:
+			return c.CheckFollowUp(actor)
+		case RuleDispatchConfirm:
+			return c.CheckConfirmDispatch(actor)
+		case RuleDispatchAccept:
+			return c.CheckAnswerDispatch(actor)
+		case RuleComplaintAnswer:
+			return c.CheckComplaintStep(actor, complaintID(subject), "answer")
+		case RuleComplaintResolve:
+			return c.CheckComplaintStep(actor, complaintID(subject), "resolve")
 		case RuleFirstCallback:
 			if reached == nil {
 				return &Error{Code: CodeInvalid, Message: "回访须填写结果", Fields: []FieldError{{Field: "reached", Message: "请选择已接通或未接通"}}}
@@ -41,12 +56,23 @@ func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string,
 			return c.Verify(env, actor, note)
 		case RuleFirstCallback:
 			return c.RecordCallback(env, actor, *reached, note)
+		case RuleFollowUp:
+			return c.RecordFollowUp(env, actor, "other", note)
+		case RuleDispatchConfirm:
+			return c.ConfirmDispatch(env, actor, note)
+		case RuleDispatchAccept:
+			return c.AcceptDispatch(env, actor, note)
+		case RuleComplaintAnswer:
+			return c.AnswerComplaint(env, actor, complaintID(subject), note)
+		case RuleComplaintResolve:
+			return c.ResolveComplaint(env, actor, complaintID(subject), note)
 		}
 		if rule.Spec().Work != "" {
 			var eff Effects
-			c.LastServiceAt = env.Now
+			c.served(env)
 			c.closeWork(env, &eff, rule, subject, TaskDone, actor.Person(), note)
 			eff.log(env, "task_done", actor.Person(), withNote(actor.Name+"完成："+rule.Title(), note))
+			c.settle(env, &eff)
 			return eff, nil
 		}
 	}
@@ -54,4 +80,10 @@ func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string,
 	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: seq, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: note})
 	eff.log(env, "task_done", actor.Person(), withNote(actor.Name+"已阅："+rule.Title(), note))
 	return eff, nil
+}
+
+// complaintID is the complaint a task subject ("K1.0") belongs to.
+func complaintID(subject string) string {
+	id, _, _ := strings.Cut(subject, ".")
+	return id
 }

@@ -38,6 +38,7 @@ type customerRow struct {
 	OwnerSince     time.Time       `bun:"owner_since,nullzero"`
 	DesignerID     string          `bun:"designer_id"`
 	DesignerName   string          `bun:"designer_name"`
+	DesignSince    time.Time       `bun:"design_since,nullzero"`
 	FiledBy        string          `bun:"filed_by"`
 	FiledByName    string          `bun:"filed_by_name"`
 	FiledAt        time.Time       `bun:"filed_at"`
@@ -68,7 +69,7 @@ func newCustomerRow(c renoflow.Customer, at time.Time) (*customerRow, error) {
 		Gender: string(c.Record.Gender), Community: c.Record.House.Community, Channel: string(c.Record.Channel),
 		StoreID: c.StoreID, Stage: string(c.Stage), Grade: string(c.Grade),
 		OwnerID: c.Owner.ID, OwnerName: c.Owner.Name, OwnerSince: c.OwnerSince,
-		DesignerID: c.Designer().ID, DesignerName: c.Designer().Name,
+		DesignerID: c.Designer.ID, DesignerName: c.Designer.Name, DesignSince: c.DesignSince,
 		FiledBy: c.FiledBy.ID, FiledByName: c.FiledBy.Name, FiledAt: c.FiledAt, VerifiedAt: c.VerifiedAt,
 		ClaimDue: c.ClaimDue, FirstConsultAt: c.FirstConsultAt, FirstConsult: c.FirstConsult,
 		LastServiceAt: c.LastServiceAt, Flagged: c.Flag != "", FlagReason: c.Flag, Invalid: c.Stage == renoflow.StageInvalid,
@@ -156,6 +157,7 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 		Set("community = EXCLUDED.community, channel = EXCLUDED.channel, store_id = EXCLUDED.store_id").
 		Set("stage = EXCLUDED.stage, grade = EXCLUDED.grade, owner_id = EXCLUDED.owner_id, owner_name = EXCLUDED.owner_name").
 		Set("owner_since = EXCLUDED.owner_since, designer_id = EXCLUDED.designer_id, designer_name = EXCLUDED.designer_name").
+		Set("design_since = EXCLUDED.design_since").
 		Set("verified_at = EXCLUDED.verified_at, claim_due = EXCLUDED.claim_due").
 		Set("first_consult_at = EXCLUDED.first_consult_at, first_consult = EXCLUDED.first_consult").
 		Set("last_service_at = EXCLUDED.last_service_at, flagged = EXCLUDED.flagged, flag_reason = EXCLUDED.flag_reason").
@@ -212,6 +214,36 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 		}
 		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (customer_id, key) DO NOTHING").Exec(ctx); err != nil {
 			return fmt.Errorf("record pool moves of %s: %w", c.ID, err)
+		}
+	}
+	if eff.CloseAll != "" {
+		if _, err := tx.NewUpdate().Table("tasks").Set("status = ?", string(eff.CloseAll)).Set("done_at = ?", b.UpdatedAt).
+			Set("outcome = ?", "客户已无效").Where("customer_id = ?", c.ID).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
+			return fmt.Errorf("close all tasks of %s: %w", c.ID, err)
+		}
+	}
+	if r := eff.Reassign; r != nil {
+		if _, err := tx.NewUpdate().Table("tasks").Set("assignee_id = ?", r.To).Where("customer_id = ?", c.ID).
+			Where("assignee_id = ?", r.From).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
+			return fmt.Errorf("reassign tasks of %s: %w", c.ID, err)
+		}
+	}
+	for _, sc := range eff.Scores {
+		if _, err := tx.NewRaw(`INSERT INTO followup_scores (customer_id, month, owner_id, store_id, grade, quota, done, missing, points)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, month) DO NOTHING`,
+			c.ID, sc.Month, sc.OwnerID, sc.StoreID, string(sc.Grade), sc.Quota, sc.Done, sc.Missing, sc.Points).Exec(ctx); err != nil {
+			return fmt.Errorf("record follow-up score of %s: %w", c.ID, err)
+		}
+	}
+	for _, s := range eff.Suspensions {
+		q := tx.NewUpdate().Table("staff").Where("id = ?", s.DesignerID)
+		if s.Lift {
+			q = q.Set("suspended_until = NULL").Where("suspended_until = ?", s.Until)
+		} else {
+			q = q.Set("suspended_until = GREATEST(COALESCE(suspended_until, ?), ?)", s.Until, s.Until)
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("suspend designer %s: %w", s.DesignerID, err)
 		}
 	}
 	if eff.ReleasePhone {

@@ -142,10 +142,14 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 	}
 	var eff renoflow.Effects
 	var fired []string
-	for _, clk := range w.state.Clocks.PopDue(env.Now) {
+	for {
+		clk, ok := w.state.Clocks.PopNext(env.Now)
+		if !ok {
+			break
+		}
 		e := env
 		e.Key = "clock:" + clk.Key()
-		eff = merge(eff, w.state.Fire(e, clk))
+		eff.Merge(w.state.Fire(e, clk))
 		fired = append(fired, clk.Rule.Title())
 	}
 	if len(fired) == 0 {
@@ -167,7 +171,14 @@ func (w *customerImpl) env(ctx workflow.Context, key string) (renoflow.Env, erro
 		return renoflow.Env{}, fmt.Errorf("load policy: %w", err)
 	}
 	snap.Policy.Version = snap.Version
-	return renoflow.Env{Now: workflow.Now(ctx), Policy: snap.Policy, Calendar: &snap.Calendar, Key: key}, nil
+	return renoflow.Env{Now: workflow.Now(ctx), Policy: snap.Policy, Calendar: &snap.Calendar, Key: key, Version: w.rulesVersion(ctx)}, nil
+}
+
+// rulesVersion is the version of the lifecycle rules this run follows: customers whose
+// history began before a rules change keep replaying their old behaviour
+// (workflow.GetVersion), and adopt the new rules from their next live event.
+func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
+	return int(workflow.GetVersion(ctx, "lifecycle-rules", workflow.DefaultVersion, renoflow.RulesVersion))
 }
 
 // persist writes the state and the effects of a transition (one activity, one
@@ -199,7 +210,7 @@ func (w *customerImpl) upsertSearch(ctx workflow.Context) error {
 	}{
 		{SearchPhone, string(c.Record.Phone)}, {SearchName, c.Record.Name}, {SearchStage, string(c.Stage)},
 		{SearchOwner, c.Owner.ID}, {SearchOwnerName, c.Owner.Name}, {SearchStore, c.StoreID},
-		{SearchGrade, string(c.Grade)}, {SearchDesigner, c.Designer().ID},
+		{SearchGrade, string(c.Grade)}, {SearchDesigner, c.Designer.ID},
 	}
 	var updates []temporal.SearchAttributeUpdate
 	for _, sa := range want {
@@ -217,13 +228,4 @@ func (w *customerImpl) upsertSearch(ctx workflow.Context) error {
 		return nil
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
-}
-
-func merge(a, b renoflow.Effects) renoflow.Effects {
-	a.Tasks = append(a.Tasks, b.Tasks...)
-	a.Closed = append(a.Closed, b.Closed...)
-	a.Timeline = append(a.Timeline, b.Timeline...)
-	a.Pool = append(a.Pool, b.Pool...)
-	a.ReleasePhone = a.ReleasePhone || b.ReleasePhone
-	return a
 }

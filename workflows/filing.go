@@ -69,11 +69,7 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 			func(ctx workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
 				var stats renoflow.PoolStats
 				if c.Stage == renoflow.StagePool {
-					actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-						StartToCloseTimeout: 10 * time.Second,
-						RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
-						Summary:             "公海认领规则",
-					})
+					actx := readOptions(ctx, "公海认领规则")
 					if err := workflow.ExecuteActivity(actx, acts.PoolStats, in.Actor.ID, env.Now).Get(actx, &stats); err != nil {
 						return renoflow.Effects{}, err
 					}
@@ -98,10 +94,23 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 				return c.CompleteTask(env, in.Actor, in.Rule, in.Subject, in.Seq, in.Reached, in.Note)
 			}),
 	}
+	steps = append(steps, w.registerPresale(ctx)...)
+	steps = append(steps, w.registerDispatch(ctx)...)
+	steps = append(steps, w.registerConstruction(ctx)...)
+	steps = append(steps, w.registerComplaints(ctx)...)
 	for _, err := range steps {
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// activityOptions are the options of the activities a transition reads with.
+func readOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
+		Summary:             summary,
+	})
 }

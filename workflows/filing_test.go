@@ -93,9 +93,10 @@ func TestStoreVisitKeepsClaim(t *testing.T) {
 	require.Equal(t, renoflow.StagePresale, c.Stage)
 	require.Equal(t, "cm1", c.Owner.ID, "the filer keeps the customer")
 	require.Equal(t, renoflow.ConsultVisit, c.FirstConsult)
-	require.Equal(t, []string{"verify//0→customer_service@0s", "callback/1/0→cm1@72h0m0s"}, h.taskLines(),
+	require.Equal(t, []string{"verify//0→customer_service@0s", "callback/1/0→cm1@72h0m0s"},
+		h.taskLines(renoflow.RuleVerify, renoflow.RuleFirstCallback, renoflow.RuleClaimReminder, renoflow.RuleClaimExpiry),
 		"no reminder, no lapse, no escalation")
-	require.Empty(t, c.Clocks)
+	require.False(t, c.Clocks.Has(renoflow.RuleClaimExpiry) || c.Clocks.Has(renoflow.RuleClaimReminder) || c.Clocks.Has(renoflow.RuleFirstCallback))
 	require.Len(t, c.Callbacks, 1)
 	require.True(t, c.Callbacks[0].Due.Equal(t0.Add(5*day)))
 }
@@ -119,7 +120,7 @@ func TestUnreachableCallbackRetries(t *testing.T) {
 		"callback/2/0→cm1@24h0m0s",
 		"callback/3/0→cm1@26h0m0s",
 		"claim.reminder//0→cm1@144h0m0s",
-	}, h.taskLines())
+	}, h.taskLines(renoflow.RuleVerify, renoflow.RuleFirstCallback, renoflow.RuleClaimReminder))
 	cbs := h.state().Callbacks
 	require.Len(t, cbs, 3)
 	require.True(t, cbs[1].Due.Equal(t0.Add(2*day)), "second attempt due a day after the first failed")
@@ -131,13 +132,13 @@ func TestOverdueCallbackEscalates(t *testing.T) {
 	h := newHarness(t, nil)
 	h.at(time.Minute, func() { h.update("v", UpdateVerify, Action{Actor: cs}) })
 	h.at(hour, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
-	h.run(10*day, CustomerInput{})
+	h.run(5*day, CustomerInput{})
 	require.Equal(t, []string{
 		"verify//0→customer_service@0s",
 		"callback/1/0→cm1@1h0m0s",
 		"callback/1/1→store_manager@49h0m0s",
 		"callback/1/2→store_manager@97h0m0s",
-	}, h.taskLines())
+	}, h.taskLines(renoflow.RuleVerify, renoflow.RuleFirstCallback))
 	require.Contains(t, h.state().Flag, "首谈回访")
 }
 

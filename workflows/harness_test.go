@@ -129,10 +129,17 @@ func taskLine(t renoflow.Task) string {
 	return fmt.Sprintf("%s→%s@%s", t.Key(), who, t.CreatedAt.Sub(t0))
 }
 
-func (h *harness) taskLines() []string {
+// taskLines describes every task created, or only those of the given rules.
+func (h *harness) taskLines(rules ...renoflow.Rule) []string {
 	var out []string
 	for _, t := range h.tasks() {
-		out = append(out, taskLine(t))
+		keep := len(rules) == 0
+		for _, r := range rules {
+			keep = keep || t.Rule == r
+		}
+		if keep {
+			out = append(out, taskLine(t))
+		}
 	}
 	return out
 }

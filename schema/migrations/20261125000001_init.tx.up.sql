@@ -89,6 +89,7 @@ CREATE TABLE customers (
     owner_since      timestamptz,
     designer_id      text NOT NULL DEFAULT '',
     designer_name    text NOT NULL DEFAULT '',
+    design_since     timestamptz,
     filed_by         text NOT NULL,
     filed_by_name    text NOT NULL DEFAULT '',
     filed_at         timestamptz NOT NULL,
@@ -172,3 +173,19 @@ CREATE TABLE pool_events (
     UNIQUE (customer_id, key)
 );
 CREATE INDEX pool_events_to_owner_at ON pool_events (to_owner, at);
+
+-- Closed follow-up months: the quota, the follow-ups made and the points the owner loses
+-- (SPEC.md step 4, the monthly scorecard).
+CREATE TABLE followup_scores (
+    customer_id  text NOT NULL,
+    month        text NOT NULL,
+    owner_id     text NOT NULL,
+    store_id     text NOT NULL,
+    grade        text NOT NULL,
+    quota        integer NOT NULL,
+    done         integer NOT NULL,
+    missing      integer NOT NULL,
+    points       integer NOT NULL,
+    PRIMARY KEY (customer_id, month)
+);
+CREATE INDEX followup_scores_owner_month ON followup_scores (owner_id, month);

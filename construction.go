@@ -1,0 +1,208 @@
+package renoflow
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// MilestoneRec is a passed construction inspection.
+type MilestoneRec struct {
+	Milestone Milestone `json:"milestone"`
+	At        time.Time `json:"at"`
+	By        Person    `json:"by"`
+}
+
+// milestoneOrder is the order inspections must come in (SPEC.md step 9).
+var milestoneOrder = []Milestone{MilestoneMaterial, MilestoneConcealed, MilestoneMid, MilestoneCompletion}
+
+// NextMilestone is the inspection due next ("" when all are passed).
+func (c *Customer) NextMilestone() Milestone {
+	if len(c.Milestones) >= len(milestoneOrder) {
+		return ""
+	}
+	return milestoneOrder[len(c.Milestones)]
+}
+
+// CheckDeposit says whether actor may record the deposit now.
+func (c *Customer) CheckDeposit(actor Actor, amount float64) error {
+	if err := actor.Require(PermDeposit, "登记定金"); err != nil {
+		return err
+	}
+	if amount <= 0 || amount > 1e8 {
+		return &Error{Code: CodeInvalid, Message: "定金金额有误", Fields: []FieldError{{Field: "amount_yuan", Message: "须为大于0的金额（元）"}}}
+	}
+	if c.Stage != StageDesign {
+		if !c.DepositAt.IsZero() {
+			return Errorf(CodeConflict, "已于%s登记定金", fmtTime(c.DepositAt))
+		}
+		return Errorf(CodeConflict, "设计师接单后才能登记定金（当前：%s）", c.Stage.Label())
+	}
+	return nil
+}
+
+// Deposit records the deposit and design agreement (SPEC.md step 7): grade A, the
+// pre-sale protection stops, and a return visit is due within PostDepositVisitWithin.
+func (c *Customer) Deposit(env Env, actor Actor, amount float64, note string) (Effects, error) {
+	if err := c.CheckDeposit(actor, amount); err != nil {
+		return Effects{}, err
+	}
+	var eff Effects
+	c.DepositAt, c.DepositYuan, c.Stage = env.Now, amount, StageDeposit
+	c.setGrade(env, &eff, GradeA)
+	c.Clocks.Cancel(RulePresaleProtection, "")
+	c.openWork(env, &eff, RuleDepositVisit, "", env.Add(env.Now, env.Policy.PostDepositVisitWithin),
+		fmt.Sprintf("%s已交定金%.0f元，请回访", c.Record.Name, amount))
+	c.served(env)
+	eff.log(env, "deposit", actor.Person(), withNote(fmt.Sprintf("交定金%.0f元，签设计协议；客户分级为A", amount), note))
+	return eff, nil
+}
+
+// CheckContract says whether actor may record the contract now.
+func (c *Customer) CheckContract(actor Actor, amount float64) error {
+	if err := actor.Require(PermContract, "登记签约"); err != nil {
+		return err
+	}
+	if amount <= 0 || amount > 1e9 {
+		return &Error{Code: CodeInvalid, Message: "合同金额有误", Fields: []FieldError{{Field: "amount_yuan", Message: "须为大于0的金额（元）"}}}
+	}
+	if c.Stage != StageDeposit {
+		return Errorf(CodeConflict, "交定金后才能签约（当前：%s）", c.Stage.Label())
+	}
+	return nil
+}
+
+// Contract records the signed contract (SPEC.md step 8): construction starts, pre-sale
+// follow-ups stop, and a weekly check falls due every WeeklyCheckEvery.
+func (c *Customer) Contract(env Env, actor Actor, amount float64, note string) (Effects, error) {
+	if err := c.CheckContract(actor, amount); err != nil {
+		return Effects{}, err
+	}
+	var eff Effects
+	c.stopPresale(env, &eff, "已签约，转入施工")
+	c.ContractAt, c.ContractYuan, c.Stage = env.Now, amount, StageConstruction
+	c.WeeklyChecks = 1
+	c.arm(env, RuleWeeklyCheck, "1", 0, env.Add(env.Now, env.Policy.WeeklyCheckEvery), time.Time{})
+	c.served(env)
+	eff.log(env, "contract", actor.Person(), withNote(fmt.Sprintf("签约，合同金额%.0f元，进入施工", amount), note))
+	return eff, nil
+}
+
+// CheckMilestone says whether actor may record inspection m now: inspections come in
+// order, each once.
+func (c *Customer) CheckMilestone(actor Actor, m Milestone) error {
+	if err := actor.Require(PermMilestone, "登记验收"); err != nil {
+		return err
+	}
+	if !milestones.valid(string(m)) {
+		return &Error{Code: CodeInvalid, Message: "验收节点有误", Fields: []FieldError{{Field: "milestone", Message: "只能是 material、concealed、mid 或 completion"}}}
+	}
+	if c.Stage != StageConstruction {
+		return Errorf(CodeConflict, "施工阶段才能登记验收（当前：%s）", c.Stage.Label())
+	}
+	for _, r := range c.Milestones {
+		if r.Milestone == m {
+			return Errorf(CodeConflict, "%s已于%s登记", m.Label(), fmtTime(r.At))
+		}
+	}
+	if next := c.NextMilestone(); m != next {
+		return Errorf(CodeConflict, "验收须按顺序进行：下一项应为%s，不能先登记%s", next.Label(), m.Label())
+	}
+	return nil
+}
+
+// PassMilestone records an inspection; a return visit is due within
+// InspectionVisitWithin. Completion starts after-sales.
+func (c *Customer) PassMilestone(env Env, actor Actor, m Milestone, note string) (Effects, error) {
+	if err := c.CheckMilestone(actor, m); err != nil {
+		return Effects{}, err
+	}
+	var eff Effects
+	c.Milestones = append(c.Milestones, MilestoneRec{Milestone: m, At: env.Now, By: actor.Person()})
+	c.openWork(env, &eff, RuleInspectionVisit, string(m), env.Add(env.Now, env.Policy.InspectionVisitWithin),
+		fmt.Sprintf("%s%s通过，请回访", c.Record.Name, m.Label()))
+	c.served(env)
+	eff.log(env, "milestone", actor.Person(), withNote(m.Label()+"通过", note))
+	if m == MilestoneCompletion {
+		c.complete(env, &eff)
+	}
+	return eff, nil
+}
+
+// complete starts after-sales (SPEC.md step 10): visits every AfterSalesEvery for the
+// warranty, each announced AfterSalesNoticeBefore; a living-experience visit and a house
+// check. Each visit's clock arms the next one when it fires.
+func (c *Customer) complete(env Env, eff *Effects) {
+	c.Stage, c.CompletedAt = StageAfterSales, env.Now
+	c.WarrantyEnd = env.Add(env.Now, env.Policy.Warranty)
+	for i := 1; i <= c.WeeklyChecks; i++ {
+		c.Clocks.Cancel(RuleWeeklyCheck, strconv.Itoa(i))
+	}
+	c.Clocks.Cancel(RuleNeglect, "")
+	c.arm(env, RuleLivingExperience, "", 0, env.Add(env.Now, env.Policy.LivingExperienceAfter), time.Time{})
+	c.arm(env, RuleHouseCheck, "", 0, env.Add(env.Now, env.Policy.HouseCheckAfter), time.Time{})
+	c.scheduleVisit(env, 1)
+	eff.log(env, "completed", Person{}, fmt.Sprintf("竣工，进入售后；质保至%s", fmtTime(c.WarrantyEnd)))
+}
+
+// scheduleVisit arms after-sales visit n (and its notice) if it falls within the warranty.
+func (c *Customer) scheduleVisit(env Env, n int) {
+	at := c.CompletedAt
+	for i := 0; i < n; i++ {
+		at = env.Add(at, env.Policy.AfterSalesEvery)
+	}
+	if at.After(c.WarrantyEnd) {
+		return
+	}
+	c.Visits = n
+	subject := strconv.Itoa(n)
+	c.arm(env, RuleAfterSalesNotice, subject, 0, env.Calendar.Sub(at, env.Policy.AfterSalesNoticeBefore), time.Time{})
+	c.arm(env, RuleAfterSalesVisit, subject, 0, at, time.Time{})
+}
+
+// scheduledWork opens the work a scheduled clock stands for (weekly check, after-sales
+// visits), due VisitWindow after it falls due, and arms what follows it.
+func (c *Customer) scheduledWork(env Env, eff *Effects, clk Clock) {
+	due := env.Add(clk.Due, env.Policy.VisitWindow)
+	var detail string
+	switch clk.Rule {
+	case RuleWeeklyCheck:
+		detail = fmt.Sprintf("第%s周综合检查：%s", clk.Subject, c.Record.Name)
+		n, _ := strconv.Atoi(clk.Subject)
+		c.WeeklyChecks = n + 1
+		c.arm(env, RuleWeeklyCheck, strconv.Itoa(n+1), 0, env.Add(clk.Due, env.Policy.WeeklyCheckEvery), time.Time{})
+	case RuleAfterSalesVisit:
+		n, _ := strconv.Atoi(clk.Subject)
+		detail = fmt.Sprintf("第%d次售后回访：%s", n, c.Record.Name)
+		c.scheduleVisit(env, n+1)
+	case RuleLivingExperience:
+		detail = "入住三个月体验回访：" + c.Record.Name
+	case RuleHouseCheck:
+		detail = "竣工一年房屋检查：" + c.Record.Name
+	}
+	spec := clk.Rule.Spec()
+	id, role := c.assignee(spec.Work, clk.Subject)
+	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: 0, Title: spec.Title, Detail: detail,
+		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: due,
+		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
+	c.arm(env, clk.Rule, clk.Subject, 1, due, due)
+	fired(env, eff, clk, fmt.Sprintf("%s到期，应于%s前完成", detail, fmtTime(due)))
+}
+
+// visitNotice tells customer service to notify the customer a week before a visit.
+func (c *Customer) visitNotice(env Env, eff *Effects, clk Clock) {
+	visit, _ := c.Clocks.Find(RuleAfterSalesVisit, clk.Subject)
+	c.notify(env, eff, clk, ToCustomerService, "通知客户：售后回访预告",
+		fmt.Sprintf("请通知%s：第%s次售后回访将于%s进行", c.Record.Name, clk.Subject, fmtTime(visit.Due)))
+	fired(env, eff, clk, fmt.Sprintf("第%s次售后回访预告（回访时间%s）", clk.Subject, fmtTime(visit.Due)))
+}
+
+// settle archives an after-sales customer once the warranty is over and nothing is left
+// open: no clock, no open complaint.
+func (c *Customer) settle(env Env, eff *Effects) {
+	if c.Stage != StageAfterSales || env.Now.Before(c.WarrantyEnd) || len(c.Clocks) > 0 || c.openComplaints() > 0 {
+		return
+	}
+	c.Stage, c.ArchivedAt = StageArchived, env.Now
+	eff.log(env, "archived", Person{}, "质保期满，售后结束，客户归档")
+}
