@@ -136,7 +136,7 @@ func (c *Customer) complete(env Env, eff *Effects) {
 	c.Stage, c.CompletedAt = StageAfterSales, env.Now
 	c.WarrantyEnd = env.Add(env.Now, env.Policy.Warranty)
 	for i := 1; i <= c.WeeklyChecks; i++ {
-		c.Clocks.Cancel(RuleWeeklyCheck, strconv.Itoa(i))
+		c.closeWork(env, eff, RuleWeeklyCheck, strconv.Itoa(i), TaskCancelled, Person{}, "已竣工")
 	}
 	c.Clocks.Cancel(RuleNeglect, "")
 	c.arm(env, RuleLivingExperience, "", 0, env.Add(env.Now, env.Policy.LivingExperienceAfter), time.Time{})

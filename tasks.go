@@ -35,12 +35,23 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 			return c.CheckCallback(actor)
 		}
 		if rule.Spec().Work != "" {
+			perm, what := PermAcknowledge, "完成该任务"
+			switch rule {
+			case RuleDepositVisit, RuleInspectionVisit, RuleAfterSalesVisit, RuleLivingExperience, RuleHouseCheck:
+				perm, what = PermReturnVisit, "登记回访"
+			case RuleWeeklyCheck:
+				perm, what = PermMilestone, "登记每周检查"
+			}
+			if err := actor.Require(perm, what); err != nil {
+				return err
+			}
 			if _, ok := c.Clocks.Find(rule, subject); !ok {
 				return Errorf(CodeConflict, "该任务已办结")
 			}
+			return nil
 		}
 	}
-	return nil
+	return actor.Require(PermAcknowledge, "处理任务")
 }
 
 // CompleteTask marks the task (rule, subject, seq) done. Marking work done is doing the
