@@ -50,7 +50,7 @@ type CustomerInput struct {
 	Filer        renoflow.Actor     `json:"filer"`
 	Consultation string             `json:"consultation,omitempty"` // "visit" / "phone": the filing happens during a consultation
 	State        *renoflow.Customer `json:"state,omitempty"`
-	// ContinueAsNewAfter forces Continue-As-New once the history has this many events
+	// ContinueAsNewAfter forces Continue-As-New after this many transitions in one run
 	// (0: only when the server suggests it). Tests use it.
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
 }

@@ -36,6 +36,8 @@ type customerImpl struct {
 	wake workflow.Channel
 	// search holds the search attribute values last upserted.
 	search map[string]string
+	// transitions counts the transitions persisted in this run.
+	transitions int
 }
 
 func (w *customerImpl) setup(ctx workflow.Context) error {
@@ -127,7 +129,7 @@ func (w *customerImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 	if info.GetContinueAsNewSuggested() {
 		return true
 	}
-	return w.in.ContinueAsNewAfter > 0 && info.GetCurrentHistoryLength() >= w.in.ContinueAsNewAfter
+	return w.in.ContinueAsNewAfter > 0 && w.transitions >= w.in.ContinueAsNewAfter
 }
 
 // fireDue fires every clock that is due, in order, as one transition.
@@ -185,6 +187,7 @@ func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
 // transaction, idempotent), updates the search attributes and wakes the main loop.
 func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summary string) error {
 	w.state.Revision++
+	w.transitions++
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
