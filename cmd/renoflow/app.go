@@ -189,7 +189,7 @@ func runServer(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: cfg.TemporalUIURL})
+	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: cfg.TemporalUIURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter})
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err

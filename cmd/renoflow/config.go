@@ -17,6 +17,9 @@ type config struct {
 	TemporalUIPort  int
 	PGPort          int
 	LogLevel        string
+	// ContinueAsNewAfter (RENOFLOW_CONTINUE_AS_NEW_AFTER) forces Continue-As-New after
+	// that many transitions per run; for tests of long-running customers.
+	ContinueAsNewAfter int
 }
 
 func loadConfig(getenv func(string) string) config {
@@ -43,6 +46,8 @@ func loadConfig(getenv func(string) string) config {
 		TemporalUIPort:  num("TEMPORAL_UI_PORT", 8233),
 		PGPort:          num("PG_PORT", 55432),
 		LogLevel:        str("LOG_LEVEL", "info"),
+
+		ContinueAsNewAfter: num("RENOFLOW_CONTINUE_AS_NEW_AFTER", 0),
 	}
 }
 

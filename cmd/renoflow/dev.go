@@ -91,7 +91,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	stops = append(stops, w.Stop)
-	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL})
+	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter})
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err
