@@ -48,15 +48,17 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	defer w.lock.Unlock()
+	if w.in.State != nil {
+		w.state = *w.in.State
+		w.in.State = nil
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (renoflow.Customer, error) { return w.state, nil }); err != nil {
 		return err
 	}
 	if err := w.registerUpdates(ctx); err != nil {
 		return err
 	}
-	if w.in.State != nil {
-		w.state = *w.in.State
-		w.in.State = nil
+	if w.state.ID != "" { // continued as new
 		return w.upsertSearch(ctx)
 	}
 	env, err := w.env(ctx, "filed")

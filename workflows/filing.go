@@ -34,7 +34,12 @@ func transition[T any](ctx workflow.Context, w *customerImpl, name string, check
 			}
 			return w.state, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(in T) error { return toFailure(check(in)) }},
+		workflow.UpdateHandlerOptions{Validator: func(in T) error {
+			if w.state.ID == "" {
+				return nil // the filing is still being written: the handler checks under the lock
+			}
+			return toFailure(check(in))
+		}},
 	)
 }
 

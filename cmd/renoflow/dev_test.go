@@ -105,7 +105,7 @@ func startDev(t *testing.T, env map[string]string) *dev {
 	d.API = d.Web + "/api"
 	t.Cleanup(func() {
 		d.stop(t)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("RENOFLOW_TEST_LOG") != "" {
 			if b, err := os.ReadFile(filepath.Join(base["RENOFLOW_DATA"], "renoflow.log")); err == nil {
 				t.Logf("renoflow.log:\n%s", tail(string(b), 4000))
 			}
