@@ -1,0 +1,343 @@
+// Command renoflow-bench measures renoflow and prints its figures: build times, time from
+// the run command to ready, memory, and API latency and throughput for filings and staff
+// actions, against the real embedded stack (`renoflow dev`).
+//
+//	go run ./cmd/renoflow-bench                  # start-up, memory, API figures
+//	go run ./cmd/renoflow-bench -builds -test    # also cold/warm builds and the test command
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	builds := flag.Bool("builds", false, "measure a cold build (empty build cache) and warm rebuilds")
+	tests := flag.Bool("test", false, "measure the wall time of the test command (go test ./...)")
+	filings := flag.Int("filings", 200, "sequential filings to time")
+	burst := flag.Int("burst", 50, "concurrent filings to time")
+	flag.Parse()
+	if err := run(*builds, *tests, *filings, *burst); err != nil {
+		fmt.Fprintln(os.Stderr, "renoflow-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(builds, tests bool, filings, burst int) error {
+	work, err := os.MkdirTemp("", "renoflow-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := os.Chmod(work, 0o755); err != nil {
+		return err
+	}
+	bin := filepath.Join(work, "renoflow")
+
+	fmt.Println("renoflow benchmark —", time.Now().UTC().Format(time.RFC3339))
+	if builds {
+		cache := filepath.Join(work, "gocache")
+		d, err := timed("go", []string{"build", "-o", bin, "./cmd/renoflow"}, "GOCACHE="+cache)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("build, cold (empty GOCACHE):        %8.1f s\n", d.Seconds())
+		d, err = timed("go", []string{"build", "-o", bin, "./cmd/renoflow"}, "GOCACHE="+cache)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("build, warm (nothing changed):      %8.1f s\n", d.Seconds())
+		if err := os.WriteFile("server/zz_bench_touch.go", []byte("package server\n\nconst benchTouch = 1\n"), 0o644); err != nil {
+			return err
+		}
+		d, err = timed("go", []string{"build", "-o", bin, "./cmd/renoflow"}, "GOCACHE="+cache)
+		os.Remove("server/zz_bench_touch.go")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("build, warm (one package changed):  %8.1f s\n", d.Seconds())
+	} else if _, err := timed("go", []string{"build", "-o", bin, "./cmd/renoflow"}); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(bin); err == nil {
+		fmt.Printf("binary size:                        %8.1f MB\n", float64(fi.Size())/1e6)
+	}
+
+	data := filepath.Join(work, "data")
+	dev, err := startDev(bin, data)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("run → ready, first start (initdb):  %8.2f s\n", dev.ready.Seconds())
+	fmt.Printf("memory after start: renoflow %6.0f MB RSS, PostgreSQL %6.0f MB RSS\n", rssMB(dev.cmd.Process.Pid), pgRSSMB(data))
+	if err := dev.stop(); err != nil {
+		return err
+	}
+	dev, err = startDev(bin, data)
+	if err != nil {
+		return err
+	}
+	defer dev.stop() //nolint:errcheck
+	fmt.Printf("run → ready, restart:               %8.2f s\n", dev.ready.Seconds())
+
+	api := &client{base: dev.web}
+	if err := api.login("cm1"); err != nil {
+		return err
+	}
+	var lat []time.Duration
+	var ids []string
+	for i := 0; i < filings; i++ {
+		start := time.Now()
+		id, err := api.file(fmt.Sprintf("1390%07d", i))
+		if err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(start))
+		ids = append(ids, id)
+	}
+	report("filing (sequential)", lat)
+	lat = lat[:0]
+	for _, id := range ids[:min(len(ids), 100)] {
+		start := time.Now()
+		if err := api.post("/api/customers/"+id+"/store-visit", map[string]any{"note": "bench"}, http.StatusOK, nil); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	report("store visit (update)", lat)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	lat = lat[:0]
+	errs := 0
+	start := time.Now()
+	for i := 0; i < burst; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			t := time.Now()
+			_, err := api.file(fmt.Sprintf("1380%07d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs++
+				return
+			}
+			lat = append(lat, time.Since(t))
+		}(i)
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	report(fmt.Sprintf("filing (%d concurrent)", burst), lat)
+	fmt.Printf("  throughput %.1f filings/s, %d errors\n", float64(len(lat))/wall.Seconds(), errs)
+	fmt.Printf("memory after %d customers: renoflow %6.0f MB RSS, PostgreSQL %6.0f MB RSS\n", filings+burst,
+		rssMB(dev.cmd.Process.Pid), pgRSSMB(data))
+	if err := dev.stop(); err != nil {
+		return err
+	}
+	if tests {
+		d, err := timed("go", []string{"test", "./..."})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("test command (go test ./...):       %8.1f s\n", d.Seconds())
+	}
+	return nil
+}
+
+// timed runs a command in the module root and returns its wall time.
+func timed(name string, args []string, env ...string) (time.Duration, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return time.Since(start), nil
+}
+
+// dev is a running `renoflow dev` process.
+type dev struct {
+	cmd   *exec.Cmd
+	web   string
+	ready time.Duration
+	done  chan error
+}
+
+var webLine = regexp.MustCompile(`web app\s+(\S+)`)
+
+func startDev(bin, data string) (*dev, error) {
+	cmd := exec.Command(bin, "dev")
+	cmd.Env = append(os.Environ(), "RENOFLOW_DATA="+data, "HTTP_ADDR=127.0.0.1:0", "TEMPORAL_PORT=0",
+		"TEMPORAL_UI_PORT=0", "PG_PORT=0", "DATABASE_URL=", "TEMPORAL_ADDRESS=")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	d := &dev{cmd: cmd, done: make(chan error, 1)}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := webLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	select {
+	case d.web = <-found:
+		d.ready = time.Since(start)
+		return d, nil
+	case err := <-d.done:
+		return nil, fmt.Errorf("renoflow dev exited: %v", err)
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		return nil, errors.New("renoflow dev not ready in 2 minutes")
+	}
+}
+
+func (d *dev) stop() error {
+	if d.cmd.ProcessState != nil {
+		return nil
+	}
+	_ = d.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-d.done:
+		return nil
+	case <-time.After(time.Minute):
+		_ = d.cmd.Process.Kill()
+		return errors.New("renoflow dev did not stop")
+	}
+}
+
+// rssMB reads a process's resident memory.
+func rssMB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// pgRSSMB sums the resident memory of the PostgreSQL processes serving data.
+func pgRSSMB(data string) float64 {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	total := 0.0
+	pgdir, _ := filepath.Abs(filepath.Join(data, "pg"))
+	var postmaster string
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte(pgdir)) {
+			postmaster = strings.Split(p, "/")[2]
+		}
+	}
+	if postmaster == "" {
+		return 0
+	}
+	for _, p := range procs {
+		pid := strings.Split(p, "/")[2]
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat))
+		if pid == postmaster || (len(f) > 3 && f[3] == postmaster) {
+			n, _ := strconv.Atoi(pid)
+			total += rssMB(n)
+		}
+	}
+	return total
+}
+
+func report(what string, lat []time.Duration) {
+	if len(lat) == 0 {
+		fmt.Printf("%-28s no samples\n", what)
+		return
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	fmt.Printf("%-28s n=%-4d p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms\n", what, len(lat), pct(0.5), pct(0.95), pct(1))
+}
+
+// client calls the JSON API as one staff member.
+type client struct {
+	base, token string
+}
+
+func (c *client) login(login string) error {
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := c.post("/api/login", map[string]string{"login": login, "password": "renoflow"}, http.StatusOK, &out); err != nil {
+		return err
+	}
+	c.token = out.Token
+	return nil
+}
+
+func (c *client) file(phone string) (string, error) {
+	var out struct {
+		CustomerID string `json:"customer_id"`
+	}
+	err := c.post("/api/customers", map[string]any{
+		"name": "陈", "gender": "female", "phone": phone, "situation": "压测客户",
+		"house": map[string]any{"layout": "三室两厅", "area_m2": 120}, "channel": "walk_in", "store_id": "s1",
+	}, http.StatusCreated, &out)
+	return out.CustomerID, err
+}
+
+func (c *client) post(path string, in any, want int, out any) error {
+	b, _ := json.Marshal(in)
+	req, err := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, body)
+	}
+	if out != nil {
+		return json.Unmarshal(body, out)
+	}
+	return nil
+}
