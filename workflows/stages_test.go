@@ -29,7 +29,9 @@ var d1 = renoflow.Person{ID: "d1", Name: "吴设计"}
 // toDesign brings the customer to the design stage: visit, dispatch, confirm, accept.
 func (h *harness) toDesign(start time.Duration) {
 	h.at(start, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
-	h.at(start+time.Minute, func() { h.update("propose", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: d1}) })
+	h.at(start+time.Minute, func() {
+		h.update("propose", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: d1})
+	})
 	h.at(start+2*time.Minute, func() { h.update("confirm", UpdateDispatchConfirm, Action{Actor: manager}) })
 	h.at(start+3*time.Minute, func() { h.update("accept", UpdateDispatchAccept, Action{Actor: designer}) })
 }
@@ -40,7 +42,9 @@ func TestDispatchRefusalAndTimeout(t *testing.T) {
 	h := newHarness(t, nil)
 	h.designers()
 	h.at(hour, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
-	h.at(2*hour, func() { h.update("ineligible", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: renoflow.Person{ID: "d2", Name: "郑设计"}}) })
+	h.at(2*hour, func() {
+		h.update("ineligible", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: renoflow.Person{ID: "d2", Name: "郑设计"}})
+	})
 	h.at(2*hour+time.Minute, func() { h.update("p1", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: d1}) })
 	h.at(2*hour+2*time.Minute, func() { h.update("cm-confirm", UpdateDispatchConfirm, Action{Actor: filer}) })
 	h.at(3*hour, func() { h.update("c1", UpdateDispatchConfirm, Action{Actor: manager}) })
@@ -92,8 +96,12 @@ func TestComplaints(t *testing.T) {
 	h.at(3*hour+time.Minute, func() {
 		h.update("bad", UpdateComplaintOpen, ComplaintOpenInput{Action: Action{Actor: cs}, Category: "weather"})
 	})
-	h.at(4*hour, func() { h.update("a2", UpdateComplaintAnswer, ComplaintInput{Action: Action{Actor: filer, Note: "已解释"}, ComplaintID: "K2"}) })
-	h.at(5*hour, func() { h.update("r2", UpdateComplaintResolve, ComplaintInput{Action: Action{Actor: filer, Note: "重新报价"}, ComplaintID: "K2"}) })
+	h.at(4*hour, func() {
+		h.update("a2", UpdateComplaintAnswer, ComplaintInput{Action: Action{Actor: filer, Note: "已解释"}, ComplaintID: "K2"})
+	})
+	h.at(5*hour, func() {
+		h.update("r2", UpdateComplaintResolve, ComplaintInput{Action: Action{Actor: filer, Note: "重新报价"}, ComplaintID: "K2"})
+	})
 	h.at(6*hour, func() {
 		h.update("unhappy", UpdateComplaintClose, ComplaintCloseInput{ComplaintInput: ComplaintInput{Action: Action{Actor: cs}, ComplaintID: "K2"}, Satisfied: false})
 	})
@@ -103,7 +111,9 @@ func TestComplaints(t *testing.T) {
 		h.update("reassign", UpdateComplaintReassign, ComplaintReassignInput{ComplaintInput: ComplaintInput{Action: Action{Actor: manager}, ComplaintID: "K1"},
 			Handler: renoflow.Person{ID: "cm2", Name: "王经理"}})
 	})
-	h.at(3*day+4*hour, func() { h.update("r1", UpdateComplaintResolve, ComplaintInput{Action: Action{Actor: other, Note: "更换设计师"}, ComplaintID: "K1"}) })
+	h.at(3*day+4*hour, func() {
+		h.update("r1", UpdateComplaintResolve, ComplaintInput{Action: Action{Actor: other, Note: "更换设计师"}, ComplaintID: "K1"})
+	})
 	h.at(3*day+5*hour, func() {
 		h.update("happy", UpdateComplaintClose, ComplaintCloseInput{ComplaintInput: ComplaintInput{Action: Action{Actor: cs}, ComplaintID: "K1"}, Satisfied: true})
 	})
@@ -170,8 +180,12 @@ func TestNeglectAndReassign(t *testing.T) {
 	h.at(2*hour, func() { h.update("cb", UpdateCallback, CallbackInput{Action: Action{Actor: filer}, Reached: true}) })
 	var flagged string
 	h.at(95*day, func() { flagged = h.state().Flag })
-	h.at(96*day, func() { h.update("cm-reassign", UpdateReassign, PersonInput{Action: Action{Actor: filer}, Person: renoflow.Person{ID: "cm2", Name: "王经理"}}) })
-	h.at(96*day+hour, func() { h.update("reassign", UpdateReassign, PersonInput{Action: Action{Actor: manager, Note: "原归属人离职"}, Person: renoflow.Person{ID: "cm2", Name: "王经理"}}) })
+	h.at(96*day, func() {
+		h.update("cm-reassign", UpdateReassign, PersonInput{Action: Action{Actor: filer}, Person: renoflow.Person{ID: "cm2", Name: "王经理"}})
+	})
+	h.at(96*day+hour, func() {
+		h.update("reassign", UpdateReassign, PersonInput{Action: Action{Actor: manager, Note: "原归属人离职"}, Person: renoflow.Person{ID: "cm2", Name: "王经理"}})
+	})
 	h.run(97*day, CustomerInput{})
 
 	h.accepted("visit", "cb", "reassign")
@@ -233,7 +247,9 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 
 	// The next run starts from that state without filing again.
 	h2 := newHarness(t, nil)
-	h2.at(hour, func() { h2.update("fu", UpdateFollowUp, FollowUpInput{Action: Action{Actor: filer}, Channel: "wechat"}) })
+	h2.at(hour, func() {
+		h2.update("fu", UpdateFollowUp, FollowUpInput{Action: Action{Actor: filer}, Channel: "wechat"})
+	})
 	next.ContinueAsNewAfter = 0
 	h2.run(2*hour, next)
 	require.Len(t, h2.batches, 1, "no second filing: only the follow-up is written")

@@ -146,24 +146,41 @@ func httpURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
-	log := newLogger(cfg, os.Stderr)
-	db, err := openDB(ctx, cfg.DatabaseURL)
+// backends opens what every command needs: the database (migrated, default policy and
+// calendar stored) and the Temporal client (search attributes registered on the
+// namespace). close releases both.
+func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namespace string) (*bun.DB, client.Client, func(), error) {
+	db, err := openDB(ctx, dbURL)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	defer db.Close()
 	if err := prepareDB(ctx, db); err != nil {
-		return err
+		db.Close()
+		return nil, nil, nil, err
 	}
-	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	c, err := dialTemporal(ctx, temporalAddr, namespace, log)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	if err := worker.EnsureSearchAttributes(ctx, c, namespace, worker.SearchAttributes()); err != nil {
+		c.Close()
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, c, func() { c.Close(); db.Close() }, nil
+}
+
+func serverConfig(cfg config, uiURL string) server.Config {
+	return server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter}
+}
+
+func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
+	db, c, closeAll, err := backends(ctx, newLogger(cfg, os.Stderr), cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace, worker.SearchAttributes()); err != nil {
-		return err
-	}
+	defer closeAll()
 	w, err := startWorker(c, db)
 	if err != nil {
 		return err
@@ -176,20 +193,12 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 
 func runServer(ctx context.Context, cfg config, stdout io.Writer) error {
 	log := newLogger(cfg, os.Stderr)
-	db, err := openDB(ctx, cfg.DatabaseURL)
+	db, c, closeAll, err := backends(ctx, log, cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := prepareDB(ctx, db); err != nil {
-		return err
-	}
-	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: cfg.TemporalUIURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter})
+	defer closeAll()
+	app := server.NewServer(c, db, log, serverConfig(cfg, cfg.TemporalUIURL))
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err

@@ -67,23 +67,12 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		temporalAddr, uiURL = t.Address(), t.UIURL()
 	}
 
-	db, err := openDB(ctx, dbURL)
+	db, c, closeAll, err := backends(ctx, log, dbURL, temporalAddr, cfg.Namespace)
 	if err != nil {
 		return err
 	}
-	stops = append(stops, func() { db.Close() })
-	if err := prepareDB(ctx, db); err != nil {
-		return err
-	}
+	stops = append(stops, closeAll)
 	if err := server.SeedDemo(ctx, db); err != nil {
-		return err
-	}
-	c, err := dialTemporal(ctx, temporalAddr, cfg.Namespace, log)
-	if err != nil {
-		return err
-	}
-	stops = append(stops, c.Close)
-	if err := worker.EnsureSearchAttributes(ctx, c, cfg.Namespace, worker.SearchAttributes()); err != nil {
 		return err
 	}
 	w, err := startWorker(c, db)
@@ -91,7 +80,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	stops = append(stops, w.Stop)
-	app := server.NewServer(c, db, log, server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter})
+	app := server.NewServer(c, db, log, serverConfig(cfg, uiURL))
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err
