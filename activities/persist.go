@@ -47,6 +47,9 @@ type customerRow struct {
 	FirstConsultAt time.Time       `bun:"first_consult_at,nullzero"`
 	FirstConsult   string          `bun:"first_consult"`
 	LastServiceAt  time.Time       `bun:"last_service_at,nullzero"`
+	DepositAt      time.Time       `bun:"deposit_at,nullzero"`
+	ContractAt     time.Time       `bun:"contract_at,nullzero"`
+	CompletedAt    time.Time       `bun:"completed_at,nullzero"`
 	Flagged        bool            `bun:"flagged"`
 	FlagReason     string          `bun:"flag_reason"`
 	Invalid        bool            `bun:"invalid"`
@@ -72,7 +75,7 @@ func newCustomerRow(c renoflow.Customer, at time.Time) (*customerRow, error) {
 		DesignerID: c.Designer.ID, DesignerName: c.Designer.Name, DesignSince: c.DesignSince,
 		FiledBy: c.FiledBy.ID, FiledByName: c.FiledBy.Name, FiledAt: c.FiledAt, VerifiedAt: c.VerifiedAt,
 		ClaimDue: c.ClaimDue, FirstConsultAt: c.FirstConsultAt, FirstConsult: c.FirstConsult,
-		LastServiceAt: c.LastServiceAt, Flagged: c.Flag != "", FlagReason: c.Flag, Invalid: c.Stage == renoflow.StageInvalid,
+		LastServiceAt: c.LastServiceAt, DepositAt: c.DepositAt, ContractAt: c.ContractAt, CompletedAt: c.CompletedAt, Flagged: c.Flag != "", FlagReason: c.Flag, Invalid: c.Stage == renoflow.StageInvalid,
 		Record: rec, State: state, UpdatedAt: at,
 	}, nil
 }
@@ -161,6 +164,7 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 		Set("verified_at = EXCLUDED.verified_at, claim_due = EXCLUDED.claim_due").
 		Set("first_consult_at = EXCLUDED.first_consult_at, first_consult = EXCLUDED.first_consult").
 		Set("last_service_at = EXCLUDED.last_service_at, flagged = EXCLUDED.flagged, flag_reason = EXCLUDED.flag_reason").
+		Set("deposit_at = EXCLUDED.deposit_at, contract_at = EXCLUDED.contract_at, completed_at = EXCLUDED.completed_at").
 		Set("invalid = EXCLUDED.invalid, record = EXCLUDED.record, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at").
 		Where("?TableAlias.revision < EXCLUDED.revision").
 		Exec(ctx); err != nil {

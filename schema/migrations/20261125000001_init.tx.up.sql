@@ -98,6 +98,9 @@ CREATE TABLE customers (
     first_consult_at timestamptz,
     first_consult    text NOT NULL DEFAULT '',
     last_service_at  timestamptz,
+    deposit_at       timestamptz,
+    contract_at      timestamptz,
+    completed_at     timestamptz,
     flagged          boolean NOT NULL DEFAULT false,
     flag_reason      text NOT NULL DEFAULT '',
     invalid          boolean NOT NULL DEFAULT false,
@@ -110,6 +113,8 @@ CREATE INDEX customers_store_stage ON customers (store_id, stage);
 CREATE INDEX customers_owner ON customers (owner_id);
 CREATE INDEX customers_designer ON customers (designer_id);
 CREATE INDEX customers_filed_by ON customers (filed_by);
+CREATE INDEX customers_store_consult ON customers (store_id, first_consult_at);
+CREATE INDEX customers_store_contract ON customers (store_id, contract_at);
 
 -- Tasks: one row per due point (customer, rule, subject, seq); a retry or replay cannot
 -- make a second, and a done task is never re-opened by one.
