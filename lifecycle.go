@@ -56,6 +56,9 @@ type Customer struct {
 	WeeklyChecks int            `json:"weekly_checks,omitempty"`
 	Visits       int            `json:"aftersales_visits,omitempty"` // after-sales visits scheduled so far
 
+	// Ownership disputes (step 2 "Disputed ownership").
+	Disputes []Dispute `json:"disputes,omitempty"`
+
 	// Complaints (step 11), invalid proposals (step 12).
 	Complaints      []Complaint `json:"complaints,omitempty"`
 	InvalidProposal *Proposal   `json:"invalid_proposal,omitempty"`

@@ -28,6 +28,8 @@ const (
 	PermInvalidPropose  Permission = "invalid_propose"  // 申请无效客户
 	PermInvalidConfirm  Permission = "invalid_confirm"  // 确认无效客户
 	PermReassign        Permission = "reassign"         // 重新分配归属人
+	PermDispute         Permission = "dispute"          // 申请归属裁决（撞单）
+	PermDisputeRule     Permission = "dispute_rule"     // 裁决归属争议
 	PermAcknowledge     Permission = "acknowledge"      // 完成 / 已阅自己的任务
 	PermManageStaff     Permission = "manage_staff"     // 员工与门店
 	PermManagePolicy    Permission = "manage_policy"    // 策略与日历
@@ -37,18 +39,20 @@ const (
 var grants = map[Role][]Permission{
 	RoleCustomerManager: {PermFile, PermStoreVisit, PermPhoneEnquiry, PermCallback, PermFollowUp, PermGrade,
 		PermDispatchPropose, PermDesign, PermDeposit, PermContract, PermMilestone, PermComplaint, PermComplaintHandle,
-		PermInvalidPropose, PermAcknowledge},
-	RoleSalesAdvisor:    {PermFile, PermStoreVisit, PermAcknowledge},
+		PermInvalidPropose, PermDispute, PermAcknowledge},
+	RoleSalesAdvisor:    {PermFile, PermStoreVisit, PermDispute, PermAcknowledge},
 	RoleCustomerService: {PermVerify, PermStoreVisit, PermPhoneEnquiry, PermCallback, PermReturnVisit, PermComplaint, PermComplaintHandle, PermAcknowledge},
 	RoleStoreManager: {PermFile, PermVerify, PermStoreVisit, PermPhoneEnquiry, PermCallback, PermFollowUp, PermGrade,
 		PermDispatchPropose, PermDispatchConfirm, PermDesign, PermDeposit, PermContract, PermMilestone, PermReturnVisit,
-		PermComplaint, PermComplaintHandle, PermComplaintAssign, PermInvalidConfirm, PermReassign, PermAcknowledge, PermReports},
+		PermComplaint, PermComplaintHandle, PermComplaintAssign, PermInvalidConfirm, PermReassign, PermDispute, PermDisputeRule,
+		PermAcknowledge, PermReports},
 	RoleDesigner: {PermDispatchRespond, PermDesign, PermComplaintHandle, PermAcknowledge},
 	// A supervisor may do everything in their stores, but confirming a customer invalid
 	// is the store manager's alone (SPEC.md step 12).
 	RoleSupervisor: {PermFile, PermVerify, PermStoreVisit, PermPhoneEnquiry, PermCallback, PermFollowUp, PermGrade,
 		PermDispatchPropose, PermDispatchConfirm, PermDesign, PermDeposit, PermContract, PermMilestone, PermReturnVisit,
-		PermComplaint, PermComplaintHandle, PermComplaintAssign, PermReassign, PermAcknowledge, PermReports},
+		PermComplaint, PermComplaintHandle, PermComplaintAssign, PermReassign, PermDispute, PermDisputeRule, PermAcknowledge,
+		PermReports},
 	RoleAdmin: {PermManageStaff, PermManagePolicy, PermReports},
 }
 

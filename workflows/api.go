@@ -84,6 +84,8 @@ const (
 	UpdateInvalidConfirm    = "invalid-confirm"    // Action: the store manager confirms it invalid
 	UpdateInvalidReject     = "invalid-reject"     // Action: the store manager rejects the proposal
 	UpdateReassign          = "reassign"           // PersonInput: a new owner
+	UpdateDisputeOpen       = "dispute-open"       // Action (Note = the claimant's evidence): disputed ownership
+	UpdateDisputeRule       = "dispute-rule"       // DisputeRuleInput: the store manager's ruling
 )
 
 // QueryState returns the customer's live state.
@@ -149,6 +151,12 @@ type ComplaintReassignInput struct {
 type ComplaintCloseInput struct {
 	ComplaintInput
 	Satisfied bool `json:"satisfied"`
+}
+
+// DisputeRuleInput rules on the open ownership dispute: "owner", "claimant" or "split".
+type DisputeRuleInput struct {
+	Action
+	Outcome string `json:"outcome"`
 }
 
 // CallbackInput records the outcome of a call-back.

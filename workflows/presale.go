@@ -5,7 +5,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// registerPresale registers grading, follow-ups, invalid proposals and reassignment.
+// registerPresale registers grading, follow-ups, invalid proposals, ownership disputes
+// and reassignment.
 func (w *customerImpl) registerPresale(ctx workflow.Context) []error {
 	c := &w.state
 	return []error{
@@ -33,6 +34,16 @@ func (w *customerImpl) registerPresale(ctx workflow.Context) []error {
 			func(in Action) error { return c.CheckRuleInvalid(in.Actor) },
 			func(_ workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
 				return c.RejectInvalid(env, in.Actor, in.Note)
+			}),
+		transition(ctx, w, UpdateDisputeOpen,
+			func(in Action) error { return c.CheckOpenDispute(in.Actor, in.Note) },
+			func(_ workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
+				return c.OpenDispute(env, in.Actor, in.Note)
+			}),
+		transition(ctx, w, UpdateDisputeRule,
+			func(in DisputeRuleInput) error { return c.CheckRuleDispute(in.Actor, in.Outcome) },
+			func(_ workflow.Context, env renoflow.Env, in DisputeRuleInput) (renoflow.Effects, error) {
+				return c.RuleDispute(env, in.Actor, in.Outcome, in.Note)
 			}),
 		transition(ctx, w, UpdateReassign,
 			func(in PersonInput) error { return c.CheckReassign(in.Actor, in.Person) },

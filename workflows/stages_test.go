@@ -255,3 +255,43 @@ func TestContinueAsNewCarriesState(t *testing.T) {
 	require.Len(t, h2.batches, 1, "no second filing: only the follow-up is written")
 	require.Equal(t, last.FollowUp.Done+1, h2.state().FollowUp.Done)
 }
+
+// Disputed ownership: each side's evidence is attached, the store manager rules (late:
+// the supervisor hears of it), the ruling is recorded with who made it; a split shares the
+// credit, a ruling for the claimant moves the customer and its open tasks.
+func TestOwnershipDispute(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(hour, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
+	h.at(2*hour, func() { h.update("own", UpdateDisputeOpen, Action{Actor: filer, Note: "我的客户"}) })
+	h.at(3*hour, func() { h.update("d1", UpdateDisputeOpen, Action{Actor: other, Note: "我在小区活动中先接触客户，有通话记录"}) })
+	h.at(4*hour, func() { h.update("d1-again", UpdateDisputeOpen, Action{Actor: other, Note: "再次申请"}) })
+	h.at(3*day+4*hour, func() { h.update("cm-rules", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: filer}, Outcome: "owner"}) })
+	h.at(3*day+5*hour, func() { h.update("rule1", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: manager, Note: "两人共同带客"}, Outcome: "split"}) })
+	h.at(4*day, func() { h.update("d2", UpdateDisputeOpen, Action{Actor: other, Note: "客户要求由我跟进"}) })
+	h.at(4*day+hour, func() { h.update("rule2", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: supervisor}, Outcome: "claimant"}) })
+	h.run(5*day, CustomerInput{})
+
+	h.accepted("visit", "d1", "rule1", "d2", "rule2")
+	require.Equal(t, renoflow.CodeConflict, h.refusal("own").Code, "the owner cannot dispute their own customer")
+	require.Equal(t, renoflow.CodeConflict, h.refusal("d1-again").Code, "one open dispute at a time")
+	require.Equal(t, renoflow.CodeForbidden, h.refusal("cm-rules").Code)
+	require.Equal(t, []string{
+		"dispute/D1/0→store_manager@3h0m0s",
+		"dispute/D1/1→supervisor@75h0m0s",
+		"dispute/D2/0→store_manager@96h0m0s",
+	}, h.taskLines(renoflow.RuleDispute))
+	c := h.state()
+	require.Len(t, c.Disputes, 2)
+	require.Equal(t, map[string]int{"cm1": 50, "cm2": 50}, c.Disputes[0].Credit)
+	require.Equal(t, "sm1", c.Disputes[0].RuledBy.ID)
+	require.GreaterOrEqual(t, len(c.Disputes[0].Evidence), 3, "both sides' evidence: %v", c.Disputes[0].Evidence)
+	require.Equal(t, "sup1", c.Disputes[1].RuledBy.ID)
+	require.Equal(t, "cm2", c.Owner.ID, "the claimant won the second dispute")
+	var moves []renoflow.Reassignment
+	for _, b := range h.batches {
+		if b.Effects.Reassign != nil {
+			moves = append(moves, *b.Effects.Reassign)
+		}
+	}
+	require.Equal(t, []renoflow.Reassignment{{From: "cm1", To: "cm2"}}, moves, "the open tasks move once")
+}
