@@ -14,6 +14,8 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 			return c.CheckVerify(actor)
 		case RuleInvalidReview:
 			return Errorf(CodeConflict, "请在客户页面确认或驳回无效申请")
+		case RuleDispute:
+			return Errorf(CodeConflict, "请在客户页面裁决归属争议")
 		case RuleFollowUp:
 			return c.CheckFollowUp(actor)
 		case RuleDispatchConfirm:
