@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/uptrace/bun"
-	"go.temporal.io/sdk/client"
 )
 
 // CustomerRow is a customer as lists and pages read it.
 type CustomerRow struct {
+	bun.BaseModel `bun:"table:customers,alias:c" json:"-"`
+
 	ID             string          `bun:"id" json:"id"`
 	Revision       int64           `bun:"revision" json:"revision"`
 	Phone          string          `bun:"phone" json:"phone"`
@@ -68,10 +68,12 @@ func (r *CustomerRow) fill() {
 }
 
 // scope restricts a customer query to what actor may see (SPEC.md "People (roles)"): a
-// sales advisor the customers they filed, a designer those dispatched to them, store
-// roles their store, a supervisor their stores, the admin everything.
+// sales advisor the customers they filed (or were given as owner), a designer those
+// dispatched to them (accepted, or waiting for their answer or work: an open task
+// addressed to them), store roles their store, a supervisor their stores, the admin
+// everything.
 func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQuery {
-	col := func(c string) string { return alias + "." + c }
+	col := func(c string) bun.Ident { return bun.Ident(alias + "." + c) }
 	switch actor.Role {
 	case renoflow.RoleAdmin:
 		return q
@@ -79,13 +81,14 @@ func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQu
 		if len(actor.Stores) == 0 {
 			return q.Where("false")
 		}
-		return q.Where("? IN (?)", bun.Ident(col("store_id")), bun.In(actor.Stores))
+		return q.Where("? IN (?)", col("store_id"), bun.In(actor.Stores))
 	case renoflow.RoleSalesAdvisor:
-		return q.Where("? = ?", bun.Ident(col("filed_by")), actor.ID)
+		return q.Where("(? = ? OR ? = ?)", col("filed_by"), actor.ID, col("owner_id"), actor.ID)
 	case renoflow.RoleDesigner:
-		return q.Where("? = ?", bun.Ident(col("designer_id")), actor.ID)
+		return q.Where("(? = ? OR EXISTS (SELECT 1 FROM tasks AS dt WHERE dt.customer_id = ? AND dt.assignee_id = ? AND dt.status = 'open'))",
+			col("designer_id"), actor.ID, col("id"), actor.ID)
 	case renoflow.RoleCustomerManager, renoflow.RoleCustomerService, renoflow.RoleStoreManager:
-		return q.Where("? = ?", bun.Ident(col("store_id")), actor.StoreID)
+		return q.Where("? = ?", col("store_id"), actor.StoreID)
 	}
 	return q.Where("false")
 }
@@ -103,7 +106,7 @@ type CustomerFilter struct {
 // listCustomers lists the customers actor may see, newest first.
 func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f CustomerFilter) ([]CustomerRow, error) {
 	var rows []CustomerRow
-	q := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.*")
+	q := s.db.NewSelect().Model(&rows)
 	q = scope(q, actor, "c")
 	if f.Q != "" {
 		like := "%" + strings.NewReplacer("%", `\%`, "_", `\_`).Replace(f.Q) + "%"
@@ -130,7 +133,7 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	if err := q.Order("c.filed_at DESC").Limit(int64(f.Limit)).Scan(ctx, &rows); err != nil {
+	if err := q.Order("c.filed_at DESC").Limit(int64(f.Limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
 	for i := range rows {
@@ -142,8 +145,8 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 // customer loads one customer actor may see; not found when they may not.
 func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) (*CustomerRow, renoflow.Customer, error) {
 	var row CustomerRow
-	q := scope(s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.*").Where("c.id = ?", id), actor, "c")
-	if err := q.Scan(ctx, &row); err != nil {
+	q := scope(s.db.NewSelect().Model(&row).Where("c.id = ?", id), actor, "c")
+	if err := q.Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该客户，或您无权查看")
 		}
@@ -219,68 +222,54 @@ func (s *Server) customerDetail(ctx context.Context, actor renoflow.Actor, id st
 	return d, nil
 }
 
-// act sends a staff action to the customer's workflow as an update and waits for its
-// outcome: a refusal comes back as the domain error, with nothing changed.
-func (s *Server) act(ctx context.Context, actor renoflow.Actor, customerID, update, requestID string, arg any) (renoflow.Customer, error) {
-	if _, _, err := s.customer(ctx, actor, customerID); err != nil {
-		return renoflow.Customer{}, err
-	}
-	if requestID == "" {
-		requestID = uuid.NewString()
-	}
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		UpdateID: requestID, WorkflowID: workflows.CustomerWorkflowID(customerID), UpdateName: update,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return renoflow.Customer{}, workflows.DomainError(err)
-	}
-	var state renoflow.Customer
-	if err := h.Get(ctx, &state); err != nil {
-		return renoflow.Customer{}, workflows.DomainError(err)
-	}
-	return state, nil
-}
-
-// actionInput is the JSON body of a simple action.
-type actionInput struct {
-	Note    string `json:"note"`
-	Reached *bool  `json:"reached,omitempty"`
-}
-
-// apiAction handles POST /api/customers/:id/<action>.
-func (s *Server) apiAction(update string) fiber.Handler {
+// apiAction handles POST /api/customers/:id/<update> for one action: the permission
+// gate, then the JSON body (only the fields the action takes), then the checks, then
+// the update. The answer is the customer's new state.
+func (s *Server) apiAction(a *actionSpec) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		var in actionInput
-		if len(c.Body()) > 0 {
-			if err := decodeJSON(c, &in); err != nil {
-				return err
-			}
-		}
-		actor := actorOf(c)
-		act := workflows.Action{Actor: actor, Note: strings.TrimSpace(in.Note)}
-		var arg any = act
-		if update == workflows.UpdateCallback {
-			if in.Reached == nil {
-				return &renoflow.Error{Code: renoflow.CodeInvalid, Message: "回访须填写结果",
-					Fields: []renoflow.FieldError{{Field: "reached", Message: "请选择已接通（true）或未接通（false）"}}}
-			}
-			arg = workflows.CallbackInput{Action: act, Reached: *in.Reached}
-		}
-		state, err := s.act(c.UserContext(), actor, c.Params("id"), update, c.Get("Idempotency-Key"), arg)
+		ctx, actor := c.UserContext(), actorOf(c)
+		row, state, err := s.authorize(ctx, actor, c.Params("id"), a.Perm, a.What)
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"state": state})
+		in, err := decodeAction(c, a)
+		if err != nil {
+			return err
+		}
+		next, err := s.perform(ctx, actor, row, state, a, in, c.Get("Idempotency-Key"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"state": next})
 	}
+}
+
+// decodeAction reads an action's JSON body strictly: a field the action does not take
+// is named (422) like an unknown one.
+func decodeAction(c *fiber.Ctx, a *actionSpec) (ActionInput, error) {
+	var in ActionInput
+	if len(c.Body()) == 0 {
+		return in, nil
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return in, err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(c.Body(), &keys); err != nil {
+		return in, fiber.NewError(fiber.StatusBadRequest, "请求不是有效的 JSON 对象")
+	}
+	var p renoflow.Problems
+	for k := range keys {
+		if !a.takes(k) {
+			p.Add(k, a.Label+"不用此字段")
+		}
+	}
+	return in, p.Err("请求中有该操作不用的字段")
 }
 
 // apiCustomers: GET /api/customers?q=&stage=&grade=&owner=&invalid=1
 func (s *Server) apiCustomers(c *fiber.Ctx) error {
-	rows, err := s.listCustomers(c.UserContext(), actorOf(c), CustomerFilter{
-		Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
-		OwnerID: c.Query("owner"), IncludeInvalid: c.Query("invalid") != "",
-	})
+	rows, err := s.listCustomers(c.UserContext(), actorOf(c), customerFilterOf(c))
 	if err != nil {
 		return err
 	}

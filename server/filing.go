@@ -93,7 +93,8 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 		return FileResult{}, holder.conflict(rec.Phone)
 	}
 
-	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation}
+	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
+		ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
 	wid := workflows.CustomerWorkflowID(id)
 	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       wid,

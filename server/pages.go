@@ -14,7 +14,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/workflows"
 )
 
 //go:embed templates/*.html
@@ -23,7 +22,8 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// pages holds one parsed template set per page (layout + the page's content).
+// pages holds one parsed template set per page (layout + partials + the page's content);
+// it is built once and only read.
 var pages = mustParsePages()
 
 var funcs = template.FuncMap{
@@ -49,15 +49,18 @@ var funcs = template.FuncMap{
 		return t.In(renoflow.Zone).Format(renoflow.TimeLayout)
 	},
 	"roleLabel":  func(r renoflow.Role) string { return r.Label() },
+	"ruleTitle":  func(r any) string { return renoflow.Rule(fmt.Sprint(r)).Title() },
+	"stageLabel": func(s renoflow.Stage) string { return s.Label() },
+	"gradeLabel": func(g renoflow.Grade) string { return g.Label() },
 	"fieldLabel": fieldLabel,
+	"yuan":       func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " 元" },
+	"timeLeft":   func(time.Time) string { return "" }, // replaced per render with the server clock
+	"fieldArgs":  fieldArgs,
+	"selectArgs": selectArgs,
 }
 
 func mustParsePages() map[string]*template.Template {
-	layout := template.Must(template.New("").Funcs(funcs).Funcs(template.FuncMap{
-		"timeLeft":   func(time.Time) string { return "" },
-		"fieldArgs":  fieldArgs,
-		"selectArgs": selectArgs,
-	}).ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
 	out := map[string]*template.Template{}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -65,10 +68,10 @@ func mustParsePages() map[string]*template.Template {
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
-		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
+		out[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
 	}
 	return out
 }
@@ -80,13 +83,53 @@ var fieldLabels = map[string]string{
 	"house.area_m2": "面积", "house.handover_date": "交房日期", "needs": "需求", "situation": "客情说明",
 	"budget_wan": "预算", "style": "意向风格", "channel": "客户来源", "occupation": "职业",
 	"focus_points": "关注点", "store_id": "门店", "consultation": "本次接触", "reached": "回访结果", "note": "备注",
+	fieldGrade: "分级", fieldDesigner: "设计师", fieldOwner: "新归属人", fieldHandler: "处理人", fieldAmount: "金额",
+	fieldMilestone: "验收节点", fieldCategory: "投诉类别", fieldComplaint: "投诉", fieldSatisfied: "客户是否满意", fieldOutcome: "裁决结果",
+	"login": "登录账号", "id": "编号", "role": "角色", "password": "密码", "stores": "负责门店", "view": "任务视图",
 }
 
 func fieldLabel(f string) string {
 	if l, ok := fieldLabels[f]; ok {
 		return l
 	}
+	for _, pf := range policyFields {
+		if pf.Key == f {
+			return pf.Label
+		}
+	}
 	return f
+}
+
+// navLink is one entry of the top navigation.
+type navLink struct {
+	Key, Href, Label string
+}
+
+// navLinks lists the pages actor may use, in the order the header shows them.
+func navLinks(a renoflow.Actor) []navLink {
+	var out []navLink
+	if a.Can(renoflow.PermAcknowledge) {
+		out = append(out, navLink{"tasks", "/tasks", "我的任务"})
+	}
+	out = append(out, navLink{"customers", "/customers", "客户"})
+	if a.Can(renoflow.PermFile) {
+		out = append(out, navLink{"new", "/customers/new", "报备客户"})
+	}
+	if a.Can(renoflow.PermManageStaff) {
+		out = append(out, navLink{"staff", "/admin/staff", "员工"}, navLink{"stores", "/admin/stores", "门店"})
+	}
+	if a.Can(renoflow.PermManagePolicy) {
+		out = append(out, navLink{"policy", "/admin/policy", "策略"})
+	}
+	return out
+}
+
+// home is where actor lands after login: their tasks, or the admin's staff page.
+func home(a renoflow.Actor) string {
+	if !a.Can(renoflow.PermAcknowledge) && a.Can(renoflow.PermManageStaff) {
+		return "/admin/staff"
+	}
+	return "/tasks"
 }
 
 // page is what every page template sees.
@@ -95,7 +138,6 @@ type page struct {
 	Nav     string
 	Actor   renoflow.Actor
 	CSRF    string
-	CanFile bool
 	Flash   string
 	Message string
 	Error   *renoflow.Error
@@ -103,25 +145,12 @@ type page struct {
 	Multi   map[string][]string
 	Errors  map[string]string
 	Next    string
-	Data    any
 }
-
-// Checked reports whether a multi-value form field holds v (for check boxes).
-func (p page) Checked(v string) bool {
-	for _, x := range p.Multi["focus_points"] {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func canFile(a renoflow.Actor) bool { return a.Can(renoflow.PermFile) }
 
 // render executes a page with the request's actor, CSRF token and the now-bound helpers.
-func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data any) error {
+func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[string]any) error {
 	if sess := sessionOf(c); sess != nil {
-		p.Actor, p.CSRF, p.CanFile = sess.Actor, sess.CSRF, canFile(sess.Actor)
+		p.Actor, p.CSRF = sess.Actor, sess.CSRF
 	}
 	if p.Flash == "" {
 		p.Flash = c.Query("ok")
@@ -142,22 +171,23 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data any)
 	}
 	now := s.now()
 	t.Funcs(template.FuncMap{"timeLeft": func(due time.Time) string { return timeLeft(due, now) }})
-	c.Status(status).Type("html", "utf-8")
-	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", merge(p, data))
-}
-
-// merge flattens page fields and page-specific data into one map for templates.
-func merge(p page, data any) map[string]any {
 	m := map[string]any{
-		"Title": p.Title, "Nav": p.Nav, "Actor": p.Actor, "CSRF": p.CSRF, "CanFile": p.CanFile, "Flash": p.Flash,
-		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next, "Checked": p.Checked,
+		"Title": p.Title, "Nav": p.Nav, "Actor": p.Actor, "CSRF": p.CSRF, "Flash": p.Flash, "Links": navLinks(p.Actor),
+		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next,
+		"Checked": func(field, v string) bool {
+			for _, x := range p.Multi[field] {
+				if x == v {
+					return true
+				}
+			}
+			return false
+		},
 	}
-	if d, ok := data.(map[string]any); ok {
-		for k, v := range d {
-			m[k] = v
-		}
+	for k, v := range data {
+		m[k] = v
 	}
-	return m
+	c.Status(status).Type("html", "utf-8")
+	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", m)
 }
 
 // timeLeft says how long until due, or how long overdue, in Chinese.
@@ -196,6 +226,26 @@ func (s *Server) renderError(c *fiber.Ctx, status int, de *renoflow.Error) error
 	return s.render(c, status, "error", page{Title: title, Error: de}, nil)
 }
 
+// formProblem describes a form's failure for a re-render: the status, the message and
+// each bad field's message (the first per field). ok is false for failures a form
+// cannot show (server errors), which go to the ErrorHandler.
+func formProblem(err error) (status int, de *renoflow.Error, fields map[string]string, ok bool) {
+	de = asDomainError(err)
+	status = statusOf(de.Code)
+	switch status {
+	case http.StatusUnprocessableEntity, http.StatusConflict, http.StatusForbidden:
+	default:
+		return status, de, nil, false
+	}
+	fields = map[string]string{}
+	for _, f := range de.Fields {
+		if _, dup := fields[f.Field]; !dup {
+			fields[f.Field] = f.Message
+		}
+	}
+	return status, de, fields, true
+}
+
 // fieldArgs prepares a text field for the "field" template.
 func fieldArgs(p map[string]any, name, label, typ string) map[string]any {
 	form, _ := p["Form"].(map[string]string)
@@ -210,27 +260,20 @@ func selectArgs(p map[string]any, name, label string, options []renoflow.Option)
 	return map[string]any{"Name": name, "Label": label, "Options": options, "Value": form[name], "Error": errs[name]}
 }
 
-// pageRoutes wires the web pages.
-func (s *Server) pageRoutes(app *fiber.App) {
-	sub, _ := fs.Sub(staticFS, "static")
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
-	app.Get("/login", s.pageLogin)
-	app.Post("/login", s.pageLoginPost)
-	web := app.Group("", s.authenticate)
-	web.Post("/logout", s.pageLogout)
-	web.Get("/", func(c *fiber.Ctx) error { return c.Redirect("/tasks", fiber.StatusSeeOther) })
-	web.Get("/tasks", s.pageTasks)
-	web.Post("/tasks/:id/done", s.pageTaskDone)
-	web.Get("/customers", s.pageCustomers)
-	web.Get("/customers/new", s.pageNewCustomer)
-	web.Post("/customers/new", s.pageNewCustomerPost)
-	web.Get("/customers/:id", s.pageCustomer)
-	web.Post("/customers/:id/actions/:action", s.pageAction)
+// requirePerm is the route-level permission gate, the same for the API and the pages: the
+// actor's role must grant perm (SPEC.md "People (roles)"), else 403.
+func requirePerm(perm renoflow.Permission, what string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := actorOf(c).Require(perm, what); err != nil {
+			return err
+		}
+		return c.Next()
+	}
 }
 
 func (s *Server) pageLogin(c *fiber.Ctx) error {
 	if sess, _ := s.sessionFor(c.UserContext(), c.Cookies(SessionCookie)); sess != nil {
-		return c.Redirect("/tasks", fiber.StatusSeeOther)
+		return c.Redirect(home(sess.Actor), fiber.StatusSeeOther)
 	}
 	return s.render(c, fiber.StatusOK, "login", page{Title: "登录", Next: c.Query("next")}, nil)
 }
@@ -248,7 +291,7 @@ func (s *Server) pageLoginPost(c *fiber.Ctx) error {
 	s.setSessionCookie(c, sess.Token, s.now().Add(s.cfg.SessionTTL))
 	next := c.FormValue("next")
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/tasks"
+		next = home(sess.Actor)
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
@@ -261,17 +304,37 @@ func (s *Server) pageLogout(c *fiber.Ctx) error {
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
+func (s *Server) pageHome(c *fiber.Ctx) error {
+	return c.Redirect(home(actorOf(c)), fiber.StatusSeeOther)
+}
+
+// taskViews are the tabs of the task list.
 var taskViews = []renoflow.Option{{Code: ViewToday, Label: "今日到期"}, {Code: ViewOverdue, Label: "已逾期"},
 	{Code: ViewUpcoming, Label: "以后到期"}, {Code: ViewDone, Label: "已完成"}}
 
+// taskTab is one tab of the task list with the number of tasks in it.
+type taskTab struct {
+	renoflow.Option
+	Count int
+}
+
 func (s *Server) pageTasks(c *fiber.Ctx) error {
+	actor := actorOf(c)
 	view := c.Query("view", ViewToday)
-	tasks, err := s.listTasks(c.UserContext(), actorOf(c), view)
+	tasks, err := s.listTasks(c.UserContext(), actor, view)
 	if err != nil {
 		return err
 	}
+	counts, err := s.taskCounts(c.UserContext(), actor)
+	if err != nil {
+		return err
+	}
+	tabs := make([]taskTab, 0, len(taskViews))
+	for _, v := range taskViews {
+		tabs = append(tabs, taskTab{Option: v, Count: counts[v.Code]})
+	}
 	return s.render(c, fiber.StatusOK, "tasks", page{Title: "我的任务", Nav: "tasks"},
-		map[string]any{"Tasks": tasks, "View": view, "Views": taskViews})
+		map[string]any{"Tasks": tasks, "View": view, "Views": tabs})
 }
 
 func (s *Server) pageTaskDone(c *fiber.Ctx) error {
@@ -286,9 +349,10 @@ func (s *Server) pageTaskDone(c *fiber.Ctx) error {
 	if _, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), "", reached, strings.TrimSpace(c.FormValue("note"))); err != nil {
 		return err
 	}
-	return c.Redirect("/tasks?ok="+urlQueryEscape("任务已完成"), fiber.StatusSeeOther)
+	return c.Redirect("/tasks?view="+urlQueryEscape(c.FormValue("view", ViewToday))+"&ok="+urlQueryEscape("任务已完成"), fiber.StatusSeeOther)
 }
 
+// formBool reads a yes/no form field; "" is nil.
 func formBool(c *fiber.Ctx, name string) (*bool, error) {
 	v := c.FormValue(name)
 	if v == "" {
@@ -302,33 +366,55 @@ func formBool(c *fiber.Ctx, name string) (*bool, error) {
 	return &b, nil
 }
 
-func (s *Server) pageCustomers(c *fiber.Ctx) error {
-	f := CustomerFilter{Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
+// customerFilterOf reads the customer list's query string (page and API alike).
+func customerFilterOf(c *fiber.Ctx) CustomerFilter {
+	return CustomerFilter{Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
 		OwnerID: c.Query("owner"), IncludeInvalid: c.Query("invalid") != ""}
-	rows, err := s.listCustomers(c.UserContext(), actorOf(c), f)
+}
+
+func (s *Server) pageCustomers(c *fiber.Ctx) error {
+	actor := actorOf(c)
+	f := customerFilterOf(c)
+	rows, err := s.listCustomers(c.UserContext(), actor, f)
 	if err != nil {
 		return err
 	}
+	var owners []StaffMember
+	if actor.Role != renoflow.RoleSalesAdvisor && actor.Role != renoflow.RoleDesigner {
+		staff, err := s.directory(c.UserContext(), actor)
+		if err != nil {
+			return err
+		}
+		for _, m := range staff {
+			if staffOwner.hasRole(m.Role) {
+				owners = append(owners, m)
+			}
+		}
+	}
 	return s.render(c, fiber.StatusOK, "customers", page{Title: "客户", Nav: "customers"},
-		map[string]any{"Customers": rows, "Filter": f, "Stages": renoflow.Stages(), "Grades": renoflow.Grades()})
+		map[string]any{"Customers": rows, "Filter": f, "Stages": renoflow.Stages(), "Grades": renoflow.Grades(),
+			"Owners": owners, "ManyStores": len(actorStores(actor)) > 1 || actor.Role == renoflow.RoleAdmin})
 }
 
 // storeOptions lists the stores actor may file into.
 func (s *Server) storeOptions(c *fiber.Ctx) ([]renoflow.Option, error) {
-	var rows []renoflow.Option
-	q := s.db.NewSelect().Table("stores").ColumnExpr("id AS code, name AS label").Order("id")
 	a := actorOf(c)
-	if a.Role != renoflow.RoleAdmin {
-		stores := append([]string{a.StoreID}, a.Stores...)
-		q = q.Where("id IN (?)", bunIn(stores))
+	if a.Role == renoflow.RoleAdmin {
+		return s.storeOptionsAll(c.UserContext())
 	}
-	if err := q.Scan(c.UserContext(), &rows); err != nil {
+	stores := actorStores(a)
+	if len(stores) == 0 {
+		return nil, nil
+	}
+	var rows []renoflow.Option
+	if err := s.db.NewSelect().Table("stores").ColumnExpr("id AS code, name AS label").Where("id IN (?)", bunIn(stores)).
+		Order("id").Scan(c.UserContext(), &rows); err != nil {
 		return nil, fmt.Errorf("list stores: %w", err)
 	}
 	return rows, nil
 }
 
-var consultations = []renoflow.Option{{Code: "", Label: "仅报备（客户未到店）"}, {Code: renoflow.ConsultVisit, Label: "客户到店接待"},
+var consultations = []renoflow.Option{{Code: renoflow.ConsultVisit, Label: "客户到店接待"},
 	{Code: renoflow.ConsultPhone, Label: "客户来电咨询"}}
 
 func (s *Server) newCustomerPage(c *fiber.Ctx, status int, p page) error {
@@ -342,14 +428,11 @@ func (s *Server) newCustomerPage(c *fiber.Ctx, status int, p page) error {
 	p.Title, p.Nav = "报备客户", "new"
 	return s.render(c, status, "customer_new", p, map[string]any{
 		"Genders": renoflow.Genders(), "Channels": renoflow.Channels(), "Occupations": renoflow.Occupations(),
-		"FocusPoints": renoflow.FocusPoints(), "Stores": stores, "Consultations": consultations[1:],
+		"FocusPoints": renoflow.FocusPoints(), "Stores": stores, "Consultations": consultations,
 	})
 }
 
 func (s *Server) pageNewCustomer(c *fiber.Ctx) error {
-	if !canFile(actorOf(c)) {
-		return renoflow.Errorf(renoflow.CodeForbidden, "%s不能报备客户", actorOf(c).Role.Label())
-	}
 	return s.newCustomerPage(c, fiber.StatusOK, page{})
 }
 
@@ -358,6 +441,20 @@ var filingFormFields = []string{"name", "gender", "phone", "occupation", "house.
 	"house.floor", "house.layout", "house.area_m2", "house.handover_date", "house.off_plan", "needs", "situation",
 	"budget_wan", "style", "channel", "store_id", "consultation"}
 
+// formValues reads every value of a repeated form field (check boxes).
+func formValues(c *fiber.Ctx, name string) []string {
+	if mf, err := c.MultipartForm(); err == nil && mf != nil {
+		return mf.Value[name]
+	}
+	var out []string
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		if string(k) == name {
+			out = append(out, string(v))
+		}
+	})
+	return out
+}
+
 // parseFilingForm reads the filing form into a request; numbers that are not numbers are
 // field errors (collected with the domain's).
 func parseFilingForm(c *fiber.Ctx) (FileRequest, map[string]string, []string, *renoflow.Problems) {
@@ -365,16 +462,7 @@ func parseFilingForm(c *fiber.Ctx) (FileRequest, map[string]string, []string, *r
 	for _, f := range filingFormFields {
 		form[f] = strings.TrimSpace(c.FormValue(f))
 	}
-	var focus []string
-	if mf, err := c.MultipartForm(); err == nil && mf != nil {
-		focus = mf.Value["focus_points"]
-	} else {
-		c.Request().PostArgs().VisitAll(func(k, v []byte) {
-			if string(k) == "focus_points" {
-				focus = append(focus, string(v))
-			}
-		})
-	}
+	focus := formValues(c, "focus_points")
 	var p renoflow.Problems
 	num := func(field string) float64 {
 		v := strings.TrimSpace(form[field])
@@ -419,16 +507,9 @@ func (s *Server) pageNewCustomerPost(c *fiber.Ctx) error {
 			return c.Redirect("/customers/"+res.CustomerID+"?ok="+urlQueryEscape("报备成功"), fiber.StatusSeeOther)
 		}
 	}
-	de := asDomainError(err)
-	status := statusOf(de.Code)
-	if status >= 500 || status == http.StatusForbidden {
+	status, de, errs, ok := formProblem(err)
+	if !ok || status == http.StatusForbidden {
 		return err
-	}
-	errs := map[string]string{}
-	for _, f := range de.Fields {
-		if _, dup := errs[f.Field]; !dup {
-			errs[f.Field] = f.Message
-		}
 	}
 	return s.newCustomerPage(c, status, page{Message: de.Message, Form: form, Multi: map[string][]string{"focus_points": focus}, Errors: errs})
 }
@@ -448,65 +529,32 @@ func combine(a, b error) error {
 	return &out
 }
 
-// customerActions are the actions the customer page offers, by stage.
-func customerActions(a renoflow.Actor, st renoflow.Customer) []renoflow.Option {
-	var out []renoflow.Option
-	if st.VerifiedAt.IsZero() && st.CheckVerify(a) == nil {
-		out = append(out, renoflow.Option{Code: "verify", Label: "核实报备"})
-	}
-	if st.Stage != renoflow.StageInvalid {
-		label := "登记到店"
-		if st.Stage == renoflow.StagePool {
-			label = "带客户到店并认领"
-		}
-		out = append(out, renoflow.Option{Code: "store-visit", Label: label})
-	}
-	if st.CheckPhoneEnquiry(a) == nil {
-		out = append(out, renoflow.Option{Code: "phone-enquiry", Label: "登记来电咨询"})
-	}
-	if st.CheckCallback(a) == nil {
-		out = append(out, renoflow.Option{Code: "callback", Label: "登记首谈回访"})
-	}
-	return out
-}
+// pageRoutes wires the web pages; each page checks the same permission as its API.
+func (s *Server) pageRoutes(app *fiber.App) {
+	sub, _ := fs.Sub(staticFS, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
+	app.Get("/login", s.pageLogin)
+	app.Post("/login", s.pageLoginPost)
+	web := app.Group("", s.authenticate)
+	web.Post("/logout", s.pageLogout)
+	web.Get("/", s.pageHome)
+	web.Get("/tasks", s.pageTasks)
+	web.Post("/tasks/:id/done", s.pageTaskDone)
+	web.Get("/customers", s.pageCustomers)
+	web.Get("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomer)
+	web.Post("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomerPost)
+	web.Get("/customers/:id", s.pageCustomer)
+	web.Post("/customers/:id/actions/:action", s.pageAction)
 
-func (s *Server) pageCustomer(c *fiber.Ctx) error {
-	d, err := s.customerDetail(c.UserContext(), actorOf(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return s.render(c, fiber.StatusOK, "customer", page{Title: d.Customer.Name, Nav: "customers"},
-		map[string]any{"Detail": d, "Actions": customerActions(actorOf(c), d.State)})
-}
-
-// pageActions maps the customer page's action codes to workflow updates.
-var pageActions = map[string]string{
-	"verify": workflows.UpdateVerify, "store-visit": workflows.UpdateStoreVisit,
-	"phone-enquiry": workflows.UpdatePhoneEnquiry, "callback": workflows.UpdateCallback,
-}
-
-func (s *Server) pageAction(c *fiber.Ctx) error {
-	update, ok := pageActions[c.Params("action")]
-	if !ok {
-		return renoflow.Errorf(renoflow.CodeNotFound, "没有这项操作")
-	}
-	actor := actorOf(c)
-	act := workflows.Action{Actor: actor, Note: strings.TrimSpace(c.FormValue("note"))}
-	var arg any = act
-	if update == workflows.UpdateCallback {
-		reached, err := formBool(c, "reached")
-		if err != nil {
-			return err
-		}
-		if reached == nil {
-			return &renoflow.Error{Code: renoflow.CodeInvalid, Message: "回访须填写结果",
-				Fields: []renoflow.FieldError{{Field: "reached", Message: "请选择已接通或未接通"}}}
-		}
-		arg = workflows.CallbackInput{Action: act, Reached: *reached}
-	}
-	id := c.Params("id")
-	if _, err := s.act(c.UserContext(), actor, id, update, "", arg); err != nil {
-		return err
-	}
-	return c.Redirect("/customers/"+id+"?ok="+urlQueryEscape("已办理"), fiber.StatusSeeOther)
+	admin := web.Group("/admin")
+	staff := requirePerm(renoflow.PermManageStaff, "管理员工与门店")
+	admin.Get("/staff", staff, s.pageAdminStaff)
+	admin.Post("/staff", staff, s.pageAdminStaffPost)
+	admin.Get("/staff/:id", staff, s.pageAdminStaffEdit)
+	admin.Post("/staff/:id", staff, s.pageAdminStaffEditPost)
+	admin.Get("/stores", staff, s.pageAdminStores)
+	admin.Post("/stores", staff, s.pageAdminStoresPost)
+	policy := requirePerm(renoflow.PermManagePolicy, "修改策略")
+	admin.Get("/policy", policy, s.pageAdminPolicy)
+	admin.Post("/policy", policy, s.pageAdminPolicyPost)
 }

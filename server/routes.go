@@ -1,11 +1,15 @@
 package server
 
 import (
+	"strconv"
+
 	"github.com/gofiber/fiber/v2"
-	"github.com/renoflow/renoflow/workflows"
+	"github.com/renoflow/renoflow"
 )
 
-// routes wires every route in one place.
+// routes wires every route in one place: the JSON API here, the pages in pageRoutes.
+// Permissions are checked by the same gates for both: requirePerm on a route, authorize
+// for an action on a customer.
 func (s *Server) routes(app *fiber.App) {
 	app.Get("/healthz", s.apiHealth)
 
@@ -14,17 +18,27 @@ func (s *Server) routes(app *fiber.App) {
 	authed := api.Group("", s.authenticate)
 	authed.Post("/logout", s.apiLogout)
 	authed.Get("/me", s.apiMe)
+	authed.Get("/staff", s.apiStaff)
 	authed.Get("/customers", s.apiCustomers)
 	authed.Post("/customers", s.apiFile)
 	authed.Get("/customers/:id", s.apiCustomer)
-	authed.Post("/customers/:id/verify", s.apiAction(workflows.UpdateVerify))
-	authed.Post("/customers/:id/store-visit", s.apiAction(workflows.UpdateStoreVisit))
-	authed.Post("/customers/:id/phone-enquiry", s.apiAction(workflows.UpdatePhoneEnquiry))
-	authed.Post("/customers/:id/callback", s.apiAction(workflows.UpdateCallback))
+	for i := range actionSpecs {
+		a := &actionSpecs[i]
+		authed.Post("/customers/:id/"+a.Update, s.apiAction(a))
+	}
 	authed.Get("/tasks", s.apiTasks)
 	authed.Post("/tasks/:id/done", s.apiTaskDone)
 	authed.Get("/policy", s.apiPolicy)
-	authed.Put("/policy", s.apiSavePolicy)
+	authed.Put("/policy", requirePerm(renoflow.PermManagePolicy, "修改策略"), s.apiSavePolicy)
+
+	admin := authed.Group("/admin", requirePerm(renoflow.PermManageStaff, "管理员工与门店"))
+	admin.Get("/stores", s.apiAdminStores)
+	admin.Post("/stores", s.apiAdminAddStore)
+	admin.Get("/staff", s.apiAdminStaff)
+	admin.Post("/staff", s.apiAdminAddStaff)
+	admin.Patch("/staff/:id", s.apiAdminPatchStaff)
 
 	s.pageRoutes(app)
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

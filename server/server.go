@@ -31,6 +31,9 @@ type Config struct {
 	Now func() time.Time
 	// FilingWait bounds how long a filing waits for the workflow to write the record.
 	FilingWait time.Duration
+	// ContinueAsNewAfter makes new customer workflows continue as new after that many
+	// transitions per run (0: when Temporal suggests it); tests set it low.
+	ContinueAsNewAfter int
 }
 
 // Server holds the dependencies of the handlers.

@@ -35,6 +35,7 @@ type TaskRow struct {
 	CreatedAt       time.Time    `bun:"created_at" json:"created_at"`
 	DoneAt          sql.NullTime `bun:"done_at" json:"-"`
 	DoneBy          string       `bun:"done_by" json:"done_by,omitempty"`
+	DoneByName      string       `bun:"done_by_name" json:"done_by_name,omitempty"`
 	Outcome         string       `bun:"outcome" json:"outcome,omitempty"`
 	Overdue         bool         `bun:"-" json:"overdue"`
 	RuleTitle       string       `bun:"-" json:"rule_title"`
@@ -93,8 +94,8 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 	now := s.now()
 	local := now.In(renoflow.Zone)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
-	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name").
-		Join("JOIN customers AS c ON c.id = t.customer_id")
+	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name, COALESCE(d.name, '') AS done_by_name").
+		Join("JOIN customers AS c ON c.id = t.customer_id").Join("LEFT JOIN staff AS d ON d.id = t.done_by")
 	q = mine(q, actor)
 	switch view {
 	case ViewOpen, "":
@@ -121,6 +122,28 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 	return rows, nil
 }
 
+// taskCounts counts actor's tasks in each view of the task list.
+func (s *Server) taskCounts(ctx context.Context, actor renoflow.Actor) (map[string]int, error) {
+	now := s.now()
+	local := now.In(renoflow.Zone)
+	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
+	var n struct {
+		Today    int `bun:"today"`
+		Overdue  int `bun:"overdue"`
+		Upcoming int `bun:"upcoming"`
+		Done     int `bun:"done"`
+	}
+	q := s.db.NewSelect().TableExpr("tasks AS t").
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS today", endOfDay).
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS overdue", now).
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at >= ?) AS upcoming", endOfDay).
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'done') AS done")
+	if err := mine(q, actor).Scan(ctx, &n); err != nil {
+		return nil, fmt.Errorf("count tasks: %w", err)
+	}
+	return map[string]int{ViewToday: n.Today, ViewOverdue: n.Overdue, ViewUpcoming: n.Upcoming, ViewDone: n.Done}, nil
+}
+
 // tasksOf lists a customer's open tasks.
 func (s *Server) tasksOf(ctx context.Context, customerID string) ([]TaskRow, error) {
 	var rows []TaskRow
@@ -136,12 +159,51 @@ func (s *Server) tasksOf(ctx context.Context, customerID string) ([]TaskRow, err
 	return rows, nil
 }
 
+// taskPermission is the permission marking a task done needs, as the domain's
+// CheckCompleteTask asks it: doing its work needs the work's own permission (verifying
+// needs PermVerify, a call-back PermCallback, …), and acknowledging a reminder or an
+// escalation needs PermAcknowledge. The server checks it before anything is sent.
+func taskPermission(rule renoflow.Rule, seq int) (renoflow.Permission, string) {
+	if seq != 0 {
+		return renoflow.PermAcknowledge, "办理任务"
+	}
+	switch rule {
+	case renoflow.RuleVerify:
+		return renoflow.PermVerify, "核实报备"
+	case renoflow.RuleFirstCallback:
+		return renoflow.PermCallback, "登记首谈回访"
+	case renoflow.RuleFollowUp:
+		return renoflow.PermFollowUp, "登记跟进"
+	case renoflow.RuleWeeklyCheck:
+		return renoflow.PermMilestone, "登记每周检查"
+	case renoflow.RuleDispatchConfirm:
+		return renoflow.PermDispatchConfirm, "确认派单"
+	case renoflow.RuleDispatchAccept:
+		return renoflow.PermDispatchRespond, "接单或拒单"
+	case renoflow.RuleComplaintAnswer, renoflow.RuleComplaintResolve:
+		return renoflow.PermComplaintHandle, "处理投诉"
+	case renoflow.RuleInvalidReview:
+		return renoflow.PermInvalidConfirm, "审核无效客户"
+	case renoflow.RuleDispute:
+		return renoflow.PermDisputeRule, "裁决归属争议"
+	case renoflow.RuleDepositVisit, renoflow.RuleInspectionVisit, renoflow.RuleAfterSalesVisit,
+		renoflow.RuleLivingExperience, renoflow.RuleHouseCheck:
+		return renoflow.PermReturnVisit, "回访客户"
+	}
+	return renoflow.PermAcknowledge, "办理任务"
+}
+
 // completeTask marks a task done through the customer's workflow: doing the work it asks
-// for (verifying, recording a call-back) or acknowledging a reminder.
+// for (verifying, recording a call-back) or acknowledging a reminder. The task must be the
+// actor's (a store manager or supervisor may close any task of their stores), and the
+// actor must hold the permission its work needs — checked here before anything is sent.
 func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int64, requestID string, reached *bool, note string) (renoflow.Customer, error) {
+	if err := actor.Require(renoflow.PermAcknowledge, "办理任务"); err != nil {
+		return renoflow.Customer{}, err
+	}
 	var t TaskRow
 	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*").Where("t.id = ?", id)
-	if !actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor, renoflow.RoleAdmin) {
+	if !actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor) {
 		q = mine(q, actor)
 	}
 	if err := q.Scan(ctx, &t); err != nil {
@@ -156,7 +218,11 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 	if t.Status != string(renoflow.TaskOpen) {
 		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeConflict, "该任务已办结")
 	}
-	return s.act(ctx, actor, t.CustomerID, workflows.UpdateCompleteTask, requestID, workflows.CompleteTaskInput{
+	perm, what := taskPermission(renoflow.Rule(t.Rule), t.Seq)
+	if _, _, err := s.authorize(ctx, actor, t.CustomerID, perm, what); err != nil {
+		return renoflow.Customer{}, err
+	}
+	return s.send(ctx, t.CustomerID, workflows.UpdateCompleteTask, requestID, workflows.CompleteTaskInput{
 		Action: workflows.Action{Actor: actor, Note: note}, Rule: renoflow.Rule(t.Rule), Subject: t.Subject, Seq: t.Seq, Reached: reached,
 	})
 }
@@ -179,7 +245,10 @@ func (s *Server) apiTaskDone(c *fiber.Ctx) error {
 	if err != nil || id <= 0 {
 		return renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务")
 	}
-	var in actionInput
+	var in struct {
+		Note    string `json:"note"`
+		Reached *bool  `json:"reached,omitempty"`
+	}
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err

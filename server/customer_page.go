@@ -1,0 +1,265 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/renoflow/renoflow"
+)
+
+// formField is one input of an action form as the customer page draws it.
+type formField struct {
+	Name     string
+	Label    string
+	Kind     string // "text", "textarea", "number" or "select"
+	Options  []renoflow.Option
+	Value    string
+	Error    string
+	Required bool
+	Hint     string
+}
+
+// actionForm is one action's form on the customer page.
+type actionForm struct {
+	Update string
+	Label  string
+	// RequestID makes a double submission of the form one update (the workflow update ID).
+	RequestID string
+	Fields    []formField
+	Failed    bool   // the last submission of this form was refused
+	Message   string // why
+}
+
+// actionFailure is a refused submission, shown again on the customer page with the
+// values kept and each bad field named.
+type actionFailure struct {
+	Update  string
+	Message string
+	Form    map[string]string
+	Errors  map[string]string
+}
+
+// Labels of the statuses the customer page shows.
+var (
+	dispatchStatusLabels = map[string]string{
+		renoflow.DispatchProposed: "待店经理确认", renoflow.DispatchConfirmed: "待设计师接单",
+		renoflow.DispatchAccepted: "设计师已接单", renoflow.DispatchRefused: "设计师拒单", renoflow.DispatchReturned: "超时退回",
+	}
+	complaintStatusLabels = map[string]string{
+		renoflow.ComplaintOpen: "待答复", renoflow.ComplaintAnswered: "已答复，待解决",
+		renoflow.ComplaintResolved: "已解决，待客户确认", renoflow.ComplaintClosed: "已关闭归档",
+	}
+	yesNo = map[string][]renoflow.Option{
+		fieldReached:   {{Code: "true", Label: "已接通"}, {Code: "false", Label: "未接通"}},
+		fieldSatisfied: {{Code: "true", Label: "满意（关闭并归档）"}, {Code: "false", Label: "不满意（重新处理）"}},
+	}
+)
+
+// complaintStatuses are the complaint statuses each complaint action applies to.
+var complaintStatuses = map[string][]string{
+	"complaint-answer":   {renoflow.ComplaintOpen},
+	"complaint-resolve":  {renoflow.ComplaintOpen, renoflow.ComplaintAnswered},
+	"complaint-reassign": {renoflow.ComplaintOpen, renoflow.ComplaintAnswered},
+	"complaint-close":    {renoflow.ComplaintResolved},
+}
+
+// actionForms builds the forms the customer page offers actor: the actions their role
+// may take (the same permission authorize checks) that make sense at the customer's
+// stage. A refused submission comes back filled in, with its message and bad fields.
+func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *CustomerRow, st *renoflow.Customer, failed *actionFailure) ([]actionForm, error) {
+	var out []actionForm
+	pickers := map[staffKind][]renoflow.Option{}
+	pick := func(kind staffKind) ([]renoflow.Option, error) {
+		if opts, ok := pickers[kind]; ok {
+			return opts, nil
+		}
+		opts, err := s.staffOptions(ctx, row.StoreID, kind)
+		pickers[kind] = opts
+		return opts, err
+	}
+	for i := range actionSpecs {
+		a := &actionSpecs[i]
+		isFailed := failed != nil && failed.Update == a.Update
+		if !actor.Can(a.Perm) || (!a.Offer(st, actor) && !isFailed) {
+			continue
+		}
+		f := actionForm{Update: a.Update, Label: a.Label, RequestID: uuid.NewString()}
+		values, errs := map[string]string{}, map[string]string{}
+		if isFailed {
+			values, errs = failed.Form, failed.Errors
+			f.Failed, f.Message = true, failed.Message
+		}
+		for _, name := range a.Fields {
+			ff := formField{Name: name, Label: fieldLabel(name), Kind: "select", Required: true, Value: values[name], Error: errs[name]}
+			switch name {
+			case fieldReached, fieldSatisfied:
+				ff.Options = yesNo[name]
+			case fieldChannel:
+				ff.Label, ff.Options = "跟进方式", renoflow.FollowUpChannels()
+			case fieldGrade:
+				for _, g := range renoflow.Grades() {
+					if g.Code != string(renoflow.GradeA) { // A comes with the deposit (SPEC.md "grade")
+						ff.Options = append(ff.Options, g)
+					}
+				}
+			case fieldMilestone:
+				ff.Options = renoflow.Milestones()
+				if ff.Value == "" {
+					ff.Value = string(st.NextMilestone())
+				}
+			case fieldCategory:
+				ff.Options = renoflow.ComplaintCategories()
+			case fieldComplaint:
+				for _, k := range complaintsIn(st, complaintStatuses[a.Update]...) {
+					ff.Options = append(ff.Options, renoflow.Option{Code: k.ID,
+						Label: k.ID + " " + k.Category.Label() + "：" + k.Text + "（" + complaintStatusLabels[k.Status] + "，处理人" + k.Handler.Name + "）"})
+				}
+				if ff.Value == "" && len(ff.Options) > 0 {
+					ff.Value = ff.Options[0].Code
+				}
+			case fieldDesigner, fieldOwner, fieldHandler:
+				kind := map[string]staffKind{fieldDesigner: staffDesigner, fieldOwner: staffOwner, fieldHandler: staffHandler}[name]
+				opts, err := pick(kind)
+				if err != nil {
+					return nil, err
+				}
+				ff.Options = opts
+				if name == fieldHandler && a.Update == "complaint-open" {
+					ff.Required, ff.Hint = false, "不选则由归属人处理"
+				}
+			case fieldAmount:
+				ff.Kind, ff.Label = "number", "金额（元）"
+			case fieldOutcome:
+				ff.Label, ff.Options = "裁决结果", disputeOutcomes
+			}
+			f.Fields = append(f.Fields, ff)
+		}
+		note := formField{Name: fieldNote, Label: "备注（可选）", Kind: "text", Value: values[fieldNote], Error: errs[fieldNote]}
+		if a.NoteLabel != "" {
+			note.Label, note.Kind, note.Required = a.NoteLabel, "textarea", a.NoteRequired
+		}
+		f.Fields = append(f.Fields, note)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// parseActionForm reads an action's form: the fields it takes, as typed (kept for a
+// re-render), and the input they make. Values that are not what the field takes are
+// recorded in p.
+func parseActionForm(c *fiber.Ctx, a *actionSpec, p *renoflow.Problems) (ActionInput, map[string]string) {
+	form := map[string]string{fieldNote: strings.TrimSpace(c.FormValue(fieldNote))}
+	for _, f := range a.Fields {
+		form[f] = strings.TrimSpace(c.FormValue(f))
+	}
+	in := ActionInput{Note: form[fieldNote], Channel: form[fieldChannel], Grade: form[fieldGrade],
+		DesignerID: form[fieldDesigner], OwnerID: form[fieldOwner], HandlerID: form[fieldHandler],
+		Milestone: form[fieldMilestone], Category: form[fieldCategory], ComplaintID: form[fieldComplaint], Outcome: form[fieldOutcome]}
+	boolean := func(field string) *bool {
+		if form[field] == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(form[field])
+		if err != nil {
+			p.Add(field, "请选择是或否")
+			return nil
+		}
+		return &b
+	}
+	in.Reached, in.Satisfied = boolean(fieldReached), boolean(fieldSatisfied)
+	if v := form[fieldAmount]; v != "" {
+		x, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
+		if err != nil {
+			p.Add(fieldAmount, "须为数字（元）")
+		} else {
+			in.AmountYuan = &x
+		}
+	}
+	return in, form
+}
+
+// renderCustomer shows the customer's page: the record, the clocks, the later stages,
+// the forms the actor may use, the open tasks and the timeline.
+func (s *Server) renderCustomer(c *fiber.Ctx, status int, id string, failed *actionFailure) error {
+	ctx := c.UserContext()
+	actor := actorOf(c)
+	d, err := s.customerDetail(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	forms, err := s.actionForms(ctx, actor, d.Customer, &d.State, failed)
+	if err != nil {
+		return err
+	}
+	storeName := d.Customer.StoreID
+	if err := s.db.NewSelect().Table("stores").Column("name").Where("id = ?", d.Customer.StoreID).Scan(ctx, &storeName); err != nil {
+		storeName = d.Customer.StoreID
+	}
+	var focus []string
+	for _, f := range d.State.Record.FocusPoints {
+		focus = append(focus, f.Label())
+	}
+	p := page{Title: d.Customer.Name, Nav: "customers"}
+	if failed != nil {
+		p.Message = failed.Message
+	}
+	return s.render(c, status, "customer", p, map[string]any{
+		"Detail": d, "S": &d.State, "Forms": forms, "StoreName": storeName, "Focus": strings.Join(focus, "、"),
+		"DispatchStatus": dispatchStatusLabels, "ComplaintStatus": complaintStatusLabels, "DisputeOutcome": optionLabels(disputeOutcomes),
+		"Failed": failed,
+	})
+}
+
+func (s *Server) pageCustomer(c *fiber.Ctx) error {
+	return s.renderCustomer(c, fiber.StatusOK, c.Params("id"), nil)
+}
+
+// pageAction handles a form of the customer page: POST /customers/:id/actions/<update>.
+// It goes through the same gate and checks as the API; a refusal or bad input shows the
+// customer page again (422, 409 or 403) with the values kept and each bad field named.
+func (s *Server) pageAction(c *fiber.Ctx) error {
+	a, ok := actionByUpdate(c.Params("action"))
+	if !ok {
+		return renoflow.Errorf(renoflow.CodeNotFound, "没有这项操作")
+	}
+	ctx, actor, id := c.UserContext(), actorOf(c), c.Params("id")
+	row, state, err := s.authorize(ctx, actor, id, a.Perm, a.What)
+	if err != nil {
+		return err
+	}
+	var p renoflow.Problems
+	in, form := parseActionForm(c, a, &p)
+	if err = p.Err(a.Label + "：输入有误"); err == nil {
+		_, err = s.perform(ctx, actor, row, state, a, in, formRequestID(c))
+	} else if _, perr := s.check(ctx, actor, row, state, a, in); perr != nil {
+		err = combine(err, perr) // name the form's own problems with the rest
+	}
+	if err == nil {
+		return c.Redirect("/customers/"+id+"?ok="+urlQueryEscape(a.Label+"：已办理")+"#timeline", fiber.StatusSeeOther)
+	}
+	status, de, errs, ok := formProblem(err)
+	if !ok {
+		return err
+	}
+	return s.renderCustomer(c, status, id, &actionFailure{Update: a.Update, Message: de.Message, Form: form, Errors: errs})
+}
+
+// formRequestID is the request ID a form carries, when it looks like one the page made.
+func formRequestID(c *fiber.Ctx) string {
+	if id, err := uuid.Parse(c.FormValue("_request")); err == nil {
+		return id.String()
+	}
+	return ""
+}
+
+// optionLabels maps each option's code to its label.
+func optionLabels(opts []renoflow.Option) map[string]string {
+	out := make(map[string]string, len(opts))
+	for _, o := range opts {
+		out[o.Code] = o.Label
+	}
+	return out
+}
