@@ -263,12 +263,20 @@ func TestOwnershipDispute(t *testing.T) {
 	h := newHarness(t, nil)
 	h.at(hour, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
 	h.at(2*hour, func() { h.update("own", UpdateDisputeOpen, Action{Actor: filer, Note: "我的客户"}) })
-	h.at(3*hour, func() { h.update("d1", UpdateDisputeOpen, Action{Actor: other, Note: "我在小区活动中先接触客户，有通话记录"}) })
+	h.at(3*hour, func() {
+		h.update("d1", UpdateDisputeOpen, Action{Actor: other, Note: "我在小区活动中先接触客户，有通话记录"})
+	})
 	h.at(4*hour, func() { h.update("d1-again", UpdateDisputeOpen, Action{Actor: other, Note: "再次申请"}) })
-	h.at(3*day+4*hour, func() { h.update("cm-rules", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: filer}, Outcome: "owner"}) })
-	h.at(3*day+5*hour, func() { h.update("rule1", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: manager, Note: "两人共同带客"}, Outcome: "split"}) })
+	h.at(3*day+4*hour, func() {
+		h.update("cm-rules", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: filer}, Outcome: "owner"})
+	})
+	h.at(3*day+5*hour, func() {
+		h.update("rule1", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: manager, Note: "两人共同带客"}, Outcome: "split"})
+	})
 	h.at(4*day, func() { h.update("d2", UpdateDisputeOpen, Action{Actor: other, Note: "客户要求由我跟进"}) })
-	h.at(4*day+hour, func() { h.update("rule2", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: supervisor}, Outcome: "claimant"}) })
+	h.at(4*day+hour, func() {
+		h.update("rule2", UpdateDisputeRule, DisputeRuleInput{Action: Action{Actor: supervisor}, Outcome: "claimant"})
+	})
 	h.run(5*day, CustomerInput{})
 
 	h.accepted("visit", "d1", "rule1", "d2", "rule2")
