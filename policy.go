@@ -141,23 +141,7 @@ func ParsePolicy(body []byte) (Policy, error) { return MergePolicy(DefaultPolicy
 // counts not negative, and the claim reminder inside the claim window.
 func (p Policy) Validate() error {
 	var pr Problems
-	positive := []struct {
-		field string
-		span  Span
-	}{
-		{"verify_within", p.VerifyWithin}, {"claim_window", p.ClaimWindow}, {"claim_reminder_before", p.ClaimReminderBefore},
-		{"pool_cooling_off", p.PoolCoolingOff}, {"presale_protection", p.PresaleProtection}, {"dispute_rule_within", p.DisputeRuleWithin},
-		{"first_callback_within", p.FirstCallbackWithin}, {"callback_retry_after", p.CallbackRetryAfter},
-		{"dispatch_confirm_within", p.DispatchConfirmWithin}, {"dispatch_accept_within", p.DispatchAcceptWithin},
-		{"refusal_suspension", p.RefusalSuspension}, {"stuck_design_after", p.StuckDesignAfter},
-		{"post_deposit_visit_within", p.PostDepositVisitWithin}, {"weekly_check_every", p.WeeklyCheckEvery},
-		{"inspection_visit_within", p.InspectionVisitWithin}, {"after_sales_every", p.AfterSalesEvery},
-		{"warranty", p.Warranty}, {"after_sales_notice_before", p.AfterSalesNoticeBefore},
-		{"living_experience_after", p.LivingExperienceAfter}, {"house_check_after", p.HouseCheckAfter},
-		{"visit_window", p.VisitWindow}, {"complaint_answer_within", p.ComplaintAnswerWithin},
-		{"complaint_resolve_within", p.ComplaintResolveWithin}, {"neglect_after", p.NeglectAfter},
-		{"escalate_copy_after", p.EscalateCopyAfter}, {"escalate_flag_after", p.EscalateFlagAfter},
-	}
+	positive := p.spans()
 	for _, s := range positive {
 		if s.span.N <= 0 {
 			pr.Add(s.field, "须大于0")
@@ -189,6 +173,41 @@ func (p Policy) Validate() error {
 		}
 	}
 	return pr.Err("策略设置有误")
+}
+
+// namedSpan is a policy span with its JSON name.
+type namedSpan struct {
+	field string
+	span  Span
+}
+
+// spans lists every span of the policy with its JSON name.
+func (p Policy) spans() []namedSpan {
+	return []namedSpan{
+		{"verify_within", p.VerifyWithin}, {"claim_window", p.ClaimWindow}, {"claim_reminder_before", p.ClaimReminderBefore},
+		{"pool_cooling_off", p.PoolCoolingOff}, {"presale_protection", p.PresaleProtection}, {"dispute_rule_within", p.DisputeRuleWithin},
+		{"first_callback_within", p.FirstCallbackWithin}, {"callback_retry_after", p.CallbackRetryAfter},
+		{"dispatch_confirm_within", p.DispatchConfirmWithin}, {"dispatch_accept_within", p.DispatchAcceptWithin},
+		{"refusal_suspension", p.RefusalSuspension}, {"stuck_design_after", p.StuckDesignAfter},
+		{"post_deposit_visit_within", p.PostDepositVisitWithin}, {"weekly_check_every", p.WeeklyCheckEvery},
+		{"inspection_visit_within", p.InspectionVisitWithin}, {"after_sales_every", p.AfterSalesEvery},
+		{"warranty", p.Warranty}, {"after_sales_notice_before", p.AfterSalesNoticeBefore},
+		{"living_experience_after", p.LivingExperienceAfter}, {"house_check_after", p.HouseCheckAfter},
+		{"visit_window", p.VisitWindow}, {"complaint_answer_within", p.ComplaintAnswerWithin},
+		{"complaint_resolve_within", p.ComplaintResolveWithin}, {"neglect_after", p.NeglectAfter},
+		{"escalate_copy_after", p.EscalateCopyAfter}, {"escalate_flag_after", p.EscalateFlagAfter},
+	}
+}
+
+// UsesWorkingDays reports whether any span is counted in working days, i.e. whether
+// deadlines need the company calendar's holidays.
+func (p Policy) UsesWorkingDays() bool {
+	for _, s := range p.spans() {
+		if s.span.Unit == UnitWorkingDay {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultCalendarEpoch is a fixed instant used where a rule needs a sample start time.

@@ -71,3 +71,14 @@ func TestParsePolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestUsesWorkingDays(t *testing.T) {
+	p := DefaultPolicy()
+	if p.UsesWorkingDays() {
+		t.Fatal("the defaults are in calendar time")
+	}
+	p.FirstCallbackWithin = MustSpan("2wd")
+	if !p.UsesWorkingDays() {
+		t.Fatal("a working-day span needs the calendar")
+	}
+}

@@ -41,6 +41,10 @@ func (a *Activities) LoadPolicy(ctx context.Context) (PolicySnapshot, error) {
 	if err != nil {
 		return snap, err
 	}
+	if !p.UsesWorkingDays() {
+		// Only working-day spans need the holidays: keep the workflow history small.
+		cal.Days = nil
+	}
 	return PolicySnapshot{Policy: p, Version: version, Calendar: cal}, nil
 }
 

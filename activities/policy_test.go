@@ -19,8 +19,27 @@ func TestLoadPolicyWithoutRows(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, snap.Version)
 	require.Equal(t, renoflow.DefaultPolicy(), snap.Policy)
-	require.Equal(t, renoflow.DefaultCalendar(), snap.Calendar)
 	require.Equal(t, 0, snap.Calendar.Version)
+	require.Empty(t, snap.Calendar.Days, "calendar-time spans need no holidays in the workflow history")
+	cal, err := LatestCalendar(t.Context(), acts.DB)
+	require.NoError(t, err)
+	require.Equal(t, renoflow.DefaultCalendar(), cal)
+}
+
+// TestLoadPolicyCarriesHolidaysForWorkingDays: once a span is counted in working days,
+// the snapshot carries the calendar's days so the workflow can count them.
+func TestLoadPolicyCarriesHolidaysForWorkingDays(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	require.NoError(t, EnsureDefaults(t.Context(), db))
+	p := renoflow.DefaultPolicy()
+	p.FirstCallbackWithin = renoflow.MustSpan("2wd")
+	_, err := SavePolicy(t.Context(), db, p, "admin", "按工作日")
+	require.NoError(t, err)
+	snap, err := acts.LoadPolicy(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, renoflow.DefaultCalendar().Days, snap.Calendar.Days)
+	require.Equal(t, 1, snap.Calendar.Version)
 }
 
 // TestEnsureDefaults stores the shipped policy and calendar once, however often and
@@ -64,8 +83,9 @@ func TestEnsureDefaults(t *testing.T) {
 			want.Version = 1
 			require.Equal(t, want, snap.Policy)
 			require.Equal(t, 1, snap.Calendar.Version)
-			require.Equal(t, renoflow.DefaultCalendar().Days, snap.Calendar.Days)
-			require.NotEmpty(t, snap.Calendar.Days)
+			cal, err := LatestCalendar(ctx, db)
+			require.NoError(t, err)
+			require.Equal(t, renoflow.DefaultCalendar().Days, cal.Days)
 		})
 	}
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
@@ -62,7 +64,7 @@ func TestRecordHistories(t *testing.T) {
 	tc := d.temporal(t)
 	for name, id := range map[string]string{"visit-callbacks": a, "lapse-pool-claim": b, "phone-escalation": c} {
 		h := collectHistory(t, tc.GetWorkflowHistory(ctx, workflows.CustomerWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT))
-		writeHistory(t, dir, "v1-"+name+".json", h)
+		writeHistory(t, dir, fmt.Sprintf("v%d-%s.json", renoflow.RulesVersion+1, name), h)
 	}
 	t.Logf("recorded into %s", filepath.Clean(dir))
 }
