@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 
-# renoflow: one static binary, subcommands worker | server | migrate | dev.
+# renoflow: one static binary, subcommands worker | server | migrate | healthcheck
+# (built with -tags nodev: the embedded dev stack stays out of the production image).
 #   docker build -t renoflow:local .
 #   docker run --rm renoflow:local server
 
@@ -18,7 +19,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -o /renoflow ./cmd/renoflow
+    CGO_ENABLED=0 go build -trimpath -tags nodev -o /renoflow ./cmd/renoflow
 
 # ---- runtime ----------------------------------------------------------------
 # Static distroless: CA certificates and tzdata (time.LoadLocation) but no shell, curl or

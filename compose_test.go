@@ -295,7 +295,7 @@ func TestComposeDockerfile(t *testing.T) {
 	df := string(b)
 	for _, re := range []string{
 		`(?m)^FROM golang:1\.26(\.\d+)?\S* AS build$`,
-		`(?m)CGO_ENABLED=0 go build -trimpath -o /renoflow \./cmd/renoflow\s*$`,
+		`(?m)CGO_ENABLED=0 go build -trimpath -tags nodev -o /renoflow \./cmd/renoflow\s*$`,
 		`(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`,
 		`(?m)^COPY --from=build /renoflow /renoflow$`,
 		`(?m)^ENTRYPOINT \["/renoflow"\]$`,
