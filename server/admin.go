@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,6 +108,177 @@ type StaffPatch struct {
 	Password *string        `json:"password,omitempty"`
 	// Stores are the stores a supervisor oversees (replaces the list).
 	Stores *[]string `json:"stores,omitempty"`
+
+	// A designer's dispatch attributes (SPEC.md step 5); setting one on another role is
+	// refused, naming it.
+	OnDuty            *bool        `json:"on_duty,omitempty"`
+	Senior            *bool        `json:"senior,omitempty"`
+	ChargesFee        *bool        `json:"charges_fee,omitempty"`
+	MaterialTargetMet *bool        `json:"material_target_met,omitempty"`
+	DepartmentRank    *int         `json:"department_rank,omitempty"`
+	SuspendedUntil    OptionalTime `json:"suspended_until,omitzero"` // null lifts a suspension
+}
+
+// designerFields lists the designer attributes the patch sets, by JSON name.
+func (in StaffPatch) designerFields() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{fieldOnDuty, in.OnDuty != nil}, {"senior", in.Senior != nil}, {"charges_fee", in.ChargesFee != nil},
+		{"material_target_met", in.MaterialTargetMet != nil}, {fieldDepartmentRank, in.DepartmentRank != nil},
+		{fieldSuspendedUntil, in.SuspendedUntil.Set},
+	} {
+		if f.set {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// Field names of the designer attributes that the checks name.
+const (
+	fieldOnDuty         = "on_duty"
+	fieldDepartmentRank = "department_rank"
+	fieldSuspendedUntil = "suspended_until"
+)
+
+// maxDepartmentRank bounds a designer's department ranking.
+const maxDepartmentRank = 10000
+
+// OptionalTime is a time a patch may set, clear (JSON null) or leave out. It reads RFC
+// 3339, or a company-zone "YYYY-MM-DDTHH:MM" (what a datetime-local form field sends), or
+// a date "YYYY-MM-DD" meaning that day's start in the company zone.
+type OptionalTime struct {
+	Set  bool       // the patch names the field
+	Time *time.Time // nil: cleared
+}
+
+// IsZero reports whether the patch leaves the field out.
+func (o OptionalTime) IsZero() bool { return !o.Set }
+
+// MarshalJSON writes the time, or null when cleared.
+func (o OptionalTime) MarshalJSON() ([]byte, error) {
+	if o.Time == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(o.Time)
+}
+
+// UnmarshalJSON reads a time or null; anything else is an invalid suspended_until.
+func (o *OptionalTime) UnmarshalJSON(b []byte) error {
+	o.Set, o.Time = true, nil
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return badSuspension()
+	}
+	t, err := parseOptionalTime(s)
+	if err != nil {
+		return err
+	}
+	o.Time = t
+	return nil
+}
+
+// parseOptionalTime reads a time as OptionalTime does; "" is no time.
+func parseOptionalTime(s string) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return &t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, renoflow.Zone); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, badSuspension()
+}
+
+func badSuspension() error {
+	return &renoflow.Error{Code: renoflow.CodeInvalid, Message: "员工信息有误",
+		Fields: []renoflow.FieldError{{Field: fieldSuspendedUntil, Message: "须为时间（如 2027-01-31T18:00+08:00 或 2027-01-31），或 null 取消停派"}}}
+}
+
+// DesignerAttributes are the staff columns dispatch ranks a designer by (SPEC.md step
+// 5; renoflow.RankDesigners).
+type DesignerAttributes struct {
+	OnDuty            bool       `bun:"on_duty" json:"on_duty"`                         // on duty today (今日在岗)
+	Senior            bool       `bun:"senior" json:"senior"`                           // senior designer (资深), first for large orders
+	ChargesFee        bool       `bun:"charges_fee" json:"charges_fee"`                 // charges a design fee (收费), first for large orders
+	MaterialTargetMet bool       `bun:"material_target_met" json:"material_target_met"` // main-material sales target met (主材达标)
+	DepartmentRank    int        `bun:"department_rank" json:"department_rank"`         // department ranking: 1 best, 0 unranked
+	SuspendedUntil    *time.Time `bun:"suspended_until" json:"suspended_until"`         // off dispatch until (停派至); null when not suspended
+}
+
+// AdminStaffMember is a staff account as the admin API shows it: the account and, for a
+// designer, the attributes dispatch ranks by.
+type AdminStaffMember struct {
+	StaffMember
+	Designer *DesignerAttributes `json:"designer,omitempty"`
+}
+
+// designerAttributes reads the dispatch attributes of the designers among ids.
+func (s *Server) designerAttributes(ctx context.Context, ids []string) (map[string]DesignerAttributes, error) {
+	out := map[string]DesignerAttributes{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID string `bun:"id"`
+		DesignerAttributes
+	}
+	if err := s.db.NewSelect().Table("staff").
+		Column("id", "on_duty", "senior", "charges_fee", "material_target_met", "department_rank", "suspended_until").
+		Where("id IN (?)", bun.In(ids)).Where("role = ?", string(renoflow.RoleDesigner)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read designer attributes: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.DesignerAttributes
+	}
+	return out, nil
+}
+
+// withDesigners adds each designer's dispatch attributes to staff accounts.
+func (s *Server) withDesigners(ctx context.Context, staff []StaffMember) ([]AdminStaffMember, error) {
+	var ids []string
+	for _, m := range staff {
+		if m.Role == renoflow.RoleDesigner {
+			ids = append(ids, m.ID)
+		}
+	}
+	attrs, err := s.designerAttributes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AdminStaffMember, 0, len(staff))
+	for _, m := range staff {
+		am := AdminStaffMember{StaffMember: m}
+		if a, ok := attrs[m.ID]; ok {
+			am.Designer = &a
+		}
+		out = append(out, am)
+	}
+	return out, nil
+}
+
+// adminStaffMember loads one staff account with its designer attributes.
+func (s *Server) adminStaffMember(ctx context.Context, id string) (AdminStaffMember, error) {
+	m, err := s.staffMember(ctx, id)
+	if err != nil {
+		return AdminStaffMember{}, err
+	}
+	out, err := s.withDesigners(ctx, []StaffMember{m})
+	if err != nil {
+		return AdminStaffMember{}, err
+	}
+	return out[0], nil
 }
 
 // needsStore reports whether a role works in one store (every role but the supervisor,
@@ -242,16 +415,16 @@ func (s *Server) listStaff(ctx context.Context) ([]StaffMember, error) {
 }
 
 // updateStaff changes a staff account (admin): role, store, lead, active, password,
-// supervised stores. An admin cannot deactivate themself or give up their own role,
-// so the company is never left without one. A new password or a deactivation ends the
-// member's other sessions at once.
-func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentSession, id string, in StaffPatch) (StaffMember, error) {
+// supervised stores and, for a designer, the attributes dispatch ranks by. An admin
+// cannot deactivate themself or give up their own role, so the company is never left
+// without one. A new password or a deactivation ends the member's other sessions at once.
+func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentSession, id string, in StaffPatch) (AdminStaffMember, error) {
 	if err := actor.Require(renoflow.PermManageStaff, "管理员工账号"); err != nil {
-		return StaffMember{}, err
+		return AdminStaffMember{}, err
 	}
 	cur, err := s.staffMember(ctx, id)
 	if err != nil {
-		return StaffMember{}, err
+		return AdminStaffMember{}, err
 	}
 	next := cur
 	if in.Name != nil {
@@ -279,18 +452,19 @@ func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentS
 		p.Add("password", fmt.Sprintf("至少%d位", minPassword))
 	}
 	if err := s.checkStaff(ctx, &p, next.Name, next.Role, next.StoreID, next.Stores); err != nil {
-		return StaffMember{}, err
+		return AdminStaffMember{}, err
 	}
+	checkDesignerPatch(&p, next.Role, in)
 	if err := p.Err("员工信息有误"); err != nil {
-		return StaffMember{}, err
+		return AdminStaffMember{}, err
 	}
 	if id == actor.ID && (!next.Active || next.Role != renoflow.RoleAdmin) {
-		return StaffMember{}, renoflow.Errorf(renoflow.CodeConflict, "不能停用自己的账号，也不能取消自己的管理员角色")
+		return AdminStaffMember{}, renoflow.Errorf(renoflow.CodeConflict, "不能停用自己的账号，也不能取消自己的管理员角色")
 	}
 	var hash string
 	if in.Password != nil {
 		if hash, err = HashPassword(*in.Password); err != nil {
-			return StaffMember{}, err
+			return AdminStaffMember{}, err
 		}
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -300,6 +474,7 @@ func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentS
 		if hash != "" {
 			q = q.Set("password_hash = ?", hash)
 		}
+		q = setDesignerAttributes(q, in)
 		if _, err := q.Exec(ctx); err != nil {
 			return err
 		}
@@ -317,9 +492,147 @@ func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentS
 		return nil
 	})
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("update staff %s: %w", id, err)
+		return AdminStaffMember{}, fmt.Errorf("update staff %s: %w", id, err)
 	}
-	return s.staffMember(ctx, id)
+	return s.adminStaffMember(ctx, id)
+}
+
+// checkDesignerPatch records each designer attribute a patch sets on a staff member
+// whose role (after the patch) is not designer, and a department ranking out of range.
+func checkDesignerPatch(p *renoflow.Problems, role renoflow.Role, in StaffPatch) {
+	if role != renoflow.RoleDesigner {
+		for _, f := range in.designerFields() {
+			p.Add(f, "只有设计师有此派单属性（该员工是"+role.Label()+"）")
+		}
+		return
+	}
+	if in.DepartmentRank != nil && (*in.DepartmentRank < 0 || *in.DepartmentRank > maxDepartmentRank) {
+		p.Add(fieldDepartmentRank, fmt.Sprintf("须在0到%d之间（1为最好，0为未排名）", maxDepartmentRank))
+	}
+}
+
+// setDesignerAttributes adds to a staff update each designer attribute the patch sets.
+func setDesignerAttributes(q *bun.UpdateQuery, in StaffPatch) *bun.UpdateQuery {
+	if in.OnDuty != nil {
+		q = q.Set("on_duty = ?", *in.OnDuty)
+	}
+	if in.Senior != nil {
+		q = q.Set("senior = ?", *in.Senior)
+	}
+	if in.ChargesFee != nil {
+		q = q.Set("charges_fee = ?", *in.ChargesFee)
+	}
+	if in.MaterialTargetMet != nil {
+		q = q.Set("material_target_met = ?", *in.MaterialTargetMet)
+	}
+	if in.DepartmentRank != nil {
+		q = q.Set("department_rank = ?", *in.DepartmentRank)
+	}
+	if in.SuspendedUntil.Set {
+		q = q.Set("suspended_until = ?", in.SuspendedUntil.Time)
+	}
+	return q
+}
+
+// DutyInput is PATCH /api/staff/:id/duty's body.
+type DutyInput struct {
+	OnDuty *bool `json:"on_duty"`
+}
+
+// DesignerDuty is a designer as the duty list shows them: whether dispatch may pick
+// them today (SPEC.md step 5: on duty and not suspended).
+type DesignerDuty struct {
+	ID             string     `bun:"id" json:"id"`
+	Name           string     `bun:"name" json:"name"`
+	StoreID        string     `bun:"store_id" json:"store_id"`
+	StoreName      string     `bun:"store_name" json:"store_name"`
+	OnDuty         bool       `bun:"on_duty" json:"on_duty"`
+	SuspendedUntil *time.Time `bun:"suspended_until" json:"suspended_until"`
+}
+
+// designerDutyQuery selects active designers with their store's name and duty.
+func (s *Server) designerDutyQuery() *bun.SelectQuery {
+	return s.db.NewSelect().TableExpr("staff AS st").
+		ColumnExpr("st.id, st.name, COALESCE(st.store_id, '') AS store_id, COALESCE(so.name, '') AS store_name, st.on_duty, st.suspended_until").
+		Join("LEFT JOIN stores AS so ON so.id = st.store_id").
+		Where("st.role = ?", string(renoflow.RoleDesigner)).Where("st.active")
+}
+
+// dutyList lists the active designers of the stores actor works in or oversees.
+func (s *Server) dutyList(ctx context.Context, actor renoflow.Actor) ([]DesignerDuty, error) {
+	rows := []DesignerDuty{}
+	stores := dutyStores(actor)
+	if len(stores) == 0 {
+		return rows, nil
+	}
+	if err := s.designerDutyQuery().Where("st.store_id IN (?)", bun.In(stores)).Order("st.store_id", "st.name", "st.id").
+		Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list designers: %w", err)
+	}
+	return rows, nil
+}
+
+// dutyStores lists the stores whose designers' duty actor keeps: a supervisor's stores,
+// or the actor's own store.
+func dutyStores(actor renoflow.Actor) []string {
+	if actor.Role == renoflow.RoleSupervisor {
+		return actor.Stores
+	}
+	if actor.StoreID == "" {
+		return nil
+	}
+	return []string{actor.StoreID}
+}
+
+// setDuty puts a designer on or off duty (SPEC.md step 5: only a designer on duty today
+// gets dispatches). The store manager may for the designers of their store, a supervisor
+// for those of the stores they oversee; anyone else, or another store's designer, is
+// refused (403). The admin edits it with the other attributes.
+func (s *Server) setDuty(ctx context.Context, actor renoflow.Actor, id string, onDuty *bool) (DesignerDuty, error) {
+	if err := actor.Require(renoflow.PermDispatchConfirm, "设置设计师在岗状态"); err != nil {
+		return DesignerDuty{}, err
+	}
+	m, err := s.staffMember(ctx, id)
+	if err != nil {
+		return DesignerDuty{}, err
+	}
+	if m.StoreID == "" || !slices.Contains(dutyStores(actor), m.StoreID) {
+		return DesignerDuty{}, renoflow.Errorf(renoflow.CodeForbidden, "%s只能设置本店设计师的在岗状态", actor.Role.Label())
+	}
+	var p renoflow.Problems
+	switch {
+	case m.Role != renoflow.RoleDesigner:
+		p.Add(fieldOnDuty, m.Name+"是"+m.Role.Label()+"，只有设计师有在岗状态")
+	case onDuty == nil:
+		p.Add(fieldOnDuty, "必填（true 在岗，false 不在岗）")
+	}
+	if err := p.Err("在岗状态有误"); err != nil {
+		return DesignerDuty{}, err
+	}
+	if _, err := s.db.NewUpdate().Table("staff").Set("on_duty = ?", *onDuty).Set("updated_at = ?", s.now()).
+		Where("id = ?", id).Exec(ctx); err != nil {
+		return DesignerDuty{}, fmt.Errorf("set duty of %s: %w", id, err)
+	}
+	s.log.Info("designer duty set", "designer", id, "on_duty", *onDuty, "by", actor.ID)
+	var d DesignerDuty
+	if err := s.designerDutyQuery().Where("st.id = ?", id).Scan(ctx, &d); err != nil {
+		return DesignerDuty{}, fmt.Errorf("load designer %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// apiStaffDuty: PATCH /api/staff/:id/duty {"on_duty": false} → the designer's duty (store
+// manager for their store's designers, supervisor for their stores').
+func (s *Server) apiStaffDuty(c *fiber.Ctx) error {
+	var in DutyInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	d, err := s.setDuty(c.UserContext(), actorOf(c), c.Params("id"), in.OnDuty)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"designer": d})
 }
 
 // setSupervisedStores records the stores a supervisor oversees.
@@ -378,16 +691,28 @@ func (s *Server) apiAdminAddStore(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"store": st})
 }
 
-// apiAdminStaff: GET /api/admin/staff → every staff account.
+// apiAdminStaff: GET /api/admin/staff → every staff account (designers with their
+// dispatch attributes).
 func (s *Server) apiAdminStaff(c *fiber.Ctx) error {
 	rows, err := s.listStaff(c.UserContext())
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []StaffMember{}
+	out, err := s.withDesigners(c.UserContext(), rows)
+	if err != nil {
+		return err
 	}
-	return c.JSON(fiber.Map{"staff": rows})
+	return c.JSON(fiber.Map{"staff": out})
+}
+
+// apiAdminStaffMember: GET /api/admin/staff/:id → one staff account (a designer with their
+// dispatch attributes).
+func (s *Server) apiAdminStaffMember(c *fiber.Ctx) error {
+	m, err := s.adminStaffMember(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"staff": m})
 }
 
 // apiAdminAddStaff: POST /api/admin/staff {id?, login, name, role, store_id, lead,
@@ -404,7 +729,8 @@ func (s *Server) apiAdminAddStaff(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": m})
 }
 
-// apiAdminPatchStaff: PATCH /api/admin/staff/:id with the fields to change → the account.
+// apiAdminPatchStaff: PATCH /api/admin/staff/:id with the fields to change (a
+// designer's dispatch attributes among them) → the account.
 func (s *Server) apiAdminPatchStaff(c *fiber.Ctx) error {
 	var in StaffPatch
 	if err := decodeJSON(c, &in); err != nil {

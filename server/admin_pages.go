@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,8 +54,9 @@ func (s *Server) pageAdminStaffPost(c *fiber.Ctx) error {
 	return s.staffPage(c, status, page{Message: de.Message, Form: form, Errors: errs, Multi: map[string][]string{"stores": stores}})
 }
 
-// staffEditPage shows one account's form.
-func (s *Server) staffEditPage(c *fiber.Ctx, status int, m StaffMember, p page) error {
+// staffEditPage shows one account's form; a designer's form has their dispatch
+// attributes too.
+func (s *Server) staffEditPage(c *fiber.Ctx, status int, m AdminStaffMember, p page) error {
 	stores, err := s.storeOptionsAll(c.UserContext())
 	if err != nil {
 		return err
@@ -67,14 +69,33 @@ func (s *Server) staffEditPage(c *fiber.Ctx, status int, m StaffMember, p page) 
 		if m.Active {
 			p.Form["active"] = "1"
 		}
+		if d := m.Designer; d != nil {
+			for field, on := range map[string]bool{fieldOnDuty: d.OnDuty, "senior": d.Senior, "charges_fee": d.ChargesFee,
+				"material_target_met": d.MaterialTargetMet} {
+				if on {
+					p.Form[field] = "1"
+				}
+			}
+			p.Form[fieldDepartmentRank] = itoa(d.DepartmentRank)
+			if d.SuspendedUntil != nil {
+				p.Form[fieldSuspendedUntil] = d.SuspendedUntil.In(renoflow.Zone).Format("2006-01-02T15:04")
+			}
+		}
 		p.Multi = map[string][]string{"stores": m.Stores}
 	}
 	p.Title, p.Nav = "编辑员工："+m.Name, "staff"
-	return s.render(c, status, "admin_staff_edit", p, map[string]any{"Member": m, "Stores": stores, "Roles": renoflow.Roles()})
+	return s.render(c, status, "admin_staff_edit", p, map[string]any{"Member": m, "Stores": stores, "Roles": renoflow.Roles(),
+		"Labels": designerFieldLabels})
+}
+
+// designerFieldLabels name the designer attributes in Chinese, for the form's error list.
+var designerFieldLabels = map[string]string{
+	fieldOnDuty: "今日在岗", "senior": "资深设计师", "charges_fee": "收费设计师", "material_target_met": "主材销售目标达成",
+	fieldDepartmentRank: "部门排名", fieldSuspendedUntil: "停派至",
 }
 
 func (s *Server) pageAdminStaffEdit(c *fiber.Ctx) error {
-	m, err := s.staffMember(c.UserContext(), c.Params("id"))
+	m, err := s.adminStaffMember(c.UserContext(), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -82,10 +103,11 @@ func (s *Server) pageAdminStaffEdit(c *fiber.Ctx) error {
 }
 
 // pageAdminStaffEditPost applies the edit form: every field is sent; an empty password
-// keeps the old one.
+// keeps the old one. A designer's dispatch attributes are sent when the form showed them
+// and the member stays a designer.
 func (s *Server) pageAdminStaffEditPost(c *fiber.Ctx) error {
 	id := c.Params("id")
-	m, err := s.staffMember(c.UserContext(), id)
+	m, err := s.adminStaffMember(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -96,15 +118,29 @@ func (s *Server) pageAdminStaffEditPost(c *fiber.Ctx) error {
 	if pw := c.FormValue("password"); pw != "" {
 		patch.Password = &pw
 	}
-	updated, err := s.updateStaff(c.UserContext(), actorOf(c), sessionOf(c).Token, id, patch)
-	if err == nil {
-		return c.Redirect("/admin/staff?ok="+urlQueryEscape("已保存："+updated.Name), fiber.StatusSeeOther)
+	form := map[string]string{"name": name, "role": string(role), "store_id": store}
+	var formProblems renoflow.Problems
+	if c.FormValue("designer_fields") != "" {
+		// Kept in the form either way; sent only while the member stays a designer.
+		var attrs StaffPatch
+		var problems renoflow.Problems
+		designerForm(c, &attrs, form, &problems)
+		if role == renoflow.RoleDesigner {
+			patch.OnDuty, patch.Senior, patch.ChargesFee = attrs.OnDuty, attrs.Senior, attrs.ChargesFee
+			patch.MaterialTargetMet, patch.DepartmentRank, patch.SuspendedUntil = attrs.MaterialTargetMet, attrs.DepartmentRank, attrs.SuspendedUntil
+			formProblems = problems
+		}
+	}
+	if err = formProblems.Err("员工信息有误"); err == nil {
+		var updated AdminStaffMember
+		if updated, err = s.updateStaff(c.UserContext(), actorOf(c), sessionOf(c).Token, id, patch); err == nil {
+			return c.Redirect("/admin/staff?ok="+urlQueryEscape("已保存："+updated.Name), fiber.StatusSeeOther)
+		}
 	}
 	status, de, errs, ok := formProblem(err)
 	if !ok {
 		return err
 	}
-	form := map[string]string{"name": name, "role": string(role), "store_id": store}
 	if lead {
 		form["lead"] = "1"
 	}
@@ -112,6 +148,81 @@ func (s *Server) pageAdminStaffEditPost(c *fiber.Ctx) error {
 		form["active"] = "1"
 	}
 	return s.staffEditPage(c, status, m, page{Message: de.Message, Form: form, Errors: errs, Multi: map[string][]string{"stores": stores}})
+}
+
+// designerForm reads a designer's dispatch attributes from the edit form into the patch
+// (an unticked box is false; an empty 停派至 lifts a suspension), keeping what was typed
+// in form and recording a ranking or time that cannot be read.
+func designerForm(c *fiber.Ctx, patch *StaffPatch, form map[string]string, p *renoflow.Problems) {
+	flags := []struct {
+		field string
+		to    **bool
+	}{{fieldOnDuty, &patch.OnDuty}, {"senior", &patch.Senior}, {"charges_fee", &patch.ChargesFee},
+		{"material_target_met", &patch.MaterialTargetMet}}
+	for _, f := range flags {
+		on := c.FormValue(f.field) != ""
+		*f.to = &on
+		if on {
+			form[f.field] = "1"
+		}
+	}
+	rank := strings.TrimSpace(c.FormValue(fieldDepartmentRank))
+	form[fieldDepartmentRank] = rank
+	if rank == "" {
+		rank = "0"
+	}
+	if n, err := strconv.Atoi(rank); err != nil {
+		p.Add(fieldDepartmentRank, "须为整数（1为最好，0为未排名）")
+	} else {
+		patch.DepartmentRank = &n
+	}
+	until := strings.TrimSpace(c.FormValue(fieldSuspendedUntil))
+	form[fieldSuspendedUntil] = until
+	if t, err := parseOptionalTime(until); err != nil {
+		p.Add(fieldSuspendedUntil, "须为日期时间（如 2027-01-31T18:00），留空为不停派")
+	} else {
+		patch.SuspendedUntil = OptionalTime{Set: true, Time: t}
+	}
+}
+
+// designerDutyRow is a designer on the duty page.
+type designerDutyRow struct {
+	DesignerDuty
+	Suspended bool // off dispatch now, whatever the duty
+}
+
+// pageDesigners lists the designers of the stores actor keeps duty for, each with a
+// button that puts them on or off duty (SPEC.md step 5).
+func (s *Server) pageDesigners(c *fiber.Ctx) error {
+	actor := actorOf(c)
+	rows, err := s.dutyList(c.UserContext(), actor)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	out := make([]designerDutyRow, 0, len(rows))
+	for _, d := range rows {
+		out = append(out, designerDutyRow{DesignerDuty: d, Suspended: d.SuspendedUntil != nil && d.SuspendedUntil.After(now)})
+	}
+	return s.render(c, fiber.StatusOK, "designers", page{Title: "设计师在岗", Nav: "designers"},
+		map[string]any{"Designers": out, "ManyStores": len(dutyStores(actor)) > 1})
+}
+
+// pageDesignerDutyPost puts a designer on or off duty from the duty page.
+func (s *Server) pageDesignerDutyPost(c *fiber.Ctx) error {
+	on, err := formBool(c, fieldOnDuty)
+	if err != nil {
+		return err
+	}
+	d, err := s.setDuty(c.UserContext(), actorOf(c), c.Params("id"), on)
+	if err != nil {
+		return err
+	}
+	what := "不在岗（暂停派单）"
+	if d.OnDuty {
+		what = "在岗"
+	}
+	return c.Redirect("/designers?ok="+urlQueryEscape("已将"+d.Name+"设为"+what), fiber.StatusSeeOther)
 }
 
 // storesPage shows the stores with the form that creates one.

@@ -1,0 +1,483 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow"
+	"github.com/uptrace/bun"
+)
+
+// reportAll is the store parameter that asks for every store the actor may see.
+const reportAll = "all"
+
+// ReportFigures are the consultation and contract counts of one period and the success
+// rates they give (SPEC.md "Reports"). Consultations count every customer whose first
+// consultation fell in the period, whatever the house; contracts every customer signed
+// in it.
+type ReportFigures struct {
+	// StoreConsultations are the customers first consulted at the store (到店) in the period.
+	StoreConsultations int `json:"store_consultations"`
+	// PhoneEnquiries are the customers first consulted by phone (来电咨询) in the period.
+	PhoneEnquiries int `json:"phone_enquiries"`
+	// Contracts are the customers signed (签约) in the period.
+	Contracts int `json:"contracts"`
+	// PhoneContracts are the customers signed in the period whose first consultation was a phone enquiry.
+	PhoneContracts int `json:"phone_contracts"`
+	// AdvisorConsultations are the advisor-referred customers (家装顾问引入) first consulted in the period.
+	AdvisorConsultations int `json:"advisor_consultations"`
+	// AdvisorContracts are the advisor-referred customers signed in the period.
+	AdvisorContracts int `json:"advisor_contracts"`
+
+	// StoreSuccessRate is contracts over store consultations (店面成功率).
+	StoreSuccessRate renoflow.Ratio `json:"store_success_rate"`
+	// PhoneSuccessRate is phone-enquiry contracts over phone enquiries (电话成功率).
+	PhoneSuccessRate renoflow.Ratio `json:"phone_success_rate"`
+	// AdvisorSuccessRate is advisor-referred contracts over advisor-referred consultations (顾问成功率).
+	AdvisorSuccessRate renoflow.Ratio `json:"advisor_success_rate"`
+}
+
+// add adds the counts of o (the rates are derived again by rate).
+func (f *ReportFigures) add(o ReportFigures) {
+	f.StoreConsultations += o.StoreConsultations
+	f.PhoneEnquiries += o.PhoneEnquiries
+	f.Contracts += o.Contracts
+	f.PhoneContracts += o.PhoneContracts
+	f.AdvisorConsultations += o.AdvisorConsultations
+	f.AdvisorContracts += o.AdvisorContracts
+}
+
+// rate derives the success rates from the counts.
+func (f *ReportFigures) rate() {
+	f.StoreSuccessRate = renoflow.Ratio{Num: f.Contracts, Den: f.StoreConsultations}
+	f.PhoneSuccessRate = renoflow.Ratio{Num: f.PhoneContracts, Den: f.PhoneEnquiries}
+	f.AdvisorSuccessRate = renoflow.Ratio{Num: f.AdvisorContracts, Den: f.AdvisorConsultations}
+}
+
+// ChannelFigures is one row of the per-channel table: the customers of a source channel
+// first consulted (at the store or by phone) and signed in the month.
+type ChannelFigures struct {
+	Channel       renoflow.Channel `json:"channel"`
+	Label         string           `json:"label"`
+	Consultations int              `json:"consultations"`
+	Contracts     int              `json:"contracts"`
+	Rate          renoflow.Ratio   `json:"rate"`
+}
+
+// FollowUpScore is one staff member's follow-up compliance for the month (SPEC.md step 4:
+// each missing follow-up costs a point of the scorecard item).
+type FollowUpScore struct {
+	StaffID   string `json:"staff_id"`
+	Name      string `json:"name"`
+	StoreID   string `json:"store_id"`
+	Customers int    `json:"customers"` // customers whose month was scored
+	Missing   int    `json:"missing"`   // follow-ups missing
+	Points    int    `json:"points"`    // points lost
+	Score     int    `json:"score"`     // ScorecardPoints less the points, not below 0
+}
+
+// OverdueCounts are the open tasks past due now, one per piece of work (an escalation
+// copy of a late task is not counted again).
+type OverdueCounts struct {
+	Callbacks  int `json:"callbacks"`
+	Visits     int `json:"visits"`
+	Complaints int `json:"complaints"`
+	Other      int `json:"other"`
+}
+
+// add counts n overdue tasks of rule r in their group.
+func (o *OverdueCounts) add(r renoflow.Rule, n int) {
+	switch renoflow.OverdueKindOf(r) {
+	case renoflow.OverdueCallbacks:
+		o.Callbacks += n
+	case renoflow.OverdueVisits:
+		o.Visits += n
+	case renoflow.OverdueComplaints:
+		o.Complaints += n
+	default:
+		o.Other += n
+	}
+}
+
+// Total is every overdue task.
+func (o OverdueCounts) Total() int { return o.Callbacks + o.Visits + o.Complaints + o.Other }
+
+// PoolCounts are the customers who went to the public pool (公海) in the month: claims
+// that lapsed (报备作废) and consulted customers released by their protection clock.
+type PoolCounts struct {
+	Lapsed   int `json:"lapsed"`
+	Released int `json:"released"`
+}
+
+// StoreReport is one store's monthly report (or, as a report's total, several stores').
+type StoreReport struct {
+	StoreID   string `json:"store_id"`
+	StoreName string `json:"store_name"`
+	// The month's figures.
+	ReportFigures
+	// Year is the year to date, up to the month's end (年度累计).
+	Year      ReportFigures    `json:"year"`
+	Channels  []ChannelFigures `json:"channels"`
+	FollowUps []FollowUpScore  `json:"follow_ups"`
+	Overdue   OverdueCounts    `json:"overdue"`
+	Pool      PoolCounts       `json:"pool"`
+}
+
+// MonthlyReport is GET /api/reports/monthly's answer: the month, the stores asked for,
+// each store's report and, for several stores, their total.
+type MonthlyReport struct {
+	Month string `json:"month"` // YYYY-MM
+	// Period gives the month's bounds and the year-to-date start, in the company zone.
+	Period renoflow.ReportPeriod `json:"period"`
+	// Store is the store asked for, or "all".
+	Store string `json:"store"`
+	// ScorecardPoints is the full follow-up score, from the policy in force.
+	ScorecardPoints int `json:"scorecard_points"`
+	// OverdueAt is the instant the overdue counts were taken (now, whatever the month).
+	OverdueAt time.Time      `json:"overdue_at"`
+	Stores    []*StoreReport `json:"stores"`
+	Total     *StoreReport   `json:"total,omitempty"`
+}
+
+// reportStores resolves the store a report asks for to the stores it covers, within
+// what actor may see (SPEC.md "People (roles)"): a store manager their store, a
+// supervisor the stores they oversee, the admin every store. No store given is the
+// actor's own store (every store for the admin, or a supervisor without one of their
+// own); "all" is every store the actor may see; another store is refused.
+func (s *Server) reportStores(ctx context.Context, actor renoflow.Actor, store string) ([]renoflow.Option, error) {
+	if err := actor.Require(renoflow.PermReports, "查看报表"); err != nil {
+		return nil, err
+	}
+	all, err := s.storeOptionsAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var visible []renoflow.Option
+	for _, o := range all {
+		switch {
+		case actor.Role == renoflow.RoleAdmin,
+			actor.Role == renoflow.RoleSupervisor && slices.Contains(actor.Stores, o.Code),
+			actor.Role != renoflow.RoleSupervisor && actor.StoreID == o.Code:
+			visible = append(visible, o)
+		}
+	}
+	if store = strings.TrimSpace(store); store == "" {
+		store = reportAll
+		if actor.Role != renoflow.RoleAdmin && slices.ContainsFunc(visible, func(o renoflow.Option) bool { return o.Code == actor.StoreID }) {
+			store = actor.StoreID
+		}
+	}
+	if store == reportAll {
+		return visible, nil
+	}
+	for _, o := range visible {
+		if o.Code == store {
+			return []renoflow.Option{o}, nil
+		}
+	}
+	if actor.Role == renoflow.RoleAdmin {
+		return nil, renoflow.Errorf(renoflow.CodeNotFound, "门店%s不存在", store)
+	}
+	return nil, renoflow.Errorf(renoflow.CodeForbidden, "%s不能查看其他门店的报表", actor.Role.Label())
+}
+
+// monthlyReport builds the monthly report of the stores asked for (SPEC.md "Reports").
+func (s *Server) monthlyReport(ctx context.Context, actor renoflow.Actor, month, store string) (*MonthlyReport, error) {
+	period, err := renoflow.ReportMonth(month, s.now())
+	if err != nil {
+		return nil, err
+	}
+	stores, err := s.reportStores(ctx, actor, store)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := s.currentPolicy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if store = strings.TrimSpace(store); store == "" {
+		store = reportAll
+		if len(stores) == 1 {
+			store = stores[0].Code
+		}
+	}
+	rep := &MonthlyReport{Month: period.Month, Period: period, Store: store, ScorecardPoints: policy.ScorecardPoints, OverdueAt: s.now(),
+		Stores: []*StoreReport{}}
+	byID := map[string]*StoreReport{}
+	ids := make([]string, 0, len(stores))
+	for _, o := range stores {
+		sr := &StoreReport{StoreID: o.Code, StoreName: o.Label, Channels: channelRows(), FollowUps: []FollowUpScore{}}
+		rep.Stores = append(rep.Stores, sr)
+		byID[o.Code] = sr
+		ids = append(ids, o.Code)
+	}
+	if len(ids) == 0 {
+		return rep, nil
+	}
+	if err := s.reportCustomers(ctx, period, ids, byID); err != nil {
+		return nil, err
+	}
+	if err := s.reportFollowUps(ctx, period, ids, byID, policy); err != nil {
+		return nil, err
+	}
+	if err := s.reportOverdue(ctx, ids, byID); err != nil {
+		return nil, err
+	}
+	if err := s.reportPool(ctx, period, ids, byID); err != nil {
+		return nil, err
+	}
+	for _, sr := range rep.Stores {
+		sr.rate()
+		sortFollowUps(sr.FollowUps)
+	}
+	if len(rep.Stores) > 1 {
+		rep.Total = total(rep.Stores)
+	}
+	return rep, nil
+}
+
+// sortFollowUps puts the lowest score first (then by staff ID, then store).
+func sortFollowUps(fs []FollowUpScore) {
+	slices.SortStableFunc(fs, func(a, b FollowUpScore) int {
+		if a.Score != b.Score {
+			return a.Score - b.Score
+		}
+		if c := strings.Compare(a.StaffID, b.StaffID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.StoreID, b.StoreID)
+	})
+}
+
+// channelRows lists every source channel with nothing counted yet.
+func channelRows() []ChannelFigures {
+	chs := renoflow.Channels()
+	out := make([]ChannelFigures, 0, len(chs))
+	for _, o := range chs {
+		out = append(out, ChannelFigures{Channel: renoflow.Channel(o.Code), Label: o.Label})
+	}
+	return out
+}
+
+// rate derives every rate of the store's report from its counts.
+func (sr *StoreReport) rate() {
+	sr.ReportFigures.rate()
+	sr.Year.rate()
+	for i := range sr.Channels {
+		sr.Channels[i].Rate = renoflow.Ratio{Num: sr.Channels[i].Contracts, Den: sr.Channels[i].Consultations}
+	}
+}
+
+// total sums the reports of several stores into one.
+func total(stores []*StoreReport) *StoreReport {
+	t := &StoreReport{StoreID: reportAll, StoreName: "合计", Channels: channelRows(), FollowUps: []FollowUpScore{}}
+	for _, sr := range stores {
+		t.ReportFigures.add(sr.ReportFigures)
+		t.Year.add(sr.Year)
+		for i := range sr.Channels {
+			t.Channels[i].Consultations += sr.Channels[i].Consultations
+			t.Channels[i].Contracts += sr.Channels[i].Contracts
+		}
+		t.FollowUps = append(t.FollowUps, sr.FollowUps...)
+		t.Overdue.Callbacks += sr.Overdue.Callbacks
+		t.Overdue.Visits += sr.Overdue.Visits
+		t.Overdue.Complaints += sr.Overdue.Complaints
+		t.Overdue.Other += sr.Overdue.Other
+		t.Pool.Lapsed += sr.Pool.Lapsed
+		t.Pool.Released += sr.Pool.Released
+	}
+	t.rate()
+	sortFollowUps(t.FollowUps)
+	return t
+}
+
+// reportCustomers counts, per store and channel, the customers first consulted and
+// signed in the month and in the year to date.
+func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
+	var rows []struct {
+		StoreID            string `bun:"store_id"`
+		Channel            string `bun:"channel"`
+		Visits             int    `bun:"visits"`
+		Phones             int    `bun:"phones"`
+		Contracts          int    `bun:"contracts"`
+		PhoneContracts     int    `bun:"phone_contracts"`
+		YearVisits         int    `bun:"year_visits"`
+		YearPhones         int    `bun:"year_phones"`
+		YearContracts      int    `bun:"year_contracts"`
+		YearPhoneContracts int    `bun:"year_phone_contracts"`
+	}
+	// ?0 month start, ?1 month end (also the end of the year to date), ?2 year start.
+	err := s.db.NewRaw(`SELECT store_id, channel,
+			count(*) FILTER (WHERE first_consult = 'visit' AND first_consult_at >= ?0 AND first_consult_at < ?1) AS visits,
+			count(*) FILTER (WHERE first_consult = 'phone' AND first_consult_at >= ?0 AND first_consult_at < ?1) AS phones,
+			count(*) FILTER (WHERE contract_at >= ?0 AND contract_at < ?1) AS contracts,
+			count(*) FILTER (WHERE contract_at >= ?0 AND contract_at < ?1 AND first_consult = 'phone') AS phone_contracts,
+			count(*) FILTER (WHERE first_consult = 'visit' AND first_consult_at >= ?2 AND first_consult_at < ?1) AS year_visits,
+			count(*) FILTER (WHERE first_consult = 'phone' AND first_consult_at >= ?2 AND first_consult_at < ?1) AS year_phones,
+			count(*) FILTER (WHERE contract_at >= ?2 AND contract_at < ?1) AS year_contracts,
+			count(*) FILTER (WHERE contract_at >= ?2 AND contract_at < ?1 AND first_consult = 'phone') AS year_phone_contracts
+		FROM customers
+		WHERE store_id IN (?3)
+			AND ((first_consult_at >= ?2 AND first_consult_at < ?1) OR (contract_at >= ?2 AND contract_at < ?1))
+		GROUP BY store_id, channel`, p.Start, p.End, p.YearStart, bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return fmt.Errorf("count consultations and contracts: %w", err)
+	}
+	for _, r := range rows {
+		sr := byID[r.StoreID]
+		if sr == nil {
+			continue
+		}
+		month := ReportFigures{StoreConsultations: r.Visits, PhoneEnquiries: r.Phones, Contracts: r.Contracts, PhoneContracts: r.PhoneContracts}
+		year := ReportFigures{StoreConsultations: r.YearVisits, PhoneEnquiries: r.YearPhones, Contracts: r.YearContracts, PhoneContracts: r.YearPhoneContracts}
+		if renoflow.Channel(r.Channel) == renoflow.ChannelAdvisor {
+			month.AdvisorConsultations, month.AdvisorContracts = r.Visits+r.Phones, r.Contracts
+			year.AdvisorConsultations, year.AdvisorContracts = r.YearVisits+r.YearPhones, r.YearContracts
+		}
+		sr.ReportFigures.add(month)
+		sr.Year.add(year)
+		for i := range sr.Channels {
+			if string(sr.Channels[i].Channel) == r.Channel {
+				sr.Channels[i].Consultations += r.Visits + r.Phones
+				sr.Channels[i].Contracts += r.Contracts
+			}
+		}
+	}
+	return nil
+}
+
+// reportFollowUps reads the month's follow-up scores per owner (SPEC.md step 4); every
+// active customer manager of the store is listed, with the full score when none of
+// their customers lost a point.
+func (s *Server) reportFollowUps(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport, policy renoflow.Policy) error {
+	var scored []struct {
+		StoreID   string `bun:"store_id"`
+		OwnerID   string `bun:"owner_id"`
+		Name      string `bun:"name"`
+		Customers int    `bun:"customers"`
+		Missing   int    `bun:"missing"`
+		Points    int    `bun:"points"`
+	}
+	if err := s.db.NewRaw(`SELECT f.store_id, f.owner_id, COALESCE(st.name, '') AS name, count(*) AS customers,
+			COALESCE(sum(f.missing), 0) AS missing, COALESCE(sum(f.points), 0) AS points
+		FROM followup_scores AS f LEFT JOIN staff AS st ON st.id = f.owner_id
+		WHERE f.month = ? AND f.store_id IN (?)
+		GROUP BY f.store_id, f.owner_id, st.name`, p.Month, bun.In(ids)).Scan(ctx, &scored); err != nil {
+		return fmt.Errorf("read follow-up scores: %w", err)
+	}
+	var managers []struct {
+		ID      string `bun:"id"`
+		Name    string `bun:"name"`
+		StoreID string `bun:"store_id"`
+	}
+	if err := s.db.NewSelect().Table("staff").Column("id", "name", "store_id").
+		Where("role = ?", string(renoflow.RoleCustomerManager)).Where("active").Where("store_id IN (?)", bun.In(ids)).
+		Scan(ctx, &managers); err != nil {
+		return fmt.Errorf("list customer managers: %w", err)
+	}
+	seen := map[[2]string]bool{}
+	for _, r := range scored {
+		sr := byID[r.StoreID]
+		if sr == nil {
+			continue
+		}
+		name := r.Name
+		if name == "" {
+			name = r.OwnerID
+		}
+		if name == "" {
+			name = "（无归属人）"
+		}
+		sr.FollowUps = append(sr.FollowUps, FollowUpScore{StaffID: r.OwnerID, Name: name, StoreID: r.StoreID, Customers: r.Customers,
+			Missing: r.Missing, Points: r.Points, Score: renoflow.ScorecardScore(policy, r.Points)})
+		seen[[2]string{r.StoreID, r.OwnerID}] = true
+	}
+	for _, m := range managers {
+		if sr := byID[m.StoreID]; sr != nil && !seen[[2]string{m.StoreID, m.ID}] {
+			sr.FollowUps = append(sr.FollowUps, FollowUpScore{StaffID: m.ID, Name: m.Name, StoreID: m.StoreID,
+				Score: renoflow.ScorecardScore(policy, 0)})
+		}
+	}
+	return nil
+}
+
+// reportOverdue counts the stores' open tasks past due now, grouped by
+// renoflow.OverdueKindOf; only the work itself (seq 0) counts, not its escalation copies.
+func (s *Server) reportOverdue(ctx context.Context, ids []string, byID map[string]*StoreReport) error {
+	var rows []struct {
+		StoreID string `bun:"store_id"`
+		Rule    string `bun:"rule"`
+		N       int    `bun:"n"`
+	}
+	if err := s.db.NewRaw(`SELECT store_id, rule, count(*) AS n FROM tasks
+		WHERE status = ? AND seq = 0 AND due_at < ? AND store_id IN (?)
+		GROUP BY store_id, rule`, string(renoflow.TaskOpen), s.now(), bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("count overdue tasks: %w", err)
+	}
+	for _, r := range rows {
+		if sr := byID[r.StoreID]; sr != nil {
+			sr.Overdue.add(renoflow.Rule(r.Rule), r.N)
+		}
+	}
+	return nil
+}
+
+// reportPool counts the month's moves into the public pool: lapsed claims and released
+// customers.
+func (s *Server) reportPool(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
+	var rows []struct {
+		StoreID  string `bun:"store_id"`
+		Lapsed   int    `bun:"lapsed"`
+		Released int    `bun:"released"`
+	}
+	if err := s.db.NewRaw(`SELECT store_id, count(*) FILTER (WHERE kind = 'lapse') AS lapsed,
+			count(*) FILTER (WHERE kind = 'release') AS released
+		FROM pool_events WHERE at >= ? AND at < ? AND store_id IN (?) GROUP BY store_id`,
+		p.Start, p.End, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("count public-pool moves: %w", err)
+	}
+	for _, r := range rows {
+		if sr := byID[r.StoreID]; sr != nil {
+			sr.Pool = PoolCounts{Lapsed: r.Lapsed, Released: r.Released}
+		}
+	}
+	return nil
+}
+
+// apiMonthlyReport: GET /api/reports/monthly?month=YYYY-MM&store=<id>|all → the monthly
+// report (store manager, supervisor, admin).
+func (s *Server) apiMonthlyReport(c *fiber.Ctx) error {
+	rep, err := s.monthlyReport(c.UserContext(), actorOf(c), c.Query("month"), c.Query("store"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
+}
+
+// pageReports shows the monthly report with a form to pick the month and the store.
+func (s *Server) pageReports(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	actor := actorOf(c)
+	rep, err := s.monthlyReport(ctx, actor, c.Query("month"), c.Query("store"))
+	if err != nil {
+		return err
+	}
+	choices, err := s.reportStores(ctx, actor, reportAll)
+	if err != nil {
+		return err
+	}
+	if len(choices) > 1 {
+		choices = append(choices, renoflow.Option{Code: reportAll, Label: "全部门店"})
+	}
+	sections := rep.Stores
+	if rep.Total != nil {
+		sections = append([]*StoreReport{rep.Total}, sections...)
+	}
+	return s.render(c, fiber.StatusOK, "reports", page{Title: "月度报表 " + rep.Month, Nav: "reports",
+		Form: map[string]string{"month": rep.Month, "store": rep.Store}},
+		map[string]any{"Report": rep, "Sections": sections, "StoreChoices": choices})
+}
