@@ -145,6 +145,8 @@ type page struct {
 	Multi   map[string][]string
 	Errors  map[string]string
 	Next    string
+	// Dispute offers the ownership-dispute form after a duplicate filing.
+	Dispute bool
 }
 
 // render executes a page with the request's actor, CSRF token and the now-bound helpers.
@@ -173,7 +175,7 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 	t.Funcs(template.FuncMap{"timeLeft": func(due time.Time) string { return timeLeft(due, now) }})
 	m := map[string]any{
 		"Title": p.Title, "Nav": p.Nav, "Actor": p.Actor, "CSRF": p.CSRF, "Flash": p.Flash, "Links": navLinks(p.Actor),
-		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next,
+		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next, "Dispute": p.Dispute,
 		"Checked": func(field, v string) bool {
 			for _, x := range p.Multi[field] {
 				if x == v {
@@ -511,7 +513,11 @@ func (s *Server) pageNewCustomerPost(c *fiber.Ctx) error {
 	if !ok || status == http.StatusForbidden {
 		return err
 	}
-	return s.newCustomerPage(c, status, page{Message: de.Message, Form: form, Multi: map[string][]string{"focus_points": focus}, Errors: errs})
+	p := page{Message: de.Message, Form: form, Multi: map[string][]string{"focus_points": focus}, Errors: errs}
+	// A duplicate filing (撞单) may be disputed: the page offers the form.
+	p.Dispute = de.Code == renoflow.CodeConflict && de.Data["owner"] != nil && de.Data["stage"] != string(renoflow.StagePool) &&
+		actorOf(c).Can(renoflow.PermDispute)
+	return s.newCustomerPage(c, status, p)
 }
 
 // combine merges the fields of two validation errors (the first's message wins, unless
@@ -543,6 +549,7 @@ func (s *Server) pageRoutes(app *fiber.App) {
 	web.Get("/customers", s.pageCustomers)
 	web.Get("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomer)
 	web.Post("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomerPost)
+	web.Post("/disputes", s.pageDispute)
 	web.Get("/customers/:id", s.pageCustomer)
 	web.Post("/customers/:id/actions/:action", s.pageAction)
 

@@ -21,6 +21,7 @@ func (s *Server) routes(app *fiber.App) {
 	authed.Get("/staff", s.apiStaff)
 	authed.Get("/customers", s.apiCustomers)
 	authed.Post("/customers", s.apiFile)
+	authed.Post("/disputes", s.apiDispute)
 	authed.Get("/customers/:id", s.apiCustomer)
 	for i := range actionSpecs {
 		a := &actionSpecs[i]

@@ -174,6 +174,12 @@ func TestPermissionsEveryRoleEveryEndpoint(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, status, "%s POST /api/customers: %v", r.login, body)
 		}
 
+		// Disputing a customer's ownership by phone (after a 撞单 refusal).
+		if !actor.Can(renoflow.PermDispute) {
+			status, body := api.call(http.MethodPost, "/disputes", map[string]any{"phone": "13911119999", "note": "依据"})
+			require.Equal(t, http.StatusForbidden, status, "%s POST /api/disputes: %v", r.login, body)
+		}
+
 		// Admin pages and API.
 		wantAdmin := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[actor.Can(renoflow.PermManageStaff)]
 		for _, path := range []string{"/admin/staff", "/admin/stores", "/admin/policy", "/admin/staff/cm1"} {

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/workflows"
+)
+
+// DisputeRequest is a dispute of ownership by someone refused a filing (撞单): they name
+// the customer by phone, since they may not see the customer's page.
+type DisputeRequest struct {
+	Phone string `json:"phone"`
+	Note  string `json:"note"`
+}
+
+// disputeByPhone opens an ownership dispute on the customer holding the phone, for a
+// claimant of the same store (SPEC.md step 2 "Disputed ownership").
+func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req DisputeRequest) (string, error) {
+	if err := actor.Require(renoflow.PermDispute, "申请归属裁决"); err != nil {
+		return "", err
+	}
+	var p renoflow.Problems
+	phone, err := renoflow.ParsePhone(req.Phone)
+	if err != nil {
+		p.Add(fieldPhone, err.Error())
+	}
+	note := strings.TrimSpace(req.Note)
+	if note == "" {
+		p.Add(fieldNote, "必填（报备时间、邀约记录、通话记录等依据）")
+	}
+	if err := p.Err("归属裁决申请有误"); err != nil {
+		return "", err
+	}
+	var row struct {
+		CustomerID string `bun:"customer_id"`
+		StoreID    string `bun:"store_id"`
+	}
+	err = s.db.NewRaw(`SELECT pc.customer_id, c.store_id FROM phone_claims pc JOIN customers c ON c.id = pc.customer_id
+		WHERE pc.phone = ?`, string(phone)).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", &renoflow.Error{Code: renoflow.CodeNotFound, Message: "没有该手机号的在册客户",
+			Fields: []renoflow.FieldError{{Field: fieldPhone, Message: "没有该手机号的在册客户"}}}
+	}
+	if err != nil {
+		return "", fmt.Errorf("find customer by phone: %w", err)
+	}
+	if !actor.InStore(row.StoreID) {
+		return "", renoflow.Errorf(renoflow.CodeForbidden, "只能对本店客户申请归属裁决")
+	}
+	if _, err := s.send(ctx, row.CustomerID, workflows.UpdateDisputeOpen, "", workflows.Action{Actor: actor, Note: note}); err != nil {
+		return "", err
+	}
+	return row.CustomerID, nil
+}
+
+// fieldPhone names the phone in a dispute request.
+const fieldPhone = "phone"
+
+// apiDispute: POST /api/disputes {phone, note} → 201 once the dispute is open.
+func (s *Server) apiDispute(c *fiber.Ctx) error {
+	var req DisputeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if _, err := s.disputeByPhone(c.UserContext(), actorOf(c), req); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"status": "submitted", "message": "已提交归属裁决申请，等待店经理裁决"})
+}
+
+// pageDispute: POST /disputes from the filing page's 撞单 refusal.
+func (s *Server) pageDispute(c *fiber.Ctx) error {
+	req := DisputeRequest{Phone: c.FormValue(fieldPhone), Note: c.FormValue(fieldNote)}
+	if _, err := s.disputeByPhone(c.UserContext(), actorOf(c), req); err != nil {
+		return err
+	}
+	return c.Redirect(home(actorOf(c))+"?ok="+urlQueryEscape("已提交归属裁决申请，等待店经理裁决"), fiber.StatusSeeOther)
+}
