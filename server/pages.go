@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/renoflow/renoflow"
 )
 
@@ -533,35 +532,4 @@ func combine(a, b error) error {
 	out := *db
 	out.Fields = append(append([]renoflow.FieldError(nil), da.Fields...), db.Fields...)
 	return &out
-}
-
-// pageRoutes wires the web pages; each page checks the same permission as its API.
-func (s *Server) pageRoutes(app *fiber.App) {
-	sub, _ := fs.Sub(staticFS, "static")
-	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
-	app.Get("/login", s.pageLogin)
-	app.Post("/login", s.pageLoginPost)
-	web := app.Group("", s.authenticate)
-	web.Post("/logout", s.pageLogout)
-	web.Get("/", s.pageHome)
-	web.Get("/tasks", s.pageTasks)
-	web.Post("/tasks/:id/done", s.pageTaskDone)
-	web.Get("/customers", s.pageCustomers)
-	web.Get("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomer)
-	web.Post("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomerPost)
-	web.Post("/disputes", s.pageDispute)
-	web.Get("/customers/:id", s.pageCustomer)
-	web.Post("/customers/:id/actions/:action", s.pageAction)
-
-	admin := web.Group("/admin")
-	staff := requirePerm(renoflow.PermManageStaff, "管理员工与门店")
-	admin.Get("/staff", staff, s.pageAdminStaff)
-	admin.Post("/staff", staff, s.pageAdminStaffPost)
-	admin.Get("/staff/:id", staff, s.pageAdminStaffEdit)
-	admin.Post("/staff/:id", staff, s.pageAdminStaffEditPost)
-	admin.Get("/stores", staff, s.pageAdminStores)
-	admin.Post("/stores", staff, s.pageAdminStoresPost)
-	policy := requirePerm(renoflow.PermManagePolicy, "修改策略")
-	admin.Get("/policy", policy, s.pageAdminPolicy)
-	admin.Post("/policy", policy, s.pageAdminPolicyPost)
 }

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"io/fs"
+	"net/http"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/renoflow/renoflow"
 )
 
-// routes wires every route in one place: the JSON API here, the pages in pageRoutes.
+// routes wires every route in one place: the JSON API, then the web pages.
 // Permissions are checked by the same gates for both: requirePerm on a route, authorize
 // for an action on a customer.
 func (s *Server) routes(app *fiber.App) {
@@ -44,17 +47,41 @@ func (s *Server) routes(app *fiber.App) {
 	admin.Get("/staff/:id", s.apiAdminStaffMember)
 	admin.Patch("/staff/:id", s.apiAdminPatchStaff)
 
-	// Pages beside pageRoutes. Each route runs the session check itself; they come before
-	// pageRoutes' session group (which matches every path) so that it runs once.
-	reports := requirePerm(renoflow.PermReports, "查看报表")
-	app.Get("/reports", s.authenticate, reports, s.pageReports)
-	calendar := requirePerm(renoflow.PermManagePolicy, "修改日历")
-	app.Get("/admin/calendar", s.authenticate, calendar, s.pageAdminCalendar)
-	app.Post("/admin/calendar", s.authenticate, calendar, s.pageAdminCalendarPost)
+	// Web pages: each page checks the same permission as its API.
+	sub, _ := fs.Sub(staticFS, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(sub), MaxAge: 3600}))
+	app.Get("/login", s.pageLogin)
+	app.Post("/login", s.pageLoginPost)
+	web := app.Group("", s.authenticate)
+	web.Post("/logout", s.pageLogout)
+	web.Get("/", s.pageHome)
+	web.Get("/tasks", s.pageTasks)
+	web.Post("/tasks/:id/done", s.pageTaskDone)
+	web.Get("/customers", s.pageCustomers)
+	web.Get("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomer)
+	web.Post("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomerPost)
+	web.Post("/disputes", s.pageDispute)
+	web.Get("/customers/:id", s.pageCustomer)
+	web.Post("/customers/:id/actions/:action", s.pageAction)
+	web.Get("/reports", requirePerm(renoflow.PermReports, "查看报表"), s.pageReports)
 	duty := requirePerm(renoflow.PermDispatchConfirm, "设置设计师在岗状态")
-	app.Get("/designers", s.authenticate, duty, s.pageDesigners)
-	app.Post("/designers/:id/duty", s.authenticate, duty, s.pageDesignerDutyPost)
-	s.pageRoutes(app)
+	web.Get("/designers", duty, s.pageDesigners)
+	web.Post("/designers/:id/duty", duty, s.pageDesignerDutyPost)
+
+	adminPages := web.Group("/admin")
+	staff := requirePerm(renoflow.PermManageStaff, "管理员工与门店")
+	adminPages.Get("/staff", staff, s.pageAdminStaff)
+	adminPages.Post("/staff", staff, s.pageAdminStaffPost)
+	adminPages.Get("/staff/:id", staff, s.pageAdminStaffEdit)
+	adminPages.Post("/staff/:id", staff, s.pageAdminStaffEditPost)
+	adminPages.Get("/stores", staff, s.pageAdminStores)
+	adminPages.Post("/stores", staff, s.pageAdminStoresPost)
+	policy := requirePerm(renoflow.PermManagePolicy, "修改策略")
+	adminPages.Get("/policy", policy, s.pageAdminPolicy)
+	adminPages.Post("/policy", policy, s.pageAdminPolicyPost)
+	calendar := requirePerm(renoflow.PermManagePolicy, "修改日历")
+	adminPages.Get("/calendar", calendar, s.pageAdminCalendar)
+	adminPages.Post("/calendar", calendar, s.pageAdminCalendarPost)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
