@@ -351,11 +351,7 @@ func TestBrowserResponsive(t *testing.T) {
 	b := newBrowser(t, d.Web)
 	cm, sm, admin := b.as("cm1"), b.as("sm1"), b.as("admin")
 
-	pages := []struct {
-		tab  *tab
-		path string
-		key  []string // elements that must be visible
-	}{
+	requireFitsScreens(t, []screenPage{
 		{cm, "/tasks?view=upcoming", []string{"h1", "nav.tabs", "#task-list li form button"}},
 		{cm, "/customers", []string{"#customer-search button", "#customer-list"}},
 		{cm, "/customers/new", []string{"#filing-form", "#filing-form button[type=submit]"}},
@@ -365,7 +361,22 @@ func TestBrowserResponsive(t *testing.T) {
 		{admin, "/admin/staff/cm1", []string{"#staff-edit-form select[name=role]", "#staff-edit-form button"}},
 		{admin, "/admin/stores", []string{"#store-list", "#store-form button"}},
 		{admin, "/admin/policy", []string{"#policy-form input[name=claim_window]", "#policy-form button"}},
-	}
+	})
+}
+
+// screenPage is a page to check on a phone and a desktop screen: who opens it, where, and
+// the elements that must be visible.
+type screenPage struct {
+	tab  *tab
+	path string
+	key  []string
+}
+
+// requireFitsScreens opens each page at 375×740 (a phone) and 1280×800 (a desktop) and
+// requires its key elements visible, the header's navigation and logout reachable, and
+// nothing wider than the window.
+func requireFitsScreens(t *testing.T, pages []screenPage) {
+	t.Helper()
 	for _, size := range []struct{ w, h int64 }{{375, 740}, {1280, 800}} {
 		for _, p := range pages {
 			name := fmt.Sprintf("%s at %dx%d", p.path, size.w, size.h)

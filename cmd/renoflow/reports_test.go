@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -157,42 +156,13 @@ func TestBrowserReportPages(t *testing.T) {
 	b := newBrowser(t, d.Web)
 	sup, sm, admin := b.as("sup1"), b.as("sm1"), b.as("admin")
 
-	pages := []struct {
-		tab  *tab
-		path string
-		key  []string
-	}{
+	requireFitsScreens(t, []screenPage{
 		{sup, "/reports?store=all", []string{"#report-form select[name=store]", "section[data-store=all] table.figures", "section[data-store=s1] table.channels"}},
 		{sm, "/reports", []string{"#report-form button", "section[data-store=s1] table.followups"}},
 		{sm, "/designers", []string{"#designer-list tr[data-designer=d1] button"}},
 		{admin, "/admin/calendar", []string{"#calendar-form textarea[name=csv]", "#calendar-form button", "#calendar-days"}},
 		{admin, "/admin/staff/d1", []string{"#designer-fields input[name=department_rank]", "#staff-edit-form button"}},
-	}
-	for _, size := range []struct{ w, h int64 }{{375, 740}, {1280, 800}} {
-		for _, p := range pages {
-			name := fmt.Sprintf("%s at %dx%d", p.path, size.w, size.h)
-			opts := []chromedp.EmulateViewportOption{}
-			if size.w < 600 {
-				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
-			}
-			p.tab.do(chromedp.EmulateViewport(size.w, size.h, opts...))
-			require.Equal(t, http.StatusOK, p.tab.open(p.path), name)
-			for _, key := range p.key {
-				p.tab.do(chromedp.WaitVisible(chromedp.CSS(key)))
-			}
-			overflow := eval[[]string](p.tab, `(() => {
-				const w = document.documentElement.clientWidth;
-				const out = [];
-				if (document.documentElement.scrollWidth > window.innerWidth) out.push('document ' + document.documentElement.scrollWidth + ' > ' + window.innerWidth);
-				for (const el of document.querySelectorAll('body *')) {
-					const r = el.getBoundingClientRect();
-					if (r.width > 0 && r.right > w + 1) out.push(el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' right=' + Math.round(r.right));
-				}
-				return out.slice(0, 5);
-			})()`)
-			require.Empty(t, overflow, "%s: nothing overflows horizontally", name)
-		}
-	}
+	})
 
 	// The store manager takes a designer off duty from the page.
 	sm.do(chromedp.EmulateViewport(1280, 800))
