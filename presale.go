@@ -402,3 +402,15 @@ func (c *Customer) RejectInvalid(env Env, actor Actor, note string) (Effects, er
 	eff.log(env, "invalid_rejected", actor.Person(), withNote(actor.Name+"驳回无效客户申请", note))
 	return eff, nil
 }
+
+// Adopt brings a customer whose workflow began under older rules up to the rules of
+// env.Version at its next live event: a pre-sale customer filed before the pre-sale
+// clocks shipped gets this month's follow-ups, the protection period and the neglect
+// watch. It changes nothing for a customer already under the current rules.
+func (c *Customer) Adopt(env Env) Effects {
+	var eff Effects
+	if env.Version >= 1 && c.presale() && c.FollowUp == nil && c.Owner.ID != "" {
+		c.enterPresale(env, &eff)
+	}
+	return eff
+}

@@ -159,6 +159,7 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 	if len(fired) == 0 {
 		return nil
 	}
+	eff.Merge(w.state.Adopt(env))
 	return w.persist(ctx, eff, fmt.Sprintf("到期：%v", fired))
 }
 

@@ -29,6 +29,7 @@ func transition[T any](ctx workflow.Context, w *customerImpl, name string, check
 			if err != nil {
 				return renoflow.Customer{}, toFailure(err)
 			}
+			eff.Merge(w.state.Adopt(env))
 			if err := w.persist(ctx, eff, name); err != nil {
 				return renoflow.Customer{}, err
 			}

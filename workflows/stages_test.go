@@ -303,3 +303,24 @@ func TestOwnershipDispute(t *testing.T) {
 	}
 	require.Equal(t, []renoflow.Reassignment{{From: "cm1", To: "cm2"}}, moves, "the open tasks move once")
 }
+
+// A pre-sale customer whose workflow began before the pre-sale clocks shipped (state
+// carried without them) adopts them at its next live event.
+func TestInFlightCustomerAdoptsNewRules(t *testing.T) {
+	old := renoflow.Customer{ID: "c1", Record: testRecord(), Stage: renoflow.StagePresale, StoreID: "s1",
+		Owner: renoflow.Person{ID: "cm1", Name: "张经理"}, FiledBy: renoflow.Person{ID: "cm1", Name: "张经理"},
+		FiledAt: t0.AddDate(0, 0, -20), VerifiedAt: t0.AddDate(0, 0, -20), FirstConsultAt: t0.AddDate(0, 0, -19),
+		FirstConsult: renoflow.ConsultVisit, Revision: 9}
+	h := newHarness(t, nil)
+	h.at(hour, func() {
+		h.update("grade", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB})
+	})
+	h.run(2*hour, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer, State: &old})
+	h.accepted("grade")
+	c := h.state()
+	require.NotNil(t, c.FollowUp, "this month's follow-ups are scheduled")
+	require.True(t, c.Clocks.Has(renoflow.RuleFollowUpMonth))
+	require.True(t, c.Clocks.Has(renoflow.RulePresaleProtection))
+	require.True(t, c.Clocks.Has(renoflow.RuleNeglect))
+	require.NotEmpty(t, h.taskLines(renoflow.RuleFollowUp))
+}
