@@ -139,15 +139,9 @@ func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
 // checkCapacity refuses a filing that would take the filer over the policy's cap on
 // active customers held (库容).
 func (s *Server) checkCapacity(ctx context.Context, actor renoflow.Actor) error {
-	var body []byte
-	err := s.db.NewSelect().Table("policy_versions").Column("body").Order("version DESC").Limit(1).Scan(ctx, &body)
-	pol := renoflow.DefaultPolicy()
-	if err == nil {
-		if pol, err = renoflow.ParsePolicy(body); err != nil {
-			return err
-		}
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read policy: %w", err)
+	pol, err := s.currentPolicy(ctx)
+	if err != nil {
+		return err
 	}
 	held, err := s.db.NewSelect().Table("customers").Where("owner_id = ?", actor.ID).
 		Where("stage NOT IN ('invalid', 'archived', 'pool')").Count(ctx)
