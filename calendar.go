@@ -5,7 +5,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,10 +43,19 @@ type CalendarDay struct {
 
 // Calendar is the company calendar: the ordinary week plus listed holidays and make-up
 // working days. The admin maintains it; each edit is a new version.
+//
+// A calendar covers the years it lists days for (the State Council publishes one year at a
+// time): a working-day count that runs past them falls back to calendar days for the days
+// it cannot know, and says so (Fallbacks) — it never guesses a year's holidays. A calendar
+// with no listed days at all is the plain Monday–Friday week and covers every year.
 type Calendar struct {
 	Version int           `json:"version"`
 	Days    []CalendarDay `json:"days"`
 	index   map[string]DayKind
+	years   map[int]bool
+	// fallbacks are the notes of working-day counts that ran past the covered years since
+	// the last TakeFallbacks.
+	fallbacks []string
 }
 
 //go:embed cn-holidays.csv
@@ -99,14 +111,102 @@ func ParseCalendarCSV(r io.Reader) ([]CalendarDay, error) {
 }
 
 func (c *Calendar) kind(date string) (DayKind, bool) {
-	if c.index == nil {
-		c.index = make(map[string]DayKind, len(c.Days))
-		for _, d := range c.Days {
-			c.index[d.Date] = d.Kind
-		}
-	}
+	c.build()
 	k, ok := c.index[date]
 	return k, ok
+}
+
+func (c *Calendar) build() {
+	if c.index != nil {
+		return
+	}
+	c.index = make(map[string]DayKind, len(c.Days))
+	c.years = map[int]bool{}
+	for _, d := range c.Days {
+		c.index[d.Date] = d.Kind
+		if len(d.Date) >= 4 {
+			if y, err := strconv.Atoi(d.Date[:4]); err == nil {
+				c.years[y] = true
+			}
+		}
+	}
+}
+
+// Years lists the years the calendar covers, ascending: each year it lists a holiday or
+// make-up working day for. Empty for the plain Monday–Friday calendar.
+func (c *Calendar) Years() []int {
+	c.build()
+	ys := make([]int, 0, len(c.years))
+	for y := range c.years {
+		ys = append(ys, y)
+	}
+	sort.Ints(ys)
+	return ys
+}
+
+// CoverageEnd is the first instant (company zone) past the last covered year — 1 January
+// of the year after it — and false for the plain calendar, which never runs out.
+func (c *Calendar) CoverageEnd() (time.Time, bool) {
+	ys := c.Years()
+	if len(ys) == 0 {
+		return time.Time{}, false
+	}
+	return time.Date(ys[len(ys)-1]+1, time.January, 1, 0, 0, 0, 0, Zone), true
+}
+
+// Covers reports whether the calendar knows the holidays of t's day (company zone).
+func (c *Calendar) Covers(t time.Time) bool {
+	c.build()
+	return len(c.years) == 0 || c.years[t.In(Zone).Year()]
+}
+
+// CoverageWarning is the warning shown from warnBefore before the end of coverage (SPEC.md
+// "Escalation ladder": working days on the company calendar; the admin must import the
+// next year's calendar in time): "" while the end is further away, or for the plain
+// calendar.
+func (c *Calendar) CoverageWarning(now time.Time, warnBefore Span) string {
+	end, ok := c.CoverageEnd()
+	if !ok {
+		return ""
+	}
+	last := end.AddDate(0, 0, -1).Format(time.DateOnly)
+	var plain Calendar
+	switch {
+	case !now.Before(end):
+		return fmt.Sprintf("公司日历只覆盖到%s，此后按工作日计算的期限按自然日计算；请导入%d年日历", last, end.Year())
+	case !now.Before(plain.Sub(end, warnBefore)):
+		return fmt.Sprintf("公司日历只覆盖到%s（还剩%d天）；请尽快导入%d年日历，否则此后按工作日计算的期限将按自然日计算",
+			last, int(math.Ceil(end.Sub(now).Hours()/24)), end.Year())
+	}
+	return ""
+}
+
+// TakeFallbacks returns, and forgets, the notes of working-day counts that ran past the
+// covered years since the last call.
+func (c *Calendar) TakeFallbacks() []string {
+	out := c.fallbacks
+	c.fallbacks = nil
+	return out
+}
+
+// fellBack notes a working-day count that ran past the covered years.
+func (c *Calendar) fellBack(s Span, from, to time.Time) {
+	end, _ := c.CoverageEnd()
+	note := fmt.Sprintf("公司日历只覆盖到%s：期限“%s”（%s → %s）中超出日历的日子按自然日计算",
+		end.AddDate(0, 0, -1).Format(time.DateOnly), s.Label(), fmtTime(from), fmtTime(to))
+	if len(c.fallbacks) < 16 && !slices.Contains(c.fallbacks, note) {
+		c.fallbacks = append(c.fallbacks, note)
+	}
+}
+
+// countsAsWorkingDay is whether a working-day count counts day t: a working day where the
+// calendar covers t, every day where it does not (the fallback to calendar days).
+func (c *Calendar) countsAsWorkingDay(t time.Time, fell *bool) bool {
+	if !c.Covers(t) {
+		*fell = true
+		return true
+	}
+	return c.IsWorkingDay(t)
 }
 
 // IsWorkingDay reports whether the day of t (in the company zone) is a working day:
@@ -141,11 +241,15 @@ func (c *Calendar) Add(start time.Time, s Span) time.Time {
 		due = addMonthsClamped(local, 12*s.N)
 	case UnitWorkingDay:
 		due = local
+		fell := false
 		for n := 0; n < s.N; {
 			due = due.AddDate(0, 0, 1)
-			if c.IsWorkingDay(due) {
+			if c.countsAsWorkingDay(due, &fell) {
 				n++
 			}
+		}
+		if fell {
+			c.fellBack(s, start, due)
 		}
 	default:
 		due = local
@@ -172,11 +276,15 @@ func (c *Calendar) Sub(end time.Time, s Span) time.Time {
 		at = addMonthsClamped(local, -12*s.N)
 	case UnitWorkingDay:
 		at = local
+		fell := false
 		for n := 0; n < s.N; {
 			at = at.AddDate(0, 0, -1)
-			if c.IsWorkingDay(at) {
+			if c.countsAsWorkingDay(at, &fell) {
 				n++
 			}
+		}
+		if fell {
+			c.fellBack(s, at, end)
 		}
 	default:
 		at = local
@@ -194,4 +302,43 @@ func addMonthsClamped(t time.Time, months int) time.Time {
 		d = last
 	}
 	return first.AddDate(0, 0, d-1)
+}
+
+// noteCalendarFallbacks writes a timeline entry for each working-day count of this
+// transition that ran past the calendar's covered years, so no deadline is ever counted
+// on a guessed calendar silently.
+func (c *Customer) noteCalendarFallbacks(env Env, eff *Effects) {
+	if env.Calendar == nil {
+		return
+	}
+	key := env.Key
+	if key == "" {
+		key = "at:" + strconv.FormatInt(env.Now.UnixNano(), 10)
+	}
+	for i, note := range env.Calendar.TakeFallbacks() {
+		eff.Timeline = append(eff.Timeline, Entry{Key: key + "#calendar" + strconv.Itoa(i), At: env.Now,
+			Kind: "calendar_fallback", Summary: note, CalendarVersion: env.Calendar.Version})
+	}
+}
+
+// ImportCalendarYears merges an imported calendar into the days in force: the years the
+// import lists days for are replaced by the import's days, every other year is kept (the
+// admin imports next year's State Council calendar without retyping this year's). The
+// result is sorted by date.
+func ImportCalendarYears(current, imported []CalendarDay) []CalendarDay {
+	years := map[string]bool{}
+	for _, d := range imported {
+		if len(d.Date) >= 4 {
+			years[d.Date[:4]] = true
+		}
+	}
+	out := make([]CalendarDay, 0, len(current)+len(imported))
+	for _, d := range current {
+		if len(d.Date) < 4 || !years[d.Date[:4]] {
+			out = append(out, d)
+		}
+	}
+	out = append(out, imported...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date < out[j].Date })
+	return out
 }

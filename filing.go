@@ -42,6 +42,7 @@ func NewCustomer(env Env, id string, rec Record, filer Actor, consultation strin
 	case ConsultPhone:
 		c.consult(env, &eff, ConsultPhone)
 	}
+	c.noteCalendarFallbacks(env, &eff)
 	return c, eff
 }
 

@@ -44,6 +44,13 @@ type Policy struct {
 	OwnerCapacity       int  `json:"owner_capacity"`         // active customers one person may hold (库容)
 	PresaleProtection   Span `json:"presale_protection"`     // a consulted customer without a deposit is released after
 	DisputeRuleWithin   Span `json:"dispute_rule_within"`    // the store manager rules on an ownership dispute within
+	// DisputeWindow: an ownership dispute over a customer who paid a deposit is accepted
+	// only this long from the deposit (seed 003 撞单 5：自交订金之日起一个月上报为准).
+	DisputeWindow Span `json:"dispute_window"`
+	// DisputeListSubsidyYuan is the subsidy (补助, 元/户) the ruling may grant the staff
+	// member the community list was given to, when a colleague brought the customer in
+	// (seed 003 撞单 4).
+	DisputeListSubsidyYuan int `json:"dispute_list_subsidy_yuan"`
 
 	// First call-back (step 3).
 	FirstCallbackWithin Span `json:"first_callback_within"`
@@ -65,8 +72,11 @@ type Policy struct {
 
 	// Deposit, contract and construction (steps 7–9).
 	PostDepositVisitWithin Span `json:"post_deposit_visit_within"`
-	WeeklyCheckEvery       Span `json:"weekly_check_every"`
-	InspectionVisitWithin  Span `json:"inspection_visit_within"`
+	// ContractVisitWithin: customer service makes the sales-service return visit this long
+	// after the contract (seed 004 签约后一周内销售服务回访).
+	ContractVisitWithin   Span `json:"contract_visit_within"`
+	WeeklyCheckEvery      Span `json:"weekly_check_every"`
+	InspectionVisitWithin Span `json:"inspection_visit_within"`
 
 	// After-sales (step 10).
 	AfterSalesEvery        Span `json:"after_sales_every"`
@@ -75,6 +85,10 @@ type Policy struct {
 	LivingExperienceAfter  Span `json:"living_experience_after"`
 	HouseCheckAfter        Span `json:"house_check_after"`
 	VisitWindow            Span `json:"visit_window"` // a scheduled visit is overdue this long after it falls due
+	// VisitPostponeEvery: a living-experience visit or house check that falls due while
+	// the customer has not moved in (实际入住) is postponed by this much, again and again,
+	// until the customer moves in or the warranty ends (seed 004 无需安排回访 ②③).
+	VisitPostponeEvery Span `json:"visit_postpone_every"`
 
 	// Complaints (step 11).
 	ComplaintAnswerWithin  Span `json:"complaint_answer_within"`
@@ -84,6 +98,10 @@ type Policy struct {
 	NeglectAfter      Span `json:"neglect_after"`
 	EscalateCopyAfter Span `json:"escalate_copy_after"` // after the overdue reminder, the store manager is copied
 	EscalateFlagAfter Span `json:"escalate_flag_after"` // after that, the customer is flagged for reassignment
+
+	// CalendarWarnBefore: the admin calendar page and /healthz warn this long before the
+	// company calendar's last covered day.
+	CalendarWarnBefore Span `json:"calendar_warn_before"`
 }
 
 // DefaultPolicy is the rule book's policy (SPEC.md), used until the company saves its own.
@@ -97,6 +115,9 @@ func DefaultPolicy() Policy {
 		OwnerCapacity:       200,
 		PresaleProtection:   MustSpan("3mo"),
 		DisputeRuleWithin:   MustSpan("3d"),
+		DisputeWindow:       MustSpan("1mo"),
+
+		DisputeListSubsidyYuan: 100,
 
 		FirstCallbackWithin: MustSpan("2d"),
 		CallbackRetryAfter:  MustSpan("1d"),
@@ -114,6 +135,7 @@ func DefaultPolicy() Policy {
 		LargeOrderBudgetWan:   30,
 
 		PostDepositVisitWithin: MustSpan("7d"),
+		ContractVisitWithin:    MustSpan("7d"),
 		WeeklyCheckEvery:       MustSpan("1w"),
 		InspectionVisitWithin:  MustSpan("2d"),
 
@@ -123,6 +145,7 @@ func DefaultPolicy() Policy {
 		LivingExperienceAfter:  MustSpan("3mo"),
 		HouseCheckAfter:        MustSpan("1y"),
 		VisitWindow:            MustSpan("3d"),
+		VisitPostponeEvery:     MustSpan("1mo"),
 
 		ComplaintAnswerWithin:  MustSpan("24h"),
 		ComplaintResolveWithin: MustSpan("3d"),
@@ -130,6 +153,8 @@ func DefaultPolicy() Policy {
 		NeglectAfter:      MustSpan("3mo"),
 		EscalateCopyAfter: MustSpan("1d"),
 		EscalateFlagAfter: MustSpan("2d"),
+
+		CalendarWarnBefore: MustSpan("60d"),
 	}
 }
 
@@ -156,6 +181,7 @@ func (p Policy) Validate() error {
 		{"follow_ups_per_month.B", p.FollowUpsPerMonth.B}, {"follow_ups_per_month.C", p.FollowUpsPerMonth.C},
 		{"follow_ups_per_month.D", p.FollowUpsPerMonth.D}, {"scorecard_points", p.ScorecardPoints},
 		{"points_per_missed_follow_up", p.PointsPerMissedFollowUp}, {"max_deposit_customers", p.MaxDepositCustomers},
+		{"dispute_list_subsidy_yuan", p.DisputeListSubsidyYuan},
 	}
 	for _, c := range counts {
 		if c.n < 0 || c.n > 100000 {
@@ -186,6 +212,8 @@ func (p Policy) spans() []namedSpan {
 	return []namedSpan{
 		{"verify_within", p.VerifyWithin}, {"claim_window", p.ClaimWindow}, {"claim_reminder_before", p.ClaimReminderBefore},
 		{"pool_cooling_off", p.PoolCoolingOff}, {"presale_protection", p.PresaleProtection}, {"dispute_rule_within", p.DisputeRuleWithin},
+		{"dispute_window", p.DisputeWindow}, {"contract_visit_within", p.ContractVisitWithin},
+		{"visit_postpone_every", p.VisitPostponeEvery}, {"calendar_warn_before", p.CalendarWarnBefore},
 		{"first_callback_within", p.FirstCallbackWithin}, {"callback_retry_after", p.CallbackRetryAfter},
 		{"dispatch_confirm_within", p.DispatchConfirmWithin}, {"dispatch_accept_within", p.DispatchAcceptWithin},
 		{"refusal_suspension", p.RefusalSuspension}, {"stuck_design_after", p.StuckDesignAfter},

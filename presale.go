@@ -412,5 +412,6 @@ func (c *Customer) Adopt(env Env) Effects {
 	if env.Version >= 1 && c.presale() && c.FollowUp == nil && c.Owner.ID != "" {
 		c.enterPresale(env, &eff)
 	}
+	c.noteCalendarFallbacks(env, &eff)
 	return eff
 }

@@ -315,9 +315,15 @@ func (s *Server) calendarPage(c *fiber.Ctx, status int, p page, problems []renof
 	if p.Form == nil {
 		p.Form = map[string]string{"csv": calendarCSV(cv.Days)}
 	}
+	warning, err := s.calendarWarning(ctx)
+	if err != nil {
+		return err
+	}
+	cal := renoflow.Calendar{Days: cv.Days}
 	p.Title, p.Nav = "公司日历", "calendar"
 	return s.render(c, status, "admin_calendar", p, map[string]any{
 		"Calendar": cv, "Rows": rows, "History": history, "Problems": problems,
+		"Years": cal.Years(), "Warning": warning,
 	})
 }
 

@@ -39,6 +39,11 @@ type fakeTemporal struct {
 	refuse  *renoflow.Error
 }
 
+// CheckHealth answers /healthz's Temporal check: the fake is always up.
+func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	return &client.CheckHealthResponse{}, nil
+}
+
 func (f *fakeTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

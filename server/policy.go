@@ -33,6 +33,8 @@ var policyFields = []policyField{
 	{"owner_capacity", "每人库容（有效客户上限）", "2 公海规则", "int"},
 	{"presale_protection", "售前保护期（未交定金释放公海）", "2 保护期", "span"},
 	{"dispute_rule_within", "店经理裁决归属争议/无效申请时限", "2 归属争议", "span"},
+	{"dispute_window", "归属争议受理期限（自交定金起）", "2 归属争议", "span"},
+	{"dispute_list_subsidy_yuan", "小区名单分配人补助（元/户）", "2 归属争议", "int"},
 	{"first_callback_within", "首谈回访时限", "3 首谈回访", "span"},
 	{"callback_retry_after", "未接通再次回访间隔", "3 首谈回访", "span"},
 	{"callback_retries", "未接通后再回访次数", "3 首谈回访", "int"},
@@ -49,6 +51,7 @@ var policyFields = []policyField{
 	{"stuck_design_after", "只设计不签单的判定时长", "5 派单", "span"},
 	{"large_order_budget_wan", "大单预算（万元）", "5 派单", "number"},
 	{"post_deposit_visit_within", "定金后回访时限", "7 交定金", "span"},
+	{"contract_visit_within", "签约后销售服务回访时限", "8 签约施工", "span"},
 	{"weekly_check_every", "施工期综合检查周期", "8 签约施工", "span"},
 	{"inspection_visit_within", "验收后回访时限", "9 工程验收", "span"},
 	{"after_sales_every", "售后回访周期", "10 售后", "span"},
@@ -57,11 +60,13 @@ var policyFields = []policyField{
 	{"living_experience_after", "入住体验回访（竣工后）", "10 售后", "span"},
 	{"house_check_after", "房屋检查（竣工后）", "10 售后", "span"},
 	{"visit_window", "回访逾期宽限", "10 售后", "span"},
+	{"visit_postpone_every", "未入住客户回访顺延", "10 售后", "span"},
 	{"complaint_answer_within", "投诉答复时限", "11 投诉", "span"},
 	{"complaint_resolve_within", "投诉解决时限", "11 投诉", "span"},
 	{"neglect_after", "无服务记录判定服务不到位", "13 服务不到位", "span"},
 	{"escalate_copy_after", "逾期后抄送店经理", "升级规则", "span"},
 	{"escalate_flag_after", "再逾期标记待重新分配", "升级规则", "span"},
+	{"calendar_warn_before", "公司日历到期前提醒", "日历", "span"},
 }
 
 // PolicyVersion is one saved version of the policy, for the history list.

@@ -36,6 +36,7 @@ func (s *Server) routes(app *fiber.App) {
 	authed.Put("/policy", requirePerm(renoflow.PermManagePolicy, "修改策略"), s.apiSavePolicy)
 	authed.Get("/calendar", s.apiCalendar)
 	authed.Put("/calendar", requirePerm(renoflow.PermManagePolicy, "修改日历"), s.apiSaveCalendar)
+	authed.Post("/calendar/import", requirePerm(renoflow.PermManagePolicy, "修改日历"), s.apiImportCalendar)
 	authed.Get("/reports/monthly", requirePerm(renoflow.PermReports, "查看报表"), s.apiMonthlyReport)
 	authed.Patch("/staff/:id/duty", requirePerm(renoflow.PermDispatchConfirm, "设置设计师在岗状态"), s.apiStaffDuty)
 
@@ -82,6 +83,7 @@ func (s *Server) routes(app *fiber.App) {
 	calendar := requirePerm(renoflow.PermManagePolicy, "修改日历")
 	adminPages.Get("/calendar", calendar, s.pageAdminCalendar)
 	adminPages.Post("/calendar", calendar, s.pageAdminCalendarPost)
+	adminPages.Post("/calendar/import", calendar, s.pageAdminCalendarImport)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/renoflow/renoflow"
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxCalendar builds a workbook the way an admin would type next year's calendar: a
+// header, a date cell, a date typed as text, Chinese kinds.
+func xlsxCalendar(t *testing.T, rows [][]any) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, row := range rows {
+		for j, v := range row {
+			cell, err := excelize.CoordinatesToCellName(j+1, i+1)
+			require.NoError(t, err)
+			require.NoError(t, f.SetCellValue("Sheet1", cell, v))
+		}
+	}
+	var buf bytes.Buffer
+	require.NoError(t, f.Write(&buf))
+	return buf.Bytes()
+}
+
+// post sends a raw body with a content type to the API.
+func (h *harness) post(as *staffer, path, contentType string, body []byte) (int, map[string]any) {
+	h.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+as.token)
+	return h.decode(req)
+}
+
+func (h *harness) decode(req *http.Request) (int, map[string]any) {
+	h.t.Helper()
+	resp := h.do(req)
+	defer resp.Body.Close()
+	out := map[string]any{}
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	if buf.Len() > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(h.t, json.Unmarshal(buf.Bytes(), &out), "%s", buf.String())
+	}
+	return resp.StatusCode, out
+}
+
+// The calendar knows the years it covers: from 60 days before its last covered day the
+// admin page and /healthz warn; importing next year's calendar (XLSX or CSV) adds that
+// year, keeps the others, and the warning goes.
+func TestCalendarCoverageAndImport(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+
+	h.now = time.Date(2026, 10, 15, 10, 0, 0, 0, renoflow.Zone)
+	status, body := h.api(nil, http.MethodGet, "/healthz", nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "ok", body["calendar"], "78 days before the end: no warning yet")
+	_, html, _ := h.page(admin, http.MethodGet, "/admin/calendar", nil)
+	require.Contains(t, html, "覆盖年份：2025、2026")
+	require.NotContains(t, html, `id="calendar-warning"`)
+
+	h.now = time.Date(2026, 11, 25, 10, 0, 0, 0, renoflow.Zone)
+	status, body = h.api(nil, http.MethodGet, "/healthz", nil)
+	require.Equal(t, http.StatusOK, status, "a warning does not make the service unhealthy")
+	require.Contains(t, body["calendar"], "只覆盖到2026-12-31")
+	require.Contains(t, body["calendar"], "2027年日历")
+	_, html, _ = h.page(admin, http.MethodGet, "/admin/calendar", nil)
+	require.Contains(t, html, `id="calendar-warning"`)
+	require.Contains(t, html, "还剩37天")
+
+	// A bad row is named by its row; nothing is saved.
+	bad := xlsxCalendar(t, [][]any{{"日期", "类型", "名称"}, {"2027-01-01", "放假", "元旦"}, {"2027-02-30", "放假", "错"}})
+	status, body = h.post(admin, "/api/calendar/import", xlsxContentType, bad)
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	require.Contains(t, fieldMessages(body)[0], "第3行")
+	status, body = h.post(admin, "/api/calendar/import", xlsxContentType, []byte("PK\x03\x04 not a zip"))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	require.Equal(t, []string{"file"}, errorFields(body))
+	status, _ = h.post(h.login("sm1"), "/api/calendar/import", "text/csv", []byte("2027-01-01,holiday,元旦\n"))
+	require.Equal(t, http.StatusForbidden, status)
+
+	good := xlsxCalendar(t, [][]any{{"日期", "类型", "名称"}, {time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), "放假", "元旦"},
+		{"2027-02-07", "调休上班", "春节调休"}, {"2027/10/1", "holiday", "国庆节"}})
+	status, body = h.post(admin, "/api/calendar/import", xlsxContentType, good)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.EqualValues(t, 1, body["version"])
+	ds := dates(body)
+	require.Contains(t, ds, "2025-01-01", "other years are kept")
+	require.Contains(t, ds, "2026-10-01")
+	require.Contains(t, ds, "2027-01-01")
+	require.Contains(t, ds, "2027-02-07")
+	require.Contains(t, ds, "2027-10-01")
+	status, body = h.api(nil, http.MethodGet, "/healthz", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ok", body["calendar"], "2027 is covered now")
+
+	// CSV through the admin page's upload form replaces the imported year only.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	require.NoError(t, mw.WriteField(csrfField, admin.csrf))
+	require.NoError(t, mw.WriteField("note", "2027年修订"))
+	fw, err := mw.CreateFormFile("file", "2027.csv")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("date,kind,name\n2027-01-01,holiday,元旦\n"))
+	require.NoError(t, mw.Close())
+	req := httptest.NewRequest(http.MethodPost, "/admin/calendar/import", &form)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: admin.token})
+	resp := h.do(req)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	status, body = h.api(admin, http.MethodGet, "/api/calendar", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.EqualValues(t, 2, body["version"])
+	require.Equal(t, "2027年修订", body["note"])
+	ds = dates(body)
+	require.Contains(t, ds, "2026-10-01")
+	require.Contains(t, ds, "2027-01-01")
+	require.NotContains(t, ds, "2027-10-01", "the imported year is replaced as a whole")
+}
