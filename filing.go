@@ -311,7 +311,13 @@ func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
 	}
 	fired(env, eff, clk, summary)
 	if !step.Next.IsZero() {
-		c.arm(env, clk.Rule, clk.Subject, clk.Seq+1, env.Add(env.Now, step.Next), clk.WorkDue)
+		// The next rung counts from this rung's due time, not from when it fired: after
+		// an outage the ladder keeps its schedule (rules version 2; issue 9).
+		from := clk.Due
+		if env.Version < 2 {
+			from = env.Now
+		}
+		c.arm(env, clk.Rule, clk.Subject, clk.Seq+1, env.Add(from, step.Next), clk.WorkDue)
 	}
 }
 

@@ -91,12 +91,14 @@ type Env struct {
 	Key string
 	// Version is the version of the lifecycle rules the workflow runs (workflow.GetVersion):
 	// 0 for customers filed before the pre-sale clocks (follow-ups, protection, neglect)
-	// shipped, who keep their old behaviour while their history replays.
+	// shipped, who keep their old behaviour while their history replays; below 2 the
+	// escalation ladder counted each rung from when the previous one fired.
 	Version int
 }
 
-// RulesVersion is the newest version of the lifecycle rules.
-const RulesVersion = 1
+// RulesVersion is the newest version of the lifecycle rules: 1 added the pre-sale clocks,
+// 2 counts each escalation rung from the previous rung's due time (issue 9).
+const RulesVersion = 2
 
 // Add is the due time span after start on the calendar in force.
 func (e Env) Add(start time.Time, s Span) time.Time { return e.Calendar.Add(start, s) }

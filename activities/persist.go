@@ -17,6 +17,9 @@ type Batch struct {
 	Effects  renoflow.Effects  `json:"effects"`
 	// UpdatedAt is the workflow time of the transition.
 	UpdatedAt time.Time `json:"updated_at"`
+	// SkipCustomer writes only the effects, not the customer row: the alert of a
+	// transition whose data could never be written (ErrUnwritable).
+	SkipCustomer bool `json:"skip_customer,omitempty"`
 }
 
 // customerRow is the customers table: searchable columns plus the whole state as JSON.
@@ -141,18 +144,32 @@ type poolRow struct {
 // Persist writes one transition of a customer in one transaction. It is idempotent: the
 // customer row only moves forward (revision), a task or timeline entry or pool move
 // whose key exists is left alone (so a done task is never re-created), and closing a
-// task touches only open ones.
+// task touches only open ones. Data that can never be written fails with the
+// non-retryable ErrUnwritable (nothing written); any other error is retried.
 func (a *Activities) Persist(ctx context.Context, b Batch) error {
-	return a.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	if err := checkText(b); err != nil {
+		return classify(err)
+	}
+	return classify(a.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return persist(ctx, tx, b)
-	})
+	}))
 }
 
 func persist(ctx context.Context, tx bun.Tx, b Batch) error {
+	if !b.SkipCustomer {
+		if err := saveCustomer(ctx, tx, b); err != nil {
+			return err
+		}
+	}
+	return writeEffects(ctx, tx, b)
+}
+
+// saveCustomer upserts the customer row unless the stored revision is newer.
+func saveCustomer(ctx context.Context, tx bun.Tx, b Batch) error {
 	c := b.Customer
 	row, err := newCustomerRow(c, b.UpdatedAt)
 	if err != nil {
-		return fmt.Errorf("encode customer %s: %w", c.ID, err)
+		return fmt.Errorf("encode customer %s: %w", c.ID, &encodeError{err})
 	}
 	if _, err := tx.NewInsert().Model(row).
 		On("CONFLICT (id) DO UPDATE").
@@ -170,6 +187,12 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 		Exec(ctx); err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
 	}
+	return nil
+}
+
+// writeEffects writes the effects of a transition.
+func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
+	c := b.Customer
 	eff := b.Effects
 	if len(eff.Tasks) > 0 {
 		rows := make([]taskRow, 0, len(eff.Tasks))

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -16,11 +17,16 @@ var acts *activities.Activities
 // CustomerWorkflow holds one customer's whole lifecycle: it files the customer, then
 // waits on staff actions and on one timer for the earliest of the customer's clocks,
 // until the customer is archived or confirmed invalid. It continues as new when the
-// history grows long, carrying the whole state.
+// history grows long, carrying the whole state. No infrastructure error ends it: every
+// activity retries without limit (options.go), and data that can never be written is
+// refused with an alert (persist) while the customer's other work goes on.
 func CustomerWorkflow(ctx workflow.Context, in CustomerInput) error {
 	w := &customerImpl{in: in}
 	if err := w.setup(ctx); err != nil {
 		return err
+	}
+	if w.refused != nil {
+		return w.endRefusedFiling(ctx)
 	}
 	return w.run(ctx)
 }
@@ -38,7 +44,21 @@ type customerImpl struct {
 	search map[string]string
 	// transitions counts the transitions persisted in this run.
 	transitions int
+	// txEnv is the environment of the transition in progress (set by env, under the lock):
+	// an alert about the transition is stamped with it.
+	txEnv renoflow.Env
+	// filing is true while the filing itself is being written.
+	filing bool
+	// refused is set when the filing itself could never be written: there is no customer
+	// to serve, the phone is released and the filing is refused (UpdateFiled answers it).
+	refused error
+	// filedAnswered records that UpdateFiled answered the refusal.
+	filedAnswered bool
 }
+
+// filingAnswerWait bounds how long a refused filing's workflow stays open for the
+// filing request to hear the refusal.
+const filingAnswerWait = 10 * time.Minute
 
 func (w *customerImpl) setup(ctx workflow.Context) error {
 	w.lock = workflow.NewMutex(ctx)
@@ -59,16 +79,36 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 		return err
 	}
 	if w.state.ID != "" { // continued as new
-		return w.upsertSearch(ctx)
+		w.upsertSearch(ctx)
+		return nil
 	}
 	env, err := w.env(ctx, "filed")
 	if err != nil {
-		return err
+		return err // cancelled
 	}
 	env.Now = workflow.GetInfo(ctx).WorkflowStartTime
+	w.txEnv.Now = env.Now
 	c, eff := renoflow.NewCustomer(env, w.in.CustomerID, w.in.Record, w.in.Filer, w.in.Consultation)
 	w.state = c
-	return w.persist(ctx, eff, "报备")
+	w.filing = true
+	defer func() { w.filing = false }()
+	if err := w.persist(ctx, eff, "报备"); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.refused = err
+	}
+	return nil
+}
+
+// endRefusedFiling ends the workflow of a filing that could never be written, once the
+// filing request heard the refusal (or after filingAnswerWait): nothing of the customer
+// was written, the phone is released, so there is nothing left to serve.
+func (w *customerImpl) endRefusedFiling(ctx workflow.Context) error {
+	if _, err := workflow.AwaitWithTimeout(ctx, filingAnswerWait, func() bool { return w.filedAnswered }); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 }
 
 // run is the main loop: sleep until the earliest clock or until a transition changes the
@@ -134,7 +174,10 @@ func (w *customerImpl) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.in.ContinueAsNewAfter > 0 && w.transitions >= w.in.ContinueAsNewAfter
 }
 
-// fireDue fires every clock that is due, in order, as one transition.
+// fireDue fires every clock that is due, in order, as one transition. It fails only when
+// the workflow is cancelled: when the firing's data can never be written, the alert is
+// recorded and the firing's clocks stay spent, so they do not fire again and the
+// customer's other clocks and actions go on.
 func (w *customerImpl) fireDue(ctx workflow.Context) error {
 	if err := w.lock.Lock(ctx); err != nil {
 		return err
@@ -142,7 +185,7 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 	defer w.lock.Unlock()
 	env, err := w.env(ctx, "")
 	if err != nil {
-		return err
+		return err // cancelled
 	}
 	var eff renoflow.Effects
 	var fired []string
@@ -153,6 +196,9 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 		}
 		e := env
 		e.Key = "clock:" + clk.Key()
+		if w.txEnv.Key == "" {
+			w.txEnv.Key = e.Key // an alert about this firing is keyed by its first clock
+		}
 		eff.Merge(w.state.Fire(e, clk))
 		fired = append(fired, clk.Rule.Title())
 	}
@@ -160,23 +206,36 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 		return nil
 	}
 	eff.Merge(w.state.Adopt(env))
-	return w.persist(ctx, eff, fmt.Sprintf("到期：%v", fired))
+	if err := w.persist(ctx, eff, fmt.Sprintf("到期：%v", fired)); err != nil && ctx.Err() == nil {
+		workflow.GetLogger(ctx).Error("firing not written: data can never be written (alert recorded)", "clocks", fired)
+	}
+	return ctx.Err()
 }
 
 // env loads the policy and calendar in force (a local activity, recorded in history) and
-// stamps the transition with the workflow time and key.
+// stamps the transition with the workflow time and key. The local activity retries
+// without limit; if it ever fails for good (a stored policy that cannot be read), env
+// logs, waits retryCap and loads again, so an admin saving a valid policy unblocks it.
+// It fails only when the workflow is cancelled.
 func (w *customerImpl) env(ctx workflow.Context, key string) (renoflow.Env, error) {
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
-		Summary:             "读取策略",
-	})
-	var snap activities.PolicySnapshot
-	if err := workflow.ExecuteLocalActivity(lctx, "LoadPolicy").Get(lctx, &snap); err != nil {
-		return renoflow.Env{}, fmt.Errorf("load policy: %w", err)
+	lctx := policyOptions(ctx)
+	for {
+		var snap activities.PolicySnapshot
+		err := workflow.ExecuteLocalActivity(lctx, "LoadPolicy").Get(lctx, &snap)
+		if err == nil {
+			snap.Policy.Version = snap.Version
+			e := renoflow.Env{Now: workflow.Now(ctx), Policy: snap.Policy, Calendar: &snap.Calendar, Key: key, Version: w.rulesVersion(ctx)}
+			w.txEnv = e
+			return e, nil
+		}
+		if ctx.Err() != nil {
+			return renoflow.Env{}, ctx.Err()
+		}
+		workflow.GetLogger(ctx).Error("load policy failed for good; retrying", "error", err)
+		if serr := workflow.Sleep(ctx, retryCap); serr != nil {
+			return renoflow.Env{}, ctx.Err()
+		}
 	}
-	snap.Policy.Version = snap.Version
-	return renoflow.Env{Now: workflow.Now(ctx), Policy: snap.Policy, Calendar: &snap.Calendar, Key: key, Version: w.rulesVersion(ctx)}, nil
 }
 
 // rulesVersion is the version of the lifecycle rules this run follows: customers whose
@@ -187,28 +246,68 @@ func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
 }
 
 // persist writes the state and the effects of a transition (one activity, one
-// transaction, idempotent), updates the search attributes and wakes the main loop.
+// transaction, idempotent), updates the search attributes and wakes the main loop. The
+// activity retries infrastructure errors without limit (options.go). When the data can
+// never be written (activities.ErrUnwritable) persist records the alert — a timeline
+// entry and a task for the supervisor, without the offending data — and returns the
+// refusal (a domain error); the caller decides what the state becomes. It fails
+// otherwise only when the workflow is cancelled.
 func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summary string) error {
 	w.state.Revision++
 	w.transitions++
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
-		Summary:             summary,
-	})
+	actx := persistOptions(ctx, summary)
 	batch := activities.Batch{Customer: w.state, Effects: eff, UpdatedAt: workflow.Now(ctx)}
 	if err := workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil); err != nil {
-		return fmt.Errorf("persist %s: %w", summary, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		reason, ok := activities.IsUnwritable(err)
+		if !ok {
+			reason = "无法重试的写入错误"
+		}
+		w.alert(ctx, summary, reason)
+		return renoflow.Errorf(renoflow.CodeInvalid, "数据无法保存（%s），本次操作未生效，已通知督导核查", reason)
 	}
-	if err := w.upsertSearch(ctx); err != nil {
-		return err
-	}
+	w.upsertSearch(ctx)
 	w.wake.SendAsync(nil)
 	return nil
 }
 
-// upsertSearch sets the search attributes whose values changed.
-func (w *customerImpl) upsertSearch(ctx workflow.Context) error {
+// alert writes the alert of a transition whose data can never be written: only the
+// alert's own effects (and, for the filing itself, the phone's release), never the
+// customer row. The alert's data is clean, so it is written once PostgreSQL answers.
+func (w *customerImpl) alert(ctx workflow.Context, summary, reason string) {
+	env := w.txEnv
+	if env.Key == "" {
+		env.Key = "filed"
+	}
+	env.Now = workflow.Now(ctx)
+	eff := w.state.Unwritable(env, summary, reason)
+	eff.ReleasePhone = w.filing
+	who := renoflow.Customer{ID: w.state.ID, StoreID: w.state.StoreID}
+	batch := activities.Batch{Customer: who, Effects: eff, UpdatedAt: env.Now, SkipCustomer: true}
+	actx := persistOptions(ctx, "数据无法保存："+summary)
+	if err := workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil); err != nil && ctx.Err() == nil {
+		workflow.GetLogger(ctx).Error("alert not written", "summary", summary, "error", err)
+	}
+}
+
+// snapshot is a deep copy of the state, to restore when a transition is refused.
+func (w *customerImpl) snapshot() renoflow.Customer {
+	var c renoflow.Customer
+	b, err := json.Marshal(w.state)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("snapshot customer state: %v", err)) // the state always encodes (it crosses Continue-As-New)
+	}
+	return c
+}
+
+// upsertSearch sets the search attributes whose values changed. A refusal (an invalid
+// value) is logged, never fatal: the attributes only help people search.
+func (w *customerImpl) upsertSearch(ctx workflow.Context) {
 	c := &w.state
 	want := []struct {
 		key   temporal.SearchAttributeKeyKeyword
@@ -231,7 +330,9 @@ func (w *customerImpl) upsertSearch(ctx workflow.Context) error {
 		}
 	}
 	if len(updates) == 0 {
-		return nil
+		return
 	}
-	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
 }

@@ -1,10 +1,7 @@
 package workflows
 
 import (
-	"time"
-
 	"github.com/renoflow/renoflow"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -25,13 +22,15 @@ func transition[T any](ctx workflow.Context, w *customerImpl, name string, check
 			if err != nil {
 				return renoflow.Customer{}, err
 			}
+			before := w.snapshot()
 			eff, err := apply(ctx, env, in)
 			if err != nil {
 				return renoflow.Customer{}, toFailure(err)
 			}
 			eff.Merge(w.state.Adopt(env))
 			if err := w.persist(ctx, eff, name); err != nil {
-				return renoflow.Customer{}, err
+				w.state = before // data that can never be written: the action changes nothing
+				return renoflow.Customer{}, toFailure(err)
 			}
 			return w.state, nil
 		},
@@ -52,6 +51,10 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 			return renoflow.Customer{}, err
 		}
 		defer w.lock.Unlock()
+		if w.refused != nil {
+			w.filedAnswered = true
+			return renoflow.Customer{}, toFailure(w.refused)
+		}
 		return w.state, nil
 	}); err != nil {
 		return err
@@ -110,13 +113,4 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 		}
 	}
 	return nil
-}
-
-// activityOptions are the options of the activities a transition reads with.
-func readOptions(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
-		Summary:             summary,
-	})
 }

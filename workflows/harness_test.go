@@ -44,6 +44,10 @@ type harness struct {
 	batches []activities.Batch
 	results map[string]error // update ID → outcome
 	stats   renoflow.PoolStats
+	// failPolicy and failPersist, when set, make LoadPolicy and Persist fail (an outage,
+	// data that can never be written); a failed Persist records nothing.
+	failPolicy  func() error
+	failPersist func(activities.Batch) error
 }
 
 func newHarness(t *testing.T, edit func(*renoflow.Policy)) *harness {
@@ -58,9 +62,19 @@ func newHarness(t *testing.T, edit func(*renoflow.Policy)) *harness {
 	h.env.RegisterWorkflow(CustomerWorkflow)
 	h.env.RegisterActivity(&activities.Activities{})
 	h.env.OnActivity("LoadPolicy", mock.Anything).Return(func(context.Context) (activities.PolicySnapshot, error) {
+		if h.failPolicy != nil {
+			if err := h.failPolicy(); err != nil {
+				return activities.PolicySnapshot{}, err
+			}
+		}
 		return activities.PolicySnapshot{Policy: h.policy, Version: 7, Calendar: renoflow.DefaultCalendar()}, nil
 	})
 	h.env.OnActivity("Persist", mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.Batch) error {
+		if h.failPersist != nil {
+			if err := h.failPersist(b); err != nil {
+				return err
+			}
+		}
 		h.batches = append(h.batches, b)
 		return nil
 	})
@@ -102,8 +116,13 @@ func (h *harness) run(until time.Duration, in CustomerInput) {
 
 // state is the customer's last persisted state.
 func (h *harness) state() renoflow.Customer {
-	require.NotEmpty(h.t, h.batches)
-	return h.batches[len(h.batches)-1].Customer
+	for i := len(h.batches) - 1; i >= 0; i-- {
+		if !h.batches[i].SkipCustomer { // an alert carries no state
+			return h.batches[i].Customer
+		}
+	}
+	h.t.Fatal("no state persisted")
+	return renoflow.Customer{}
 }
 
 // tasks lists every task created, in creation order, failing on a due point created twice.
