@@ -49,6 +49,9 @@ func (c *Customer) Deposit(env Env, actor Actor, amount float64, note string) (E
 	}
 	var eff Effects
 	c.DepositAt, c.DepositYuan, c.Stage = env.Now, amount, StageDeposit
+	load := env.Policy.Take(LimitDesignerLoad, c.Designer)
+	load.Counted = true // the deposit is paid: it adds to the designer's load, never refused
+	eff.Limits = append(eff.Limits, load)
 	c.setGrade(env, &eff, GradeA)
 	c.Clocks.Cancel(RulePresaleProtection, "")
 	c.openWork(env, &eff, RuleDepositVisit, "", env.Add(env.Now, env.Policy.PostDepositVisitWithin),

@@ -75,7 +75,7 @@ func RankDesigners(ds []DesignerInfo, order DispatchOrder, now time.Time, p Poli
 			r.Eligible, r.Reason = false, "拒单停派至"+fmtTime(d.SuspendedUntil)
 		case !d.OnDuty:
 			r.Eligible, r.Reason = false, "今日不在岗"
-		case d.DepositCustomers >= p.MaxDepositCustomers:
+		case p.Take(LimitDesignerLoad, d.Person).Check(d.DepositCustomers) != nil:
 			r.Eligible, r.Reason = false, fmt.Sprintf("已有%d位交定金客户（上限%d）", d.DepositCustomers, p.MaxDepositCustomers)
 		case !order.OffPlan && !d.StuckSince.IsZero() && !cal.Add(d.StuckSince, p.StuckDesignAfter).After(now):
 			r.Eligible, r.Reason = false, "有客户设计超过"+p.StuckDesignAfter.Label()+"未签约"
@@ -166,6 +166,7 @@ func (c *Customer) ProposeDispatch(env Env, actor Actor, designer Person, ranked
 	}
 	var eff Effects
 	c.Dispatches = append(c.Dispatches, Dispatch{Designer: found.Person, Status: DispatchProposed, ProposedBy: actor.Person(), ProposedAt: env.Now})
+	eff.Limits = append(eff.Limits, env.Policy.Take(LimitDesignerLoad, found.Person))
 	c.openWork(env, &eff, RuleDispatchConfirm, c.dispatchSubject(), env.Add(env.Now, env.Policy.DispatchConfirmWithin),
 		fmt.Sprintf("%s提出派单：%s → 设计师%s", actor.Name, c.Record.Name, found.Name))
 	position := 0
@@ -212,6 +213,7 @@ func (c *Customer) ConfirmDispatch(env Env, actor Actor, note string) (Effects, 
 		return eff, nil
 	}
 	d.Status, d.ConfirmedBy, d.ConfirmedAt = DispatchConfirmed, actor.Person(), env.Now
+	eff.Limits = append(eff.Limits, env.Policy.Take(LimitDesignerLoad, d.Designer))
 	d.AuthorisedBySupervisor = actor.Role == RoleSupervisor
 	c.closeWork(env, &eff, RuleDispatchConfirm, c.dispatchSubject(), TaskDone, actor.Person(), "已确认")
 	due := env.Add(env.Now, env.Policy.DispatchAcceptWithin)

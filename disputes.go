@@ -146,6 +146,7 @@ func (c *Customer) RuleDispute(env Env, actor Actor, outcome, ruling string) (Ef
 		prev := c.Owner
 		c.Owner, c.OwnerSince, c.Flag = d.Claimant, env.Now, ""
 		eff.Reassign = &Reassignment{From: prev.ID, To: d.Claimant.ID}
+		eff.Limits = append(eff.Limits, env.Policy.Take(LimitOwnerCapacity, d.Claimant))
 		summary = fmt.Sprintf("裁决归属争议%s：客户改归%s", d.ID, d.Claimant.Name)
 	case DisputeSplit:
 		d.Credit = map[string]int{d.Owner.ID: 50, d.Claimant.ID: 50}

@@ -93,8 +93,8 @@ func (c *Customer) CheckStoreVisit(env Env, actor Actor, stats PoolStats) error 
 		return nil
 	}
 	p := env.Policy
-	if stats.ClaimedToday >= p.PoolDailyClaimLimit {
-		return Errorf(CodeConflict, "今日已认领%d位公海客户，达到每日上限%d位", stats.ClaimedToday, p.PoolDailyClaimLimit)
+	if err := p.Take(LimitPoolDailyClaims, actor.Person()).Check(stats.ClaimedToday); err != nil {
+		return err
 	}
 	if actor.ID == c.PreviousOwner.ID {
 		until := env.Add(c.PreviousOwnerUntil, p.PoolCoolingOff)
@@ -102,10 +102,7 @@ func (c *Customer) CheckStoreVisit(env Env, actor Actor, stats PoolStats) error 
 			return Errorf(CodeConflict, "您是该客户的原归属人，冷静期内（至%s）不能重新认领", fmtTime(until))
 		}
 	}
-	if stats.Held >= p.OwnerCapacity {
-		return Errorf(CodeConflict, "您名下已有%d位有效客户，达到库容上限%d位", stats.Held, p.OwnerCapacity)
-	}
-	return nil
+	return p.Take(LimitOwnerCapacity, actor.Person()).Check(stats.Held)
 }
 
 // StoreVisit records the customer coming to the store. Inside the claim window it keeps
@@ -119,6 +116,7 @@ func (c *Customer) StoreVisit(env Env, actor Actor, stats PoolStats, note string
 	if c.Stage == StagePool {
 		c.Owner, c.OwnerSince, c.Stage = actor.Person(), env.Now, StagePresale
 		c.Flag = ""
+		eff.Limits = append(eff.Limits, env.Policy.Take(LimitPoolDailyClaims, actor.Person()), env.Policy.Take(LimitOwnerCapacity, actor.Person()))
 		c.enterPresale(env, &eff)
 		eff.Pool = append(eff.Pool, PoolMove{Key: env.Key, Kind: "claim", At: env.Now, StoreID: c.StoreID,
 			From: c.PreviousOwner.ID, To: actor.ID, Rule: RuleClaimExpiry, PolicyVersion: env.Policy.Version})

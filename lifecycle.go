@@ -188,6 +188,10 @@ type Effects struct {
 	Suspensions []Suspension `json:"suspensions,omitempty"`
 	// Reassign moves the open tasks addressed to one person to another.
 	Reassign *Reassignment `json:"reassign,omitempty"`
+	// Limits are the cross-customer limits the transition takes (库容, 公海每日认领,
+	// 设计师定金客户); the persist checks each atomically and refuses the whole
+	// transition when one is reached.
+	Limits []LimitTake `json:"limits,omitempty"`
 }
 
 // Suspension takes a designer off dispatch until Until (SPEC.md step 5); Lift ends the
@@ -207,7 +211,7 @@ type Reassignment struct {
 // Empty reports whether there is nothing to write.
 func (e Effects) Empty() bool {
 	return len(e.Tasks) == 0 && len(e.Closed) == 0 && len(e.Timeline) == 0 && len(e.Pool) == 0 && !e.ReleasePhone &&
-		e.CloseAll == "" && len(e.Scores) == 0 && len(e.Suspensions) == 0 && e.Reassign == nil
+		e.CloseAll == "" && len(e.Scores) == 0 && len(e.Suspensions) == 0 && e.Reassign == nil && len(e.Limits) == 0
 }
 
 // Merge appends other's effects to e.
@@ -225,6 +229,7 @@ func (e *Effects) Merge(other Effects) {
 	if other.Reassign != nil {
 		e.Reassign = other.Reassign
 	}
+	e.Limits = append(e.Limits, other.Limits...)
 }
 
 // log adds a timeline entry for an action by actor.

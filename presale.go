@@ -310,6 +310,7 @@ func (c *Customer) Reassign(env Env, actor Actor, owner Person, note string) (Ef
 	var eff Effects
 	prev := c.Owner
 	c.Owner, c.OwnerSince, c.Flag = owner, env.Now, ""
+	eff.Limits = append(eff.Limits, env.Policy.Take(LimitOwnerCapacity, owner))
 	if prev.ID != "" {
 		eff.Reassign = &Reassignment{From: prev.ID, To: owner.ID}
 	}

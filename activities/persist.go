@@ -156,6 +156,9 @@ func (a *Activities) Persist(ctx context.Context, b Batch) error {
 }
 
 func persist(ctx context.Context, tx bun.Tx, b Batch) error {
+	if err := TakeLimits(ctx, tx, b.Customer.ID, b.UpdatedAt, b.Effects.Limits); err != nil {
+		return err
+	}
 	if !b.SkipCustomer {
 		if err := saveCustomer(ctx, tx, b); err != nil {
 			return err
@@ -285,28 +288,13 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 // company day of now: claims from the pool that day and active customers held.
 func (a *Activities) PoolStats(ctx context.Context, staffID string, now time.Time) (renoflow.PoolStats, error) {
 	var s renoflow.PoolStats
-	local := now.In(renoflow.Zone)
-	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone)
-	n, err := a.DB.NewSelect().Table("pool_events").Where("kind = 'claim'").Where("to_owner = ?", staffID).
-		Where("at >= ?", dayStart).Where("at < ?", dayStart.AddDate(0, 0, 1)).Count(ctx)
-	if err != nil {
-		return s, fmt.Errorf("count pool claims of %s: %w", staffID, err)
-	}
-	s.ClaimedToday = int(n)
-	held, err := HeldCustomers(ctx, a.DB, staffID)
+	claimed, err := ClaimedToday(ctx, a.DB, staffID, "", now)
 	if err != nil {
 		return s, err
 	}
-	s.Held = held
-	return s, nil
-}
-
-// HeldCustomers counts the active customers staffID owns (库容).
-func HeldCustomers(ctx context.Context, db bun.IDB, staffID string) (int, error) {
-	n, err := db.NewSelect().Table("customers").Where("owner_id = ?", staffID).
-		Where("stage NOT IN (?)", bun.In([]string{string(renoflow.StageInvalid), string(renoflow.StageArchived), string(renoflow.StagePool)})).Count(ctx)
+	held, err := HeldCustomers(ctx, a.DB, staffID, "", now)
 	if err != nil {
-		return 0, fmt.Errorf("count customers held by %s: %w", staffID, err)
+		return s, err
 	}
-	return int(n), nil
+	return renoflow.PoolStats{ClaimedToday: claimed, Held: held}, nil
 }

@@ -560,7 +560,7 @@ func TestPoolStats(t *testing.T) {
 			stats, err := acts.PoolStats(ctx, tt.staff, viaJSON(t, tt.now))
 			require.NoError(t, err)
 			require.Equal(t, renoflow.PoolStats{ClaimedToday: tt.claimed, Held: tt.held}, stats)
-			n, err := HeldCustomers(ctx, db, tt.staff)
+			n, err := HeldCustomers(ctx, db, tt.staff, "", tt.now)
 			require.NoError(t, err)
 			require.Equal(t, tt.held, n)
 		})

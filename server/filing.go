@@ -10,7 +10,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/workflows"
+	"github.com/uptrace/bun"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -21,6 +23,9 @@ import (
 type FileRequest struct {
 	renoflow.FilingInput
 	Consultation string `json:"consultation,omitempty"`
+	// Key is the request's idempotency key (the Idempotency-Key header, or the filing
+	// form's hidden field): a repeat by the same filer answers with the customer it filed.
+	Key string `json:"-"`
 }
 
 // FileResult is the answer to a successful filing.
@@ -63,15 +68,21 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	if err := p.Err("报备信息有误"); err != nil {
 		return FileResult{}, err
 	}
-	if err := s.checkCapacity(ctx, actor); err != nil {
+	pol, err := s.currentPolicy(ctx)
+	if err != nil {
 		return FileResult{}, err
 	}
 
 	id := uuid.NewString()
+	repeat := false
 	for attempt := 0; ; attempt++ {
-		reserved, err := s.reservePhone(ctx, rec.Phone, id, actor.ID)
+		reserved, first, err := s.reservePhone(ctx, pol, rec.Phone, id, actor, req.Key)
 		if err != nil {
 			return FileResult{}, err
+		}
+		if first != "" {
+			id, repeat = first, true // the same request again: answer with its customer
+			break
 		}
 		if reserved {
 			break
@@ -96,18 +107,20 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
 		ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
 	wid := workflows.CustomerWorkflowID(id)
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       wid,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
-	}, workflows.CustomerWorkflow, in)
-	if err != nil {
-		if _, rerr := s.db.NewDelete().Table("phone_claims").Where("customer_id = ?", id).Exec(context.WithoutCancel(ctx)); rerr != nil {
-			s.log.Error("release phone after a failed start", "customer", id, "err", rerr)
+	if !repeat {
+		_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       wid,
+			TaskQueue:                workflows.TaskQueue,
+			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
+		}, workflows.CustomerWorkflow, in)
+		if err != nil {
+			if _, rerr := s.db.NewDelete().Table("phone_claims").Where("customer_id = ?", id).Exec(context.WithoutCancel(ctx)); rerr != nil {
+				s.log.Error("release phone after a failed start", "customer", id, "err", rerr)
+			}
+			return FileResult{}, workflows.DomainError(err)
 		}
-		return FileResult{}, workflows.DomainError(err)
 	}
 	res := FileResult{CustomerID: id, WorkflowID: wid}
 	// Wait until the workflow has written the record, so the caller can read it at once.
@@ -136,36 +149,50 @@ func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
 	return n > 0, nil
 }
 
-// checkCapacity refuses a filing that would take the filer over the policy's cap on
-// active customers held (库容).
-func (s *Server) checkCapacity(ctx context.Context, actor renoflow.Actor) error {
-	pol, err := s.currentPolicy(ctx)
-	if err != nil {
-		return err
-	}
-	held, err := s.db.NewSelect().Table("customers").Where("owner_id = ?", actor.ID).
-		Where("stage NOT IN ('invalid', 'archived', 'pool')").Count(ctx)
-	if err != nil {
-		return fmt.Errorf("count customers held: %w", err)
-	}
-	if held >= int64(pol.OwnerCapacity) {
-		return renoflow.Errorf(renoflow.CodeConflict, "您名下已有%d位有效客户，达到库容上限%d位", held, pol.OwnerCapacity)
-	}
-	return nil
-}
-
-// reservePhone takes the phone for customer id; false when another customer holds it.
-func (s *Server) reservePhone(ctx context.Context, phone renoflow.Phone, id, by string) (bool, error) {
-	res, err := s.db.NewRaw(`INSERT INTO phone_claims (phone, customer_id, filed_by, filed_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (phone) DO NOTHING`, string(phone), id, by, s.now()).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("reserve phone: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
-	}
-	return n == 1, nil
+// reservePhone takes the phone for customer id filed by actor; false when another
+// customer holds it. It is also where the filing takes the filer's owner capacity
+// (库容, renoflow.LimitOwnerCapacity): under the filer's limit lock it counts the
+// customers they hold (pending filings included) and reserves in the same transaction, so
+// of concurrent filings by one person no more than the capacity succeed. A reservation
+// whose workflow fails to start is deleted, which gives the capacity back. When key is
+// set and the filer already reserved a phone with it, first is that customer's ID (a
+// repeated request changes nothing).
+func (s *Server) reservePhone(ctx context.Context, pol renoflow.Policy, phone renoflow.Phone, id string, actor renoflow.Actor,
+	key string) (reserved bool, first string, err error) {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := activities.LockStaff(ctx, tx, actor.ID); err != nil {
+			return err
+		}
+		if key != "" {
+			err := tx.NewSelect().Table("phone_claims").Column("customer_id").Where("filed_by = ?", actor.ID).
+				Where("request_key = ?", key).Scan(ctx, &first)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("look up filing request: %w", err)
+			}
+		}
+		held, err := activities.HeldCustomers(ctx, tx, actor.ID, "", s.now())
+		if err != nil {
+			return err
+		}
+		if err := pol.Take(renoflow.LimitOwnerCapacity, actor.Person()).Check(held); err != nil {
+			return err
+		}
+		res, err := tx.NewRaw(`INSERT INTO phone_claims (phone, customer_id, filed_by, filed_at, request_key) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (phone) DO NOTHING`, string(phone), id, actor.ID, s.now(), key).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("reserve phone: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		reserved = n == 1
+		return nil
+	})
+	return reserved, first, err
 }
 
 // phoneHolder describes who holds a phone number.
@@ -237,6 +264,7 @@ func (s *Server) apiFile(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	req.Key = c.Get("Idempotency-Key")
 	res, err := s.file(c.UserContext(), actorOf(c), req)
 	if err != nil {
 		return err

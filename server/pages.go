@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -146,6 +147,9 @@ type page struct {
 	Next    string
 	// Dispute offers the ownership-dispute form after a duplicate filing.
 	Dispute bool
+	// RequestID is this rendering's idempotency key: its forms send it (hidden field
+	// "_request"), so a double submission is applied once (issue 10 §2).
+	RequestID string
 }
 
 // render executes a page with the request's actor, CSRF token and the now-bound helpers.
@@ -155,6 +159,9 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 	}
 	if p.Flash == "" {
 		p.Flash = c.Query("ok")
+	}
+	if p.RequestID == "" {
+		p.RequestID = uuid.NewString()
 	}
 	if p.Form == nil {
 		p.Form = map[string]string{}
@@ -175,6 +182,7 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 	m := map[string]any{
 		"Title": p.Title, "Nav": p.Nav, "Actor": p.Actor, "CSRF": p.CSRF, "Flash": p.Flash, "Links": navLinks(p.Actor),
 		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next, "Dispute": p.Dispute,
+		"RequestID": p.RequestID,
 		"Checked": func(field, v string) bool {
 			for _, x := range p.Multi[field] {
 				if x == v {
@@ -347,7 +355,11 @@ func (s *Server) pageTaskDone(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), "", reached, strings.TrimSpace(c.FormValue("note"))); err != nil {
+	key := formRequestID(c)
+	if key != "" {
+		key += "-task-" + strconv.Itoa(id) // one key per task form of the rendered page
+	}
+	if _, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), key, reached, strings.TrimSpace(c.FormValue("note"))); err != nil {
 		return err
 	}
 	return c.Redirect("/tasks?view="+urlQueryEscape(c.FormValue("view", ViewToday))+"&ok="+urlQueryEscape("任务已完成"), fiber.StatusSeeOther)
@@ -503,6 +515,7 @@ func (s *Server) pageNewCustomerPost(c *fiber.Ctx) error {
 		err = combine(ferr, derr)
 	} else {
 		var res FileResult
+		req.Key = formRequestID(c)
 		res, err = s.file(c.UserContext(), actorOf(c), req)
 		if err == nil {
 			return c.Redirect("/customers/"+res.CustomerID+"?ok="+urlQueryEscape("报备成功"), fiber.StatusSeeOther)

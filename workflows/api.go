@@ -53,6 +53,9 @@ type CustomerInput struct {
 	// ContinueAsNewAfter forces Continue-As-New after this many transitions in one run
 	// (0: only when the server suggests it). Tests use it.
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+	// Applied are the idempotency keys (update IDs) applied in earlier runs, newest last,
+	// so a repeated request after Continue-As-New changes nothing (issue 10 §2).
+	Applied []string `json:"applied,omitempty"`
 }
 
 // Update names: staff actions that can be refused, so the caller hears the refusal at once.

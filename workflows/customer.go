@@ -54,6 +54,8 @@ type customerImpl struct {
 	refused error
 	// filedAnswered records that UpdateFiled answered the refusal.
 	filedAnswered bool
+	// applied holds the idempotency keys applied, carried across Continue-As-New.
+	applied appliedKeys
 }
 
 // filingAnswerWait bounds how long a refused filing's workflow stays open for the
@@ -72,6 +74,8 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 		w.state = *w.in.State
 		w.in.State = nil
 	}
+	w.applied.load(w.in.Applied)
+	w.in.Applied = nil
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (renoflow.Customer, error) { return w.state, nil }); err != nil {
 		return err
 	}
@@ -125,6 +129,7 @@ func (w *customerImpl) run(ctx workflow.Context) error {
 			next := w.in
 			state := w.state
 			next.State = &state
+			next.Applied = w.applied.order
 			return workflow.NewContinueAsNewError(ctx, CustomerWorkflow, next)
 		}
 		due := false
@@ -260,6 +265,9 @@ func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summa
 	if err := workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if de, ok := refusal(err); ok {
+			return de // a limit reached (库容, 公海每日认领, 设计师定金客户): refused, nothing written
 		}
 		reason, ok := activities.IsUnwritable(err)
 		if !ok {
