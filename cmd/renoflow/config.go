@@ -1,54 +1,119 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
 	"regexp"
-	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/caarlos0/env/v11"
 )
 
-// config is the program's configuration, read from the environment.
+// config is the program's configuration, read from the environment by
+// github.com/caarlos0/env. Each field declares its variable, its default and its help
+// line; `renoflow help` prints the settings from these same declarations, and a value
+// that does not parse stops the start with a message naming the variable.
 type config struct {
-	DatabaseURL     string
-	TemporalAddress string
-	Namespace       string
-	TemporalUIURL   string
-	HTTPAddr        string
-	DataDir         string
-	TemporalPort    int
-	TemporalUIPort  int
-	PGPort          int
-	LogLevel        string
-	// ContinueAsNewAfter (RENOFLOW_CONTINUE_AS_NEW_AFTER) forces Continue-As-New after
-	// that many transitions per run; for tests of long-running customers.
-	ContinueAsNewAfter int
+	DatabaseURL     string     `env:"DATABASE_URL" help:"PostgreSQL URL (dev: a cluster of its own when unset)"`
+	TemporalAddress string     `env:"TEMPORAL_ADDRESS" help:"Temporal frontend host:port (dev: an embedded server when unset)"`
+	Namespace       string     `env:"TEMPORAL_NAMESPACE" envDefault:"default" help:"Temporal namespace"`
+	TemporalUIURL   string     `env:"TEMPORAL_UI_URL" help:"Temporal Web UI address linked from the app"`
+	HTTPAddr        string     `env:"HTTP_ADDR" envDefault:":8080" help:"address the web app and API listen on"`
+	DataDir         string     `env:"RENOFLOW_DATA" envDefault:".renoflow" help:"dev: directory for the embedded Temporal and PostgreSQL data"`
+	TemporalPort    int        `env:"TEMPORAL_PORT" envDefault:"7233" help:"dev: embedded Temporal frontend port (1-65535)"`
+	TemporalUIPort  int        `env:"TEMPORAL_UI_PORT" envDefault:"8233" help:"dev: embedded Temporal Web UI port (1-65535)"`
+	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (1-65535)"`
+	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
+	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
+	// tests of long-running customers.
+	ContinueAsNewAfter int `env:"RENOFLOW_CONTINUE_AS_NEW_AFTER" envDefault:"0" help:"tests: force Continue-As-New after N transitions (0: when Temporal suggests)"`
 }
 
-func loadConfig(getenv func(string) string) config {
-	str := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
+// loadConfig reads the configuration through getenv. It returns an error naming every
+// variable whose value does not parse or is out of range.
+func loadConfig(getenv func(string) string) (config, error) {
+	var cfg config
+	environ := map[string]string{}
+	for _, s := range settings() {
+		if v := getenv(s.key); v != "" {
+			environ[s.key] = v
 		}
-		return def
 	}
-	num := func(key string, def int) int {
-		if n, err := strconv.Atoi(getenv(key)); err == nil {
-			return n
+	var bad []string
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: environ}); err != nil {
+		var agg env.AggregateError
+		if !errors.As(err, &agg) {
+			return cfg, fmt.Errorf("configuration: %w", err)
 		}
-		return def
+		for _, e := range agg.Errors {
+			var pe env.ParseError
+			if errors.As(e, &pe) {
+				key := keyOf(pe.Name)
+				bad = append(bad, fmt.Sprintf("%s=%q: %v", key, environ[key], pe.Err))
+			} else {
+				bad = append(bad, e.Error())
+			}
+		}
+		return cfg, fmt.Errorf("configuration: %s", strings.Join(bad, "; "))
 	}
-	return config{
-		DatabaseURL:     getenv("DATABASE_URL"),
-		TemporalAddress: getenv("TEMPORAL_ADDRESS"),
-		Namespace:       str("TEMPORAL_NAMESPACE", "default"),
-		TemporalUIURL:   getenv("TEMPORAL_UI_URL"),
-		HTTPAddr:        str("HTTP_ADDR", ":8080"),
-		DataDir:         str("RENOFLOW_DATA", ".renoflow"),
-		TemporalPort:    num("TEMPORAL_PORT", 7233),
-		TemporalUIPort:  num("TEMPORAL_UI_PORT", 8233),
-		PGPort:          num("PG_PORT", 55432),
-		LogLevel:        str("LOG_LEVEL", "info"),
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"TEMPORAL_PORT", cfg.TemporalPort}, {"TEMPORAL_UI_PORT", cfg.TemporalUIPort}, {"PG_PORT", cfg.PGPort}} {
+		if p.port < 1 || p.port > 65535 {
+			bad = append(bad, fmt.Sprintf("%s=%d is not a port (1-65535)", p.key, p.port))
+		}
+	}
+	if cfg.ContinueAsNewAfter < 0 {
+		bad = append(bad, fmt.Sprintf("RENOFLOW_CONTINUE_AS_NEW_AFTER=%d must not be negative", cfg.ContinueAsNewAfter))
+	}
+	if len(bad) > 0 {
+		return cfg, fmt.Errorf("configuration: %s", strings.Join(bad, "; "))
+	}
+	return cfg, nil
+}
 
-		ContinueAsNewAfter: num("RENOFLOW_CONTINUE_AS_NEW_AFTER", 0),
+// keyOf is the environment variable of config's field name.
+func keyOf(field string) string {
+	f, _ := reflect.TypeOf(config{}).FieldByName(field)
+	key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return key
+}
+
+// setting is one environment variable as config declares it.
+type setting struct{ key, def, help string }
+
+// settings lists the variables config declares, in declaration order.
+func settings() []setting {
+	var out []setting
+	t := reflect.TypeOf(config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+		if key == "" {
+			continue
+		}
+		out = append(out, setting{key: key, def: f.Tag.Get("envDefault"), help: f.Tag.Get("help")})
 	}
+	return out
+}
+
+// printSettings writes the settings table of `renoflow help`.
+func printSettings(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "settings (environment):")
+	for _, s := range settings() {
+		def := s.def
+		if def == "" {
+			def = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.key, def, s.help)
+	}
+	tw.Flush()
 }
 
 var passwordRE = regexp.MustCompile(`(//[^:/@]+):[^@/]*@`)

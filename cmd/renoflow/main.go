@@ -37,9 +37,7 @@ commands:
   migrate      apply database migrations and store the default policy, then exit
   healthcheck  GET the server's /healthz and exit 0 when healthy (for containers)
 
-environment: DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_UI_URL,
-  HTTP_ADDR (default :8080), RENOFLOW_DATA (dev data directory, default .renoflow),
-  TEMPORAL_PORT / TEMPORAL_UI_PORT / PG_PORT (dev ports, default 7233 / 8233 / 55432)
+
 `
 
 // run is the whole program; main only wires the process to it.
@@ -48,7 +46,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprint(stdout, usage)
 		return fmt.Errorf("%w: no command", errUsage)
 	}
-	cfg := loadConfig(getenv)
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		printSettings(stdout)
+		return nil
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
 	switch args[0] {
 	case "dev":
 		return runDev(ctx, cfg, stdout)
@@ -60,9 +67,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runMigrate(ctx, cfg, stdout)
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
