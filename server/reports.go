@@ -16,46 +16,34 @@ import (
 const reportAll = "all"
 
 // ReportFigures are the consultation and contract counts of one period and the success
-// rates they give (SPEC.md "Reports"). Consultations count every customer whose first
-// consultation fell in the period, whatever the house; contracts every customer signed
-// in it.
+// rates they give. The counts and every rate are defined once, in the domain
+// (renoflow.ReportCounts, seed 000 第三章 三 2 数据记录 and SPEC.md "Reports"): store
+// consultations count every customer who came to the store, whatever the house and the
+// first contact; phone enquiries every first consultation by phone; contracts every
+// customer signed in the period.
 type ReportFigures struct {
-	// StoreConsultations are the customers first consulted at the store (到店) in the period.
-	StoreConsultations int `json:"store_consultations"`
-	// PhoneEnquiries are the customers first consulted by phone (来电咨询) in the period.
-	PhoneEnquiries int `json:"phone_enquiries"`
-	// Contracts are the customers signed (签约) in the period.
-	Contracts int `json:"contracts"`
-	// PhoneContracts are the customers signed in the period whose first consultation was a phone enquiry.
-	PhoneContracts int `json:"phone_contracts"`
-	// AdvisorConsultations are the advisor-referred customers (家装顾问引入) first consulted in the period.
-	AdvisorConsultations int `json:"advisor_consultations"`
-	// AdvisorContracts are the advisor-referred customers signed in the period.
-	AdvisorContracts int `json:"advisor_contracts"`
+	renoflow.ReportCounts
 
-	// StoreSuccessRate is contracts over store consultations (店面成功率).
+	// StoreSuccessRate is contracts over store consultations (当月成功率 / 店面成功率).
 	StoreSuccessRate renoflow.Ratio `json:"store_success_rate"`
 	// PhoneSuccessRate is phone-enquiry contracts over phone enquiries (电话成功率).
 	PhoneSuccessRate renoflow.Ratio `json:"phone_success_rate"`
 	// AdvisorSuccessRate is advisor-referred contracts over advisor-referred consultations (顾问成功率).
 	AdvisorSuccessRate renoflow.Ratio `json:"advisor_success_rate"`
+	// SuccessRate is contracts over every consultation; for the year to date it is
+	// 全年成功率 (当年签单总个数 / 当年征询总人数).
+	SuccessRate renoflow.Ratio `json:"success_rate"`
 }
 
 // add adds the counts of o (the rates are derived again by rate).
-func (f *ReportFigures) add(o ReportFigures) {
-	f.StoreConsultations += o.StoreConsultations
-	f.PhoneEnquiries += o.PhoneEnquiries
-	f.Contracts += o.Contracts
-	f.PhoneContracts += o.PhoneContracts
-	f.AdvisorConsultations += o.AdvisorConsultations
-	f.AdvisorContracts += o.AdvisorContracts
-}
+func (f *ReportFigures) add(o ReportFigures) { f.ReportCounts.Add(o.ReportCounts) }
 
 // rate derives the success rates from the counts.
 func (f *ReportFigures) rate() {
-	f.StoreSuccessRate = renoflow.Ratio{Num: f.Contracts, Den: f.StoreConsultations}
-	f.PhoneSuccessRate = renoflow.Ratio{Num: f.PhoneContracts, Den: f.PhoneEnquiries}
-	f.AdvisorSuccessRate = renoflow.Ratio{Num: f.AdvisorContracts, Den: f.AdvisorConsultations}
+	f.StoreSuccessRate = f.ReportCounts.StoreSuccessRate()
+	f.PhoneSuccessRate = f.ReportCounts.PhoneSuccessRate()
+	f.AdvisorSuccessRate = f.ReportCounts.AdvisorSuccessRate()
+	f.SuccessRate = f.ReportCounts.SuccessRate()
 }
 
 // ChannelFigures is one row of the per-channel table: the customers of a source channel
@@ -295,35 +283,30 @@ func total(stores []*StoreReport) *StoreReport {
 	return t
 }
 
-// reportCustomers counts, per store and channel, the customers first consulted and
-// signed in the month and in the year to date.
+// reportCustomers counts, per store and channel, the customers consulted, come to the
+// store and signed in the month and in the year to date; each customer's facts are counted
+// by renoflow.ReportCounts. The first store visit is the first timeline entry that records
+// the customer at the store (renoflow.StoreVisitKinds), or the first consultation when it
+// was a visit.
 func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
 	var rows []struct {
-		StoreID            string `bun:"store_id"`
-		Channel            string `bun:"channel"`
-		Visits             int    `bun:"visits"`
-		Phones             int    `bun:"phones"`
-		Contracts          int    `bun:"contracts"`
-		PhoneContracts     int    `bun:"phone_contracts"`
-		YearVisits         int    `bun:"year_visits"`
-		YearPhones         int    `bun:"year_phones"`
-		YearContracts      int    `bun:"year_contracts"`
-		YearPhoneContracts int    `bun:"year_phone_contracts"`
+		StoreID        string    `bun:"store_id"`
+		Channel        string    `bun:"channel"`
+		FirstConsult   string    `bun:"first_consult"`
+		FirstConsultAt time.Time `bun:"first_consult_at"`
+		FirstVisitAt   time.Time `bun:"first_visit_at"`
+		ContractAt     time.Time `bun:"contract_at"`
 	}
-	// ?0 month start, ?1 month end (also the end of the year to date), ?2 year start.
-	err := s.db.NewRaw(`SELECT store_id, channel,
-			count(*) FILTER (WHERE first_consult = 'visit' AND first_consult_at >= ?0 AND first_consult_at < ?1) AS visits,
-			count(*) FILTER (WHERE first_consult = 'phone' AND first_consult_at >= ?0 AND first_consult_at < ?1) AS phones,
-			count(*) FILTER (WHERE contract_at >= ?0 AND contract_at < ?1) AS contracts,
-			count(*) FILTER (WHERE contract_at >= ?0 AND contract_at < ?1 AND first_consult = 'phone') AS phone_contracts,
-			count(*) FILTER (WHERE first_consult = 'visit' AND first_consult_at >= ?2 AND first_consult_at < ?1) AS year_visits,
-			count(*) FILTER (WHERE first_consult = 'phone' AND first_consult_at >= ?2 AND first_consult_at < ?1) AS year_phones,
-			count(*) FILTER (WHERE contract_at >= ?2 AND contract_at < ?1) AS year_contracts,
-			count(*) FILTER (WHERE contract_at >= ?2 AND contract_at < ?1 AND first_consult = 'phone') AS year_phone_contracts
-		FROM customers
-		WHERE store_id IN (?3)
-			AND ((first_consult_at >= ?2 AND first_consult_at < ?1) OR (contract_at >= ?2 AND contract_at < ?1))
-		GROUP BY store_id, channel`, p.Start, p.End, p.YearStart, bun.In(ids)).Scan(ctx, &rows)
+	// ?0 year start, ?1 the month's end (also the end of the year to date).
+	err := s.db.NewRaw(`SELECT * FROM (
+			SELECT c.store_id, c.channel, c.first_consult, c.first_consult_at, c.contract_at,
+				LEAST(CASE WHEN c.first_consult = 'visit' THEN c.first_consult_at END, v.at) AS first_visit_at
+			FROM customers AS c
+			LEFT JOIN LATERAL (SELECT min(t.at) AS at FROM timeline AS t WHERE t.customer_id = c.id AND t.kind IN (?3)) AS v ON true
+			WHERE c.store_id IN (?2)) AS f
+		WHERE (f.first_consult_at >= ?0 AND f.first_consult_at < ?1) OR (f.first_visit_at >= ?0 AND f.first_visit_at < ?1)
+			OR (f.contract_at >= ?0 AND f.contract_at < ?1)`,
+		p.YearStart, p.End, bun.In(ids), bun.In(renoflow.StoreVisitKinds)).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("count consultations and contracts: %w", err)
 	}
@@ -332,18 +315,16 @@ func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, i
 		if sr == nil {
 			continue
 		}
-		month := ReportFigures{StoreConsultations: r.Visits, PhoneEnquiries: r.Phones, Contracts: r.Contracts, PhoneContracts: r.PhoneContracts}
-		year := ReportFigures{StoreConsultations: r.YearVisits, PhoneEnquiries: r.YearPhones, Contracts: r.YearContracts, PhoneContracts: r.YearPhoneContracts}
-		if renoflow.Channel(r.Channel) == renoflow.ChannelAdvisor {
-			month.AdvisorConsultations, month.AdvisorContracts = r.Visits+r.Phones, r.Contracts
-			year.AdvisorConsultations, year.AdvisorContracts = r.YearVisits+r.YearPhones, r.YearContracts
-		}
-		sr.ReportFigures.add(month)
-		sr.Year.add(year)
+		f := renoflow.ReportFacts{Channel: renoflow.Channel(r.Channel), FirstConsult: r.FirstConsult,
+			FirstConsultAt: r.FirstConsultAt, FirstVisitAt: r.FirstVisitAt, ContractAt: r.ContractAt}
+		var month renoflow.ReportCounts
+		month.Count(f, p.Start, p.End)
+		sr.ReportCounts.Add(month)
+		sr.Year.Count(f, p.YearStart, p.End)
 		for i := range sr.Channels {
 			if string(sr.Channels[i].Channel) == r.Channel {
-				sr.Channels[i].Consultations += r.Visits + r.Phones
-				sr.Channels[i].Contracts += r.Contracts
+				sr.Channels[i].Consultations += month.Consultations
+				sr.Channels[i].Contracts += month.Contracts
 			}
 		}
 	}

@@ -320,3 +320,45 @@ func TestReportPage(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.Contains(t, html, "报表月份有误")
 }
+
+// Store consultations count every customer who came to the store (seed 000: 所有到店面的
+// 客户), whatever the first contact: a customer who phoned in October and came to the store
+// in November is one of November's store consultations, so signing them does not push the
+// store's success rate past 100%. The year's success rate counts every consultation once.
+func TestReportCountsPhoneFirstVisitors(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	none := time.Time{}
+	h.reportCustomer("pv", "s1", "phone_enquiry", "phone", shanghai(10, 28, 10, 0), shanghai(11, 25, 10, 0))
+	h.reportCustomer("w1", "s1", "walk_in", "visit", shanghai(11, 3, 10, 0), none)
+	h.reportCustomer("pn", "s1", "online", "phone", shanghai(11, 4, 10, 0), none) // phoned, never came
+	for i, e := range []struct {
+		customer, kind string
+		at             time.Time
+	}{
+		{"pv", "phone_enquiry", shanghai(10, 28, 10, 0)},
+		{"pv", "visit", shanghai(11, 2, 10, 0)},
+		{"pv", "visit", shanghai(11, 9, 10, 0)}, // a second visit is the same customer
+		{"w1", "claim_kept", shanghai(11, 3, 10, 0)},
+	} {
+		_, err := h.db.NewRaw(`INSERT INTO timeline (customer_id, key, at, kind, summary) VALUES (?, ?, ?, ?, '')`,
+			e.customer, itoa(i), e.at, e.kind).Exec(ctx)
+		require.NoError(t, err)
+	}
+	status, body := h.api(h.login("sup1"), http.MethodGet, "/api/reports/monthly?month=2026-11&store=s1", nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	s1 := storeReport(t, body, "s1")
+	for key, want := range map[string]any{
+		"store_consultations": 2.0, "phone_enquiries": 1.0, "consultations": 2.0, "contracts": 1.0, "phone_contracts": 1.0,
+		"store_success_rate": 0.5, "phone_success_rate": 1.0, "success_rate": 0.5,
+	} {
+		require.Equal(t, want, s1[key], key)
+	}
+	year := s1["year"].(map[string]any)
+	for key, want := range map[string]any{"store_consultations": 2.0, "consultations": 3.0, "contracts": 1.0, "success_rate": 0.3333} {
+		require.Equal(t, want, year[key], "year "+key)
+	}
+	status, body = h.api(h.login("sup1"), http.MethodGet, "/api/reports/monthly?month=2026-10&store=s1", nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, 0.0, storeReport(t, body, "s1")["store_consultations"], "October: pv only phoned")
+}
