@@ -352,6 +352,8 @@ func (s *Server) send(ctx context.Context, customerID, update, requestID string,
 	if requestID == "" {
 		requestID = uuid.NewString()
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ActionWait)
+	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		UpdateID: requestID, WorkflowID: workflows.CustomerWorkflowID(customerID), UpdateName: update,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,

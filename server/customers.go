@@ -145,8 +145,20 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 // customer loads one customer actor may see; not found when they may not.
 func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) (*CustomerRow, renoflow.Customer, error) {
 	var row CustomerRow
-	q := scope(s.db.NewSelect().Model(&row).Where("c.id = ?", id), actor, "c")
-	if err := q.Scan(ctx); err != nil {
+	load := func() error {
+		row = CustomerRow{}
+		return scope(s.db.NewSelect().Model(&row).Where("c.id = ?", id), actor, "c").Scan(ctx)
+	}
+	err := load()
+	if errors.Is(err, sql.ErrNoRows) {
+		// A customer whose filing is still being written: wait for it, or 409 "正在建档".
+		if written, perr := s.filingInProgress(ctx, id); perr != nil {
+			return nil, renoflow.Customer{}, perr
+		} else if written {
+			err = load()
+		}
+	}
+	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该客户，或您无权查看")
 		}

@@ -35,6 +35,15 @@ type FileResult struct {
 	Customer   *renoflow.Customer `json:"customer,omitempty"`
 }
 
+// PendingFiling is the 202 answer to a filing accepted but not yet written: StatusURL
+// answers 409 "正在建档，请稍候" until the customer is readable, then 200.
+type PendingFiling struct {
+	FileResult
+	Pending   bool   `json:"pending"`
+	Message   string `json:"message"`
+	StatusURL string `json:"status_url"`
+}
+
 // staleReservation is how old a phone reservation without a written customer must be
 // before a new filing checks whether its workflow ever started.
 const staleReservation = 2 * time.Minute
@@ -123,22 +132,72 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 		}
 	}
 	res := FileResult{CustomerID: id, WorkflowID: wid}
-	// Wait until the workflow has written the record, so the caller can read it at once.
+	state, err := s.awaitFiled(ctx, id)
+	switch {
+	case err == nil:
+		res.Customer = &state
+	case isRefusal(err):
+		// The filing's data could never be written: the workflow released the phone and
+		// recorded an alert; nothing of the customer exists.
+		return FileResult{}, err
+	default:
+		// Still being written (PostgreSQL slow or down, Temporal unreachable): the filing
+		// is durable and completes by itself; the caller is told so (202 + status URL).
+		s.log.Warn("filing accepted, customer not yet written", "customer", id, "err", err)
+	}
+	return res, nil
+}
+
+// awaitFiled waits, at most FilingWait, until the customer's workflow has written the
+// filing (its first transition), and returns the state: the UpdateFiled update completes
+// only after the lock the filing holds is released. A refusal (data that can never be
+// written) comes back as a domain error.
+func (s *Server) awaitFiled(ctx context.Context, id string) (renoflow.Customer, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
 	defer cancel()
 	h, err := s.temporal.UpdateWorkflow(wctx, client.UpdateWorkflowOptions{
-		WorkflowID: wid, UpdateName: workflows.UpdateFiled, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflows.CustomerWorkflowID(id), UpdateName: workflows.UpdateFiled, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err == nil {
-		var state renoflow.Customer
-		if err = h.Get(wctx, &state); err == nil {
-			res.Customer = &state
-		}
-	}
 	if err != nil {
-		s.log.Warn("filing accepted but not yet recorded", "customer", id, "err", err)
+		return renoflow.Customer{}, workflows.DomainError(err)
 	}
-	return res, nil
+	var state renoflow.Customer
+	if err := h.Get(wctx, &state); err != nil {
+		return renoflow.Customer{}, workflows.DomainError(err)
+	}
+	return state, nil
+}
+
+// isRefusal reports whether err is a workflow's refusal (4xx), not a service being
+// unavailable or a timeout.
+func isRefusal(err error) bool {
+	var de *renoflow.Error
+	if !errors.As(err, &de) || unavailable(err) != nil {
+		return false
+	}
+	return de.Code != renoflow.CodeUnavailable && de.Code != renoflow.CodeInternal && de.Code != renoflow.CodeNotFound
+}
+
+// filingInProgress answers for a customer whose filing is not yet written: it waits
+// (awaitFiled) and reports whether the customer's row should now be readable. It returns
+// the 409 "正在建档" when the filing is still being written, and false when no filing of
+// that ID is pending (a plain not found).
+func (s *Server) filingInProgress(ctx context.Context, id string) (bool, error) {
+	n, err := s.db.NewSelect().Table("phone_claims").Where("customer_id = ?", id).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up pending filing: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := s.awaitFiled(ctx, id); err != nil {
+		if isRefusal(err) {
+			return false, nil
+		}
+		return false, &renoflow.Error{Code: renoflow.CodeConflict, Message: "正在建档，请稍候",
+			Data: map[string]any{"customer_id": id, "pending": true}}
+	}
+	return true, nil
 }
 
 func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
@@ -258,7 +317,10 @@ func (s *Server) releaseIfOrphaned(ctx context.Context, phone renoflow.Phone, cu
 	return n == 1, nil
 }
 
-// apiFile: POST /api/customers files a customer → 201 with the customer's ID.
+// apiFile: POST /api/customers files a customer → 201 with the customer's ID and state
+// once the customer is written and readable; 202 with a status URL when it is accepted
+// but not yet written within FilingWait (a slow or unavailable database): the filing is
+// durable and completes by itself.
 func (s *Server) apiFile(c *fiber.Ctx) error {
 	var req FileRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -270,5 +332,10 @@ func (s *Server) apiFile(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/api/customers/" + res.CustomerID)
+	if res.Customer == nil {
+		// Accepted, not yet readable: the status URL answers 409 "正在建档" until it is.
+		return c.Status(fiber.StatusAccepted).JSON(PendingFiling{FileResult: res, Pending: true,
+			Message: "已受理，正在建档，请稍候查看", StatusURL: "/api/customers/" + res.CustomerID})
+	}
 	return c.Status(fiber.StatusCreated).JSON(res)
 }

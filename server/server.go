@@ -4,7 +4,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -29,8 +28,15 @@ type Config struct {
 	SecureCookies bool
 	// Now is the server clock (default time.Now); tests inject one.
 	Now func() time.Time
-	// FilingWait bounds how long a filing waits for the workflow to write the record.
+	// FilingWait bounds how long a filing (and an action on a customer still being
+	// filed) waits for the workflow to write the record (default 25 s, within the 30 s
+	// write timeout): past it the filing answers 202 with a status URL, the action 409
+	// "正在建档，请稍候". The wait ends as soon as the record is written.
 	FilingWait time.Duration
+	// ActionWait bounds how long a staff action waits for the workflow's answer (default
+	// 25 s); past it the action answers 503 (it may still complete: its request ID makes
+	// a retry the same action).
+	ActionWait time.Duration
 	// ContinueAsNewAfter makes new customer workflows continue as new after that many
 	// transitions per run (0: when Temporal suggests it); tests set it low.
 	ContinueAsNewAfter int
@@ -53,7 +59,10 @@ func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber
 		cfg.SessionTTL = 12 * time.Hour
 	}
 	if cfg.FilingWait == 0 {
-		cfg.FilingWait = 15 * time.Second
+		cfg.FilingWait = 25 * time.Second
+	}
+	if cfg.ActionWait == 0 {
+		cfg.ActionWait = 25 * time.Second
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
@@ -118,8 +127,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	return c.Status(status).JSON(errorBody{Error: de})
 }
 
-// asDomainError finds the domain error in err's chain, or describes err as one.
+// asDomainError finds the domain error in err's chain, or describes err as one: a
+// backing service down or too slow is CodeUnavailable (503, see unavailable).
 func asDomainError(err error) *renoflow.Error {
+	if u := unavailable(err); u != nil {
+		return u
+	}
 	var de *renoflow.Error
 	if errors.As(err, &de) {
 		return de
@@ -137,9 +150,6 @@ func asDomainError(err error) *renoflow.Error {
 			code = renoflow.CodeInvalid
 		}
 		return &renoflow.Error{Code: code, Message: msg}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &renoflow.Error{Code: renoflow.CodeUnavailable, Message: "处理超时，请稍后重试"}
 	}
 	return &renoflow.Error{Code: renoflow.CodeInternal, Message: err.Error()}
 }

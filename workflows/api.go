@@ -5,7 +5,6 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/renoflow/renoflow"
@@ -211,5 +210,6 @@ func DomainError(err error) error {
 	if errors.As(err, &nf) {
 		return &renoflow.Error{Code: renoflow.CodeNotFound, Message: "找不到该客户的流程"}
 	}
-	return fmt.Errorf("%w", &renoflow.Error{Code: renoflow.CodeUnavailable, Message: "流程服务暂不可用：" + err.Error()})
+	// The cause stays in the chain (logs, and the server's 503 classification).
+	return errors.Join(&renoflow.Error{Code: renoflow.CodeUnavailable, Message: "流程服务暂时无法处理该请求，请稍后重试"}, err)
 }
