@@ -207,5 +207,6 @@ func (c *Customer) settle(env Env, eff *Effects) {
 		return
 	}
 	c.Stage, c.ArchivedAt = StageArchived, env.Now
+	eff.CloseAll, eff.CloseAllReason = TaskCancelled, ReasonArchived
 	eff.log(env, "archived", Person{}, "质保期满，售后结束，客户归档")
 }

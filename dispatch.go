@@ -294,7 +294,7 @@ func (c *Customer) returnDispatch(env Env, eff *Effects, clk Clock) {
 	}
 	d.Status, d.AnsweredAt, d.Reason = DispatchReturned, env.Now, "未在时限内接单"
 	c.Clocks.Cancel(RuleDispatchAccept, clk.Subject)
-	eff.Closed = append(eff.Closed, TaskClose{Rule: RuleDispatchAccept, Subject: clk.Subject, Seq: 0, Status: TaskCancelled, At: env.Now, Outcome: "超时未接单，派单退回"})
+	eff.Closed = append(eff.Closed, TaskClose{Rule: RuleDispatchAccept, Subject: clk.Subject, Seq: 0, Status: TaskCancelled, At: env.Now, Outcome: "超时未接单，派单退回", Reason: "超时未接单，派单退回"})
 	c.notify(env, eff, clk, ToOwner, "派单退回：设计师未按时接单",
 		fmt.Sprintf("设计师%s未在%s前接单，请重新派单", d.Designer.Name, fmtTime(clk.WorkDue)))
 	fired(env, eff, clk, fmt.Sprintf("派单退回：设计师%s未在%s前接单", d.Designer.Name, fmtTime(clk.WorkDue)))

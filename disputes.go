@@ -144,7 +144,8 @@ func (c *Customer) RuleDispute(env Env, actor Actor, outcome, ruling string) (Ef
 	case DisputeClaimant:
 		d.Credit = map[string]int{d.Claimant.ID: 100}
 		prev := c.Owner
-		c.Owner, c.OwnerSince, c.Flag = d.Claimant, env.Now, ""
+		c.Owner, c.OwnerSince = d.Claimant, env.Now
+		c.clearFlag()
 		eff.Reassign = &Reassignment{From: prev.ID, To: d.Claimant.ID}
 		eff.Limits = append(eff.Limits, env.Policy.Take(LimitOwnerCapacity, d.Claimant))
 		summary = fmt.Sprintf("裁决归属争议%s：客户改归%s", d.ID, d.Claimant.Name)

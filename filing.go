@@ -43,6 +43,7 @@ func NewCustomer(env Env, id string, rec Record, filer Actor, consultation strin
 		c.consult(env, &eff, ConsultPhone)
 	}
 	c.noteCalendarFallbacks(env, &eff)
+	c.track(eff)
 	return c, eff
 }
 
@@ -115,7 +116,8 @@ func (c *Customer) StoreVisit(env Env, actor Actor, stats PoolStats, note string
 	var eff Effects
 	if c.Stage == StagePool {
 		c.Owner, c.OwnerSince, c.Stage = actor.Person(), env.Now, StagePresale
-		c.Flag = ""
+		c.clearFlag()
+		c.closePoolNotices(env, &eff)
 		eff.Limits = append(eff.Limits, env.Policy.Take(LimitPoolDailyClaims, actor.Person()), env.Policy.Take(LimitOwnerCapacity, actor.Person()))
 		c.enterPresale(env, &eff)
 		eff.Pool = append(eff.Pool, PoolMove{Key: env.Key, Kind: "claim", At: env.Now, StoreID: c.StoreID,
@@ -137,7 +139,7 @@ func (c *Customer) visit(env Env, eff *Effects, actor Actor) {
 		c.enterPresale(env, eff)
 		c.Clocks.Cancel(RuleClaimReminder, "")
 		c.Clocks.Cancel(RuleClaimExpiry, "")
-		eff.Closed = append(eff.Closed, TaskClose{Rule: RuleClaimReminder, Seq: -1, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: "客户已到店"})
+		eff.Closed = append(eff.Closed, TaskClose{Rule: RuleClaimReminder, Seq: -1, Status: TaskCancelled, At: env.Now, Outcome: "客户已到店", Reason: "客户已到店"})
 		e := eff.log(env, "claim_kept", actor.Person(), fmt.Sprintf("客户在报备保护期内到店，%s的报备有效", c.Owner.Name))
 		e.Rule = RuleClaimExpiry
 	}
@@ -278,13 +280,26 @@ func (c *Customer) lapse(env Env, eff *Effects, clk Clock) {
 		From: prev.ID, Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, Due: clk.Due})
 	e := fired(env, eff, clk, fmt.Sprintf("报备作废：%s报备后未在保护期内到店（到期%s），客户进入公海", prev.Name, fmtTime(clk.Due)))
 	e.Data = map[string]string{"previous_owner": prev.ID}
-	// Work that was the previous owner's no longer applies.
+	// Work that was the previous owner's no longer applies, nor does the reminder.
 	for _, cb := range c.Callbacks {
 		if cb.Reached == nil {
 			c.closeWork(env, eff, RuleFirstCallback, strconv.Itoa(cb.Attempt), TaskCancelled, Person{}, "报备作废")
 		}
 	}
 	c.Callbacks = nil
+	eff.Closed = append(eff.Closed, TaskClose{Rule: RuleClaimReminder, Seq: -1, Status: TaskCancelled, At: env.Now,
+		Outcome: "报备作废", Reason: "报备作废"})
+}
+
+// closePoolNotices cancels the notices of the customer's going to the pool (the lapse
+// told the previous owner, the release the store manager) once someone claims it. They
+// are closed by rule as well as by Conclude, so that rows written before the workflow
+// tracked its tasks close too.
+func (c *Customer) closePoolNotices(env Env, eff *Effects) {
+	reason := c.claimedReason()
+	for _, r := range []Rule{RuleClaimExpiry, RulePresaleProtection} {
+		eff.Closed = append(eff.Closed, TaskClose{Rule: r, Seq: -1, Status: TaskCancelled, At: env.Now, Outcome: reason, Reason: reason})
+	}
 }
 
 // escalate applies one rung of the escalation ladder to overdue work.
@@ -305,7 +320,7 @@ func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
 	}
 	summary := step.Title + "（应于" + fmtTime(clk.WorkDue) + "完成）"
 	if step.Flag {
-		c.Flag = step.Title
+		c.raiseFlag(FlagCause{Rule: clk.Rule, Subject: clk.Subject, Reason: step.Title})
 	}
 	fired(env, eff, clk, summary)
 	if !step.Next.IsZero() {

@@ -35,17 +35,24 @@ type Customer struct {
 	Callbacks []Callback `json:"callbacks,omitempty"`
 
 	LastServiceAt time.Time `json:"last_service_at,omitzero"`
-	Flag          string    `json:"flag,omitempty"` // why the customer is flagged for reassignment
+	Flag          string    `json:"flag,omitempty"` // why the customer is flagged for reassignment (待重新分配)
+	// FlagCauses are what raised the flag, oldest first: overdue work at the last rung of
+	// its escalation ladder, or neglect. The flag clears when the last cause is gone.
+	FlagCauses []FlagCause `json:"flag_causes,omitempty"`
 
 	// Pre-sale (SPEC.md steps 4–7).
-	FollowUp    *FollowUpMonth `json:"follow_up,omitempty"` // the month being counted
-	Scores      []MonthScore   `json:"scores,omitempty"`    // closed months
-	Dispatches  []Dispatch     `json:"dispatches,omitempty"`
-	Designer    Person         `json:"designer,omitzero"` // the designer who accepted the dispatch
-	DesignSince time.Time      `json:"design_since,omitzero"`
-	MeasuredAt  time.Time      `json:"measured_at,omitzero"`
-	DepositAt   time.Time      `json:"deposit_at,omitzero"`
-	DepositYuan float64        `json:"deposit_yuan,omitempty"`
+	FollowUp *FollowUpMonth `json:"follow_up,omitempty"` // the month being counted
+	// StoppedMonth is the follow-up month last stopped before its end (the customer left
+	// pre-sale): a customer back in pre-sale the same month numbers its follow-ups after
+	// that month's, so no task key is used twice.
+	StoppedMonth *FollowUpMonth `json:"stopped_month,omitempty"`
+	Scores       []MonthScore   `json:"scores,omitempty"` // closed months
+	Dispatches   []Dispatch     `json:"dispatches,omitempty"`
+	Designer     Person         `json:"designer,omitzero"` // the designer who accepted the dispatch
+	DesignSince  time.Time      `json:"design_since,omitzero"`
+	MeasuredAt   time.Time      `json:"measured_at,omitzero"`
+	DepositAt    time.Time      `json:"deposit_at,omitzero"`
+	DepositYuan  float64        `json:"deposit_yuan,omitempty"`
 
 	// Contract, construction, after-sales (steps 8–10).
 	ContractAt   time.Time      `json:"contract_at,omitzero"`
@@ -66,8 +73,11 @@ type Customer struct {
 	InvalidBy       Person      `json:"invalid_by,omitzero"`
 	ArchivedAt      time.Time   `json:"archived_at,omitzero"`
 
-	Clocks   Clocks `json:"clocks"`
-	Revision int64  `json:"revision"`
+	Clocks Clocks `json:"clocks"`
+	// OpenTasks are the task rows this workflow opened that are still open, so that every
+	// change can close the ones it makes moot (see Conclude).
+	OpenTasks []OpenTask `json:"open_tasks,omitempty"`
+	Revision  int64      `json:"revision"`
 }
 
 // Callback is one first call-back attempt.
@@ -97,8 +107,10 @@ type Env struct {
 }
 
 // RulesVersion is the newest version of the lifecycle rules: 1 added the pre-sale clocks,
-// 2 counts each escalation rung from the previous rung's due time (issue 9).
-const RulesVersion = 2
+// 2 counts each escalation rung from the previous rung's due time (issue 9), 3 stops the
+// clocks of work a change makes moot (a customer released to the pool loses its
+// call-backs and pending dispatch) and numbers a re-entered month's follow-ups on.
+const RulesVersion = 3
 
 // Add is the due time span after start on the calendar in force.
 func (e Env) Add(start time.Time, s Span) time.Time { return e.Calendar.Add(start, s) }
@@ -131,7 +143,10 @@ type TaskStatus string
 const (
 	TaskOpen      TaskStatus = "open"
 	TaskDone      TaskStatus = "done"
-	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid)
+	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid); the reason says why
+	// TaskAcknowledged is a notice read by its recipient (知悉): a notice only informs, so
+	// it is never "done" and never overdue.
+	TaskAcknowledged TaskStatus = "acknowledged"
 )
 
 // TaskClose closes the open tasks of (Rule, Subject), every rung, or the one rung Seq
@@ -144,6 +159,8 @@ type TaskClose struct {
 	By      Person     `json:"by,omitzero"`
 	At      time.Time  `json:"at"`
 	Outcome string     `json:"outcome,omitempty"`
+	// Reason says why a cancelled task no longer applies (客户已被认领, 报备作废 …).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Entry is one line of the customer's timeline.
@@ -180,8 +197,10 @@ type Effects struct {
 	Timeline     []Entry     `json:"timeline,omitempty"`
 	Pool         []PoolMove  `json:"pool,omitempty"`
 	ReleasePhone bool        `json:"release_phone,omitempty"`
-	// CloseAll closes every open task of the customer with this status (invalid customer).
-	CloseAll TaskStatus `json:"close_all,omitempty"`
+	// CloseAll closes every open task of the customer with this status (invalid or
+	// archived customer), for CloseAllReason.
+	CloseAll       TaskStatus `json:"close_all,omitempty"`
+	CloseAllReason string     `json:"close_all_reason,omitempty"`
 	// Scores are closed follow-up months for the scorecard.
 	Scores []MonthScore `json:"scores,omitempty"`
 	// Suspensions take designers off dispatch until a time; a zero Until lifts one.
@@ -222,7 +241,7 @@ func (e *Effects) Merge(other Effects) {
 	e.Pool = append(e.Pool, other.Pool...)
 	e.ReleasePhone = e.ReleasePhone || other.ReleasePhone
 	if other.CloseAll != "" {
-		e.CloseAll = other.CloseAll
+		e.CloseAll, e.CloseAllReason = other.CloseAll, other.CloseAllReason
 	}
 	e.Scores = append(e.Scores, other.Scores...)
 	e.Suspensions = append(e.Suspensions, other.Suspensions...)
@@ -284,10 +303,17 @@ func (c *Customer) openWork(env Env, eff *Effects, rule Rule, subject string, du
 	c.arm(env, rule, subject, 1, due, due)
 }
 
-// closeWork cancels every clock of (rule, subject) and closes its open tasks.
+// closeWork cancels every clock of (rule, subject) and closes its open tasks. Work done
+// closes the work itself (rung 0) as done and cancels the reminders and escalations it
+// raised: a notice about work that is done no longer applies.
 func (c *Customer) closeWork(env Env, eff *Effects, rule Rule, subject string, status TaskStatus, by Person, outcome string) {
 	c.Clocks.Cancel(rule, subject)
-	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: -1, Status: status, By: by, At: env.Now, Outcome: outcome})
+	if status == TaskDone {
+		eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: 0, Status: TaskDone, By: by, At: env.Now, Outcome: outcome},
+			TaskClose{Rule: rule, Subject: subject, Seq: -1, Status: TaskCancelled, At: env.Now, Reason: ReasonWorkDone})
+		return
+	}
+	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: -1, Status: status, By: by, At: env.Now, Outcome: outcome, Reason: outcome})
 }
 
 // notify creates the single task a notice rule's firing makes.

@@ -3,6 +3,7 @@ package renoflow
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -88,6 +89,10 @@ func (c *Customer) enterPresale(env Env, eff *Effects) {
 func (c *Customer) startMonth(env Env, eff *Effects, from time.Time) {
 	name, _, end := monthOf(from)
 	c.FollowUp = &FollowUpMonth{Month: name, From: from}
+	if env.Version >= 3 && c.StoppedMonth != nil && c.StoppedMonth.Month == name {
+		c.FollowUp.Slots = c.StoppedMonth.Slots
+	}
+	c.StoppedMonth = nil
 	c.arm(env, RuleFollowUpMonth, name, 0, end, time.Time{})
 	c.planFollowUps(env, eff, from)
 }
@@ -128,6 +133,9 @@ func (c *Customer) stopPresale(env Env, eff *Effects, why string) {
 	c.cancelFollowUps(env, eff, why)
 	if c.FollowUp != nil {
 		c.Clocks.Cancel(RuleFollowUpMonth, c.FollowUp.Month)
+		if env.Version >= 3 {
+			c.StoppedMonth = &FollowUpMonth{Month: c.FollowUp.Month, Slots: c.FollowUp.Slots}
+		}
 		c.FollowUp = nil
 	}
 	c.Clocks.Cancel(RulePresaleProtection, "")
@@ -253,6 +261,14 @@ func (c *Customer) release(env Env, eff *Effects, clk Clock) {
 	prev := c.Owner
 	c.stopPresale(env, eff, "客户已释放到公海")
 	c.Clocks.Cancel(RuleNeglect, "")
+	if env.Version >= 3 {
+		// Work that was the previous owner's no longer applies (Conclude closes its tasks
+		// and stops its clocks): open call-backs and a dispatch still waiting.
+		c.Callbacks = slices.DeleteFunc(c.Callbacks, func(cb Callback) bool { return cb.Reached == nil })
+		if d := c.dispatch(); d != nil && (d.Status == DispatchProposed || d.Status == DispatchConfirmed) {
+			d.Status, d.AnsweredAt, d.Reason = DispatchReturned, env.Now, "客户已释放到公海"
+		}
+	}
 	c.PreviousOwner, c.PreviousOwnerUntil = prev, env.Now
 	c.Owner, c.OwnerSince, c.Stage = Person{}, env.Now, StagePool
 	c.notify(env, eff, clk, ToStoreManager, "售前保护期满：客户释放到公海",
@@ -265,6 +281,10 @@ func (c *Customer) release(env Env, eff *Effects, clk Clock) {
 // served records service to the customer and restarts the neglect watch (SPEC.md step 13).
 func (c *Customer) served(env Env) {
 	c.LastServiceAt = env.Now
+	if i := slices.IndexFunc(c.FlagCauses, func(f FlagCause) bool { return f.Rule == RuleNeglect }); i >= 0 {
+		c.FlagCauses = slices.Delete(c.FlagCauses, i, i+1)
+		c.settleFlag()
+	}
 	if env.Version < 1 {
 		return
 	}
@@ -278,7 +298,7 @@ func (c *Customer) served(env Env) {
 
 // neglected flags a customer with no recorded service for the neglect period.
 func (c *Customer) neglected(env Env, eff *Effects, clk Clock) {
-	c.Flag = "服务不到位：" + env.Policy.NeglectAfter.Label() + "无服务记录"
+	c.raiseFlag(FlagCause{Rule: RuleNeglect, Reason: neglectReason(env.Policy)})
 	c.notify(env, eff, clk, ToStoreManager, "服务不到位：请跟进或重新分配",
 		fmt.Sprintf("%s自%s起无服务记录（归属人%s）", c.Record.Name, fmtTime(c.LastServiceAt), c.Owner.Name))
 	fired(env, eff, clk, fmt.Sprintf("服务不到位：自%s起%s无服务记录，标记待重新分配", fmtTime(c.LastServiceAt), env.Policy.NeglectAfter.Label()))
@@ -292,30 +312,41 @@ func (c *Customer) CheckReassign(actor Actor, owner Person) error {
 	if owner.ID == "" {
 		return &Error{Code: CodeInvalid, Message: "请选择新的归属人", Fields: []FieldError{{Field: "person", Message: "必选"}}}
 	}
-	if owner.ID == c.Owner.ID {
-		return Errorf(CodeConflict, "%s已是归属人", owner.Name)
-	}
 	if c.Stage == StageInvalid || c.Stage == StageArchived {
 		return Errorf(CodeConflict, "%s客户不能重新分配", c.Stage.Label())
+	}
+	if owner.ID == c.Owner.ID && c.Flag == "" {
+		return Errorf(CodeConflict, "%s已是归属人", owner.Name)
 	}
 	return nil
 }
 
 // Reassign gives the customer a new owner (store manager or supervisor): the flag is
 // cleared and the open tasks addressed to the previous owner move to the new one.
+// Reassigning a flagged customer (待重新分配) to its current owner confirms the owner:
+// the flag and the escalations that raised it are cleared, the customer stays where it
+// is, and the overdue work itself stays open (and overdue) with its owner.
 func (c *Customer) Reassign(env Env, actor Actor, owner Person, note string) (Effects, error) {
 	if err := c.CheckReassign(actor, owner); err != nil {
 		return Effects{}, err
 	}
 	var eff Effects
+	if owner.ID == c.Owner.ID {
+		flag := c.Flag
+		c.clearFlag()
+		eff.log(env, "owner_confirmed", actor.Person(), withNote(fmt.Sprintf("%s确认%s继续为归属人，解除待重新分配标记（%s）", actor.Name, owner.Name, flag), note))
+		return eff, nil
+	}
 	prev := c.Owner
-	c.Owner, c.OwnerSince, c.Flag = owner, env.Now, ""
+	c.Owner, c.OwnerSince = owner, env.Now
+	c.clearFlag()
 	eff.Limits = append(eff.Limits, env.Policy.Take(LimitOwnerCapacity, owner))
 	if prev.ID != "" {
 		eff.Reassign = &Reassignment{From: prev.ID, To: owner.ID}
 	}
 	if c.Stage == StagePool {
 		c.Stage = StagePresale
+		c.closePoolNotices(env, &eff)
 		eff.Pool = append(eff.Pool, PoolMove{Key: env.Key, Kind: "claim", At: env.Now, StoreID: c.StoreID, From: c.PreviousOwner.ID, To: owner.ID})
 		c.enterPresale(env, &eff)
 	}
@@ -385,8 +416,8 @@ func (c *Customer) ConfirmInvalid(env Env, actor Actor, note string) (Effects, e
 	c.Stage, c.InvalidAt, c.InvalidBy = StageInvalid, env.Now, actor.Person()
 	c.Clocks.CancelAll()
 	c.FollowUp = nil
-	eff.CloseAll = TaskCancelled
-	eff.Closed = append(eff.Closed, TaskClose{Rule: RuleInvalidReview, Seq: -1, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: "确认无效"})
+	eff.CloseAll, eff.CloseAllReason = TaskCancelled, ReasonInvalid
+	c.closeWork(env, &eff, RuleInvalidReview, "", TaskDone, actor.Person(), "确认无效")
 	eff.ReleasePhone = true
 	eff.log(env, "invalid", actor.Person(), withNote(fmt.Sprintf("%s确认无效客户（原因：%s）", actor.Name, reason), note))
 	return eff, nil

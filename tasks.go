@@ -47,7 +47,7 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 			if err := actor.Require(perm, what); err != nil {
 				return err
 			}
-			if _, ok := c.Clocks.Find(rule, subject); !ok {
+			if !c.workOpen(rule, subject) {
 				return Errorf(CodeConflict, "该任务已办结")
 			}
 			return nil
@@ -57,8 +57,9 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 }
 
 // CompleteTask marks the task (rule, subject, seq) done. Marking work done is doing the
-// work (verifying, recording the call-back); marking a reminder or an escalation done
-// acknowledges it and leaves the work's own clock running.
+// work (verifying, recording the call-back); marking a notice (a reminder, an escalation,
+// TaskKindOf) acknowledges it (TaskAcknowledged, 知悉) and leaves the work's own clock
+// running.
 func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string, seq int, reached *bool, note string) (Effects, error) {
 	if err := c.CheckCompleteTask(actor, rule, subject, seq, reached); err != nil {
 		return Effects{}, err
@@ -89,9 +90,10 @@ func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string,
 			return eff, nil
 		}
 	}
+	// A notice (a reminder, an escalation copy, a lapse notice) is acknowledged: 知悉.
 	var eff Effects
-	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: seq, Status: TaskDone, By: actor.Person(), At: env.Now, Outcome: note})
-	eff.log(env, "task_done", actor.Person(), withNote(actor.Name+"已阅："+rule.Title(), note))
+	eff.Closed = append(eff.Closed, TaskClose{Rule: rule, Subject: subject, Seq: seq, Status: TaskAcknowledged, By: actor.Person(), At: env.Now, Outcome: note})
+	eff.log(env, "task_acknowledged", actor.Person(), withNote(actor.Name+"已知悉："+rule.Title(), note))
 	return eff, nil
 }
 

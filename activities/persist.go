@@ -100,6 +100,7 @@ type taskRow struct {
 	DueAt           time.Time `bun:"due_at"`
 	WorkDueAt       time.Time `bun:"work_due_at,nullzero"`
 	Status          string    `bun:"status"`
+	Kind            string    `bun:"kind"` // renoflow.TaskKindOf: work or notice
 	PolicyVersion   int       `bun:"policy_version"`
 	CalendarVersion int       `bun:"calendar_version"`
 	CreatedAt       time.Time `bun:"created_at"`
@@ -146,6 +147,9 @@ type poolRow struct {
 // whose key exists is left alone (so a done task is never re-created), and closing a
 // task touches only open ones. Data that can never be written fails with the
 // non-retryable ErrUnwritable (nothing written); any other error is retried.
+// The tasks the transition made moot (renoflow's
+// Customer.Conclude) are among its closes: cancelled, with the reason, in this same
+// transaction.
 func (a *Activities) Persist(ctx context.Context, b Batch) error {
 	if err := checkText(b); err != nil {
 		return classify(err)
@@ -203,6 +207,7 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 			rows = append(rows, taskRow{CustomerID: c.ID, Rule: string(t.Rule), Subject: t.Subject, Seq: t.Seq,
 				Title: t.Title, Detail: t.Detail, AssigneeID: t.AssigneeID, AssigneeRole: string(t.AssigneeRole),
 				StoreID: t.StoreID, DueAt: t.Due, WorkDueAt: t.WorkDue, Status: string(renoflow.TaskOpen),
+				Kind:          string(renoflow.TaskKindOf(t.Rule, t.Seq)),
 				PolicyVersion: t.PolicyVersion, CalendarVersion: t.CalendarVersion, CreatedAt: t.CreatedAt})
 		}
 		if _, err := tx.NewInsert().Model(&rows).On("CONFLICT (customer_id, rule, subject, seq) DO NOTHING").Exec(ctx); err != nil {
@@ -212,6 +217,7 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 	for _, cl := range eff.Closed {
 		q := tx.NewUpdate().Table("tasks").
 			Set("status = ?", string(cl.Status)).Set("done_at = ?", cl.At).Set("done_by = ?", cl.By.ID).Set("outcome = ?", cl.Outcome).
+			Set("reason = ?", cl.Reason).
 			Where("customer_id = ?", c.ID).Where("rule = ?", string(cl.Rule)).Where("subject = ?", cl.Subject).
 			Where("status = ?", string(renoflow.TaskOpen))
 		if cl.Seq >= 0 {
@@ -247,8 +253,13 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 		}
 	}
 	if eff.CloseAll != "" {
+		reason := eff.CloseAllReason
+		if reason == "" {
+			reason = renoflow.ReasonInvalid
+		}
 		if _, err := tx.NewUpdate().Table("tasks").Set("status = ?", string(eff.CloseAll)).Set("done_at = ?", b.UpdatedAt).
-			Set("outcome = ?", "客户已无效").Where("customer_id = ?", c.ID).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
+			Set("outcome = ?", reason).Set("reason = ?", reason).
+			Where("customer_id = ?", c.ID).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
 			return fmt.Errorf("close all tasks of %s: %w", c.ID, err)
 		}
 	}

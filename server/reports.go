@@ -386,8 +386,9 @@ func (s *Server) reportFollowUps(ctx context.Context, p renoflow.ReportPeriod, i
 	return nil
 }
 
-// reportOverdue counts the stores' open tasks past due now, grouped by
-// renoflow.OverdueKindOf; only the work itself (seq 0) counts, not its escalation copies.
+// reportOverdue counts the stores' open work past due now (renoflow.TaskOverdue),
+// grouped by renoflow.OverdueKindOf: only the work itself counts — not its escalation
+// copies nor any other notice, and not a task cancelled because it no longer applies.
 func (s *Server) reportOverdue(ctx context.Context, ids []string, byID map[string]*StoreReport) error {
 	var rows []struct {
 		StoreID string `bun:"store_id"`
@@ -395,8 +396,8 @@ func (s *Server) reportOverdue(ctx context.Context, ids []string, byID map[strin
 		N       int    `bun:"n"`
 	}
 	if err := s.db.NewRaw(`SELECT store_id, rule, count(*) AS n FROM tasks
-		WHERE status = ? AND seq = 0 AND due_at < ? AND store_id IN (?)
-		GROUP BY store_id, rule`, string(renoflow.TaskOpen), s.now(), bun.In(ids)).Scan(ctx, &rows); err != nil {
+		WHERE status = ? AND kind = ? AND due_at < ? AND store_id IN (?)
+		GROUP BY store_id, rule`, string(renoflow.TaskOpen), string(renoflow.TaskWork), s.now(), bun.In(ids)).Scan(ctx, &rows); err != nil {
 		return fmt.Errorf("count overdue tasks: %w", err)
 	}
 	for _, r := range rows {

@@ -82,15 +82,16 @@ func (h *harness) reportData() {
 		{"o1", "deposit.visit", "", 0, "s1", "open", past},
 		{"o1", "aftersales.living", "", 0, "s1", "open", past},
 		{"o1", "construction.weekly", "1", 0, "s1", "open", past},
-		{"o1", "aftersales.notice", "1", 0, "s1", "open", past}, // a notice is no visit
+		{"o1", "aftersales.notice", "1", 0, "s1", "open", past}, // a notice is never overdue
 		{"o1", "complaint.answer", "K1.0", 0, "s1", "open", past},
 		{"o1", "complaint.resolve", "K1.0", 0, "s1", "done", past},
 		{"v3", "verify", "", 0, "s1", "open", future},
 		{"v3", "followup", "2026-11/1", 0, "s1", "open", past},
 		{"s2v", "callback", "1", 0, "s2", "open", past},
 	} {
-		_, err := h.db.NewRaw(`INSERT INTO tasks (customer_id, rule, subject, seq, title, store_id, due_at, status, created_at)
-			VALUES (?, ?, ?, ?, '任务', ?, ?, ?, ?)`, t.customer, t.rule, t.subject, t.seq, t.store, t.due, t.status, h.now).Exec(ctx)
+		_, err := h.db.NewRaw(`INSERT INTO tasks (customer_id, rule, subject, seq, title, store_id, due_at, status, created_at, kind)
+			VALUES (?, ?, ?, ?, '任务', ?, ?, ?, ?, ?)`, t.customer, t.rule, t.subject, t.seq, t.store, t.due, t.status, h.now,
+			renoflow.TaskKindOf(renoflow.Rule(t.rule), t.seq)).Exec(ctx)
 		require.NoError(h.t, err)
 	}
 	for i, p := range []struct {
@@ -191,7 +192,7 @@ func TestMonthlyReport(t *testing.T) {
 	}, scores)
 	require.Equal(t, "sa1", asSlice(s1["follow_ups"])[0].(map[string]any)["staff_id"], "the lowest score first")
 
-	require.Equal(t, map[string]any{"callbacks": 1.0, "visits": 3.0, "complaints": 1.0, "other": 2.0}, s1["overdue"])
+	require.Equal(t, map[string]any{"callbacks": 1.0, "visits": 3.0, "complaints": 1.0, "other": 1.0}, s1["overdue"])
 	require.Equal(t, map[string]any{"lapsed": 2.0, "released": 1.0}, s1["pool"])
 
 	// The month is the company month: by default the month of now; any other on request.

@@ -30,6 +30,8 @@ type TaskRow struct {
 	DueAt           time.Time    `bun:"due_at" json:"due_at"`
 	WorkDueAt       sql.NullTime `bun:"work_due_at" json:"-"`
 	Status          string       `bun:"status" json:"status"`
+	Kind            string       `bun:"kind" json:"kind"`               // work or notice (renoflow.TaskKindOf)
+	Reason          string       `bun:"reason" json:"reason,omitempty"` // why a cancelled task no longer applies
 	PolicyVersion   int          `bun:"policy_version" json:"policy_version"`
 	CalendarVersion int          `bun:"calendar_version" json:"calendar_version"`
 	CreatedAt       time.Time    `bun:"created_at" json:"created_at"`
@@ -43,7 +45,7 @@ type TaskRow struct {
 }
 
 func (t *TaskRow) fill(now time.Time) {
-	t.Overdue = t.Status == string(renoflow.TaskOpen) && t.DueAt.Before(now)
+	t.Overdue = renoflow.TaskOverdue(renoflow.Rule(t.Rule), t.Seq, renoflow.TaskStatus(t.Status), t.DueAt, now)
 	t.RuleTitle = renoflow.Rule(t.Rule).Title()
 	if t.DoneAt.Valid {
 		d := t.DoneAt.Time
@@ -84,10 +86,14 @@ func mine(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
 const (
 	ViewOpen     = "open"     // every open task
 	ViewToday    = "today"    // open, due by the end of today (overdue included)
-	ViewOverdue  = "overdue"  // open and past due
+	ViewOverdue  = "overdue"  // open work past due (a notice is never overdue)
 	ViewUpcoming = "upcoming" // open, due after today
-	ViewDone     = "done"     // done, newest first
+	ViewDone     = "done"     // done or acknowledged (知悉), newest first
 )
+
+// closedByStaff are the states of a task its recipient closed: work done, a notice
+// acknowledged (a cancelled task was closed by the change that made it moot).
+var closedByStaff = []string{string(renoflow.TaskDone), string(renoflow.TaskAcknowledged)}
 
 // listTasks lists actor's tasks in a view.
 func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view string) ([]TaskRow, error) {
@@ -103,11 +109,11 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 	case ViewToday:
 		q = q.Where("t.status = 'open'").Where("t.due_at < ?", endOfDay).Order("t.due_at", "t.id")
 	case ViewOverdue:
-		q = q.Where("t.status = 'open'").Where("t.due_at < ?", now).Order("t.due_at", "t.id")
+		q = q.Where("t.status = 'open'").Where("t.kind = ?", renoflow.TaskWork).Where("t.due_at < ?", now).Order("t.due_at", "t.id")
 	case ViewUpcoming:
 		q = q.Where("t.status = 'open'").Where("t.due_at >= ?", endOfDay).Order("t.due_at", "t.id")
 	case ViewDone:
-		q = q.Where("t.status = 'done'").Order("t.done_at DESC", "t.id DESC").Limit(200)
+		q = q.Where("t.status IN (?)", bun.In(closedByStaff)).Order("t.done_at DESC", "t.id DESC").Limit(200)
 	default:
 		return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "任务视图有误",
 			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 open、today、overdue、upcoming 或 done"}}}
@@ -135,9 +141,9 @@ func (s *Server) taskCounts(ctx context.Context, actor renoflow.Actor) (map[stri
 	}
 	q := s.db.NewSelect().TableExpr("tasks AS t").
 		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS today", endOfDay).
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS overdue", now).
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.kind = ? AND t.due_at < ?) AS overdue", renoflow.TaskWork, now).
 		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at >= ?) AS upcoming", endOfDay).
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'done') AS done")
+		ColumnExpr("count(*) FILTER (WHERE t.status IN (?)) AS done", bun.In(closedByStaff))
 	if err := mine(q, actor).Scan(ctx, &n); err != nil {
 		return nil, fmt.Errorf("count tasks: %w", err)
 	}

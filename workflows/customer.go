@@ -210,7 +210,7 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 	if len(fired) == 0 {
 		return nil
 	}
-	eff.Merge(w.state.Adopt(env))
+	w.state.Conclude(env, &eff)
 	if err := w.persist(ctx, eff, fmt.Sprintf("到期：%v", fired)); err != nil && ctx.Err() == nil {
 		workflow.GetLogger(ctx).Error("firing not written: data can never be written (alert recorded)", "clocks", fired)
 	}

@@ -40,7 +40,7 @@ func transition[T any](ctx workflow.Context, w *customerImpl, name string, check
 			if err != nil {
 				return renoflow.Customer{}, toFailure(err)
 			}
-			eff.Merge(w.state.Adopt(env))
+			w.state.Conclude(env, &eff)
 			if err := w.persist(ctx, eff, name); err != nil {
 				// refused (a limit reached) or never writable: the action changes nothing
 				w.state, w.transitions = before, transitions

@@ -32,7 +32,8 @@ func TestClaimLapsesWithoutVisit(t *testing.T) {
 	require.Equal(t, renoflow.StagePool, c.Stage)
 	require.Empty(t, c.Owner.ID)
 	require.Equal(t, "cm1", c.PreviousOwner.ID)
-	require.NotEmpty(t, c.Flag, "the ladder's last rung flags the customer")
+	require.Empty(t, c.Flag, "the ladder's last rung flagged the customer; in the pool it is not flagged")
+	h.requireNoStaleTasks()
 
 	var lapse *renoflow.Entry
 	for _, e := range h.timeline() {

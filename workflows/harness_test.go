@@ -48,6 +48,7 @@ type harness struct {
 	// data that can never be written); a failed Persist records nothing.
 	failPolicy  func() error
 	failPersist func(activities.Batch) error
+	carried     []renoflow.OpenTask // the open tasks of a state carried into the run
 }
 
 func newHarness(t *testing.T, edit func(*renoflow.Policy)) *harness {
@@ -106,12 +107,16 @@ func (h *harness) run(until time.Duration, in CustomerInput) {
 		in.Record = testRecord()
 		in.Filer = filer
 	}
+	if in.State != nil {
+		h.carried = in.State.OpenTasks
+	}
 	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, until)
 	h.env.ExecuteWorkflow(CustomerWorkflow, in)
 	require.True(h.t, h.env.IsWorkflowCompleted())
 	if err := h.env.GetWorkflowError(); err != nil && !strings.Contains(err.Error(), "canceled") {
 		h.t.Fatalf("workflow failed: %v", err)
 	}
+	h.requireNoStaleTasks() // every workflow test walks its state changes (issue 10 §4)
 }
 
 // state is the customer's last persisted state.
