@@ -2,6 +2,7 @@ package renoflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -302,6 +303,77 @@ func TestComposeDockerfile(t *testing.T) {
 	} {
 		if !regexp.MustCompile(re).MatchString(df) {
 			t.Errorf("Dockerfile does not match %s", re)
+		}
+	}
+}
+
+// Prometheus scrapes /metrics of every worker and server replica on their METRICS_ADDR,
+// and the Grafana dashboard shipped beside it reads only metrics renoflow exports.
+func TestComposePrometheus(t *testing.T) {
+	p := composeProject(t)
+	prom := composeService(t, p, "prometheus")
+	if !strings.HasPrefix(prom.Image, "prom/prometheus:v") {
+		t.Errorf("prometheus: image %q", prom.Image)
+	}
+	var content string
+	for _, c := range prom.Configs {
+		if c.Target == "/etc/prometheus/prometheus.yml" {
+			if cfg, ok := p.Configs[c.Source]; ok {
+				content = cfg.Content
+			}
+		}
+	}
+	if content == "" {
+		t.Fatal("prometheus: no prometheus.yml mounted from the compose configs")
+	}
+	for _, name := range []string{"worker", "server"} {
+		s := composeService(t, p, name)
+		addr, _ := env(s, "METRICS_ADDR")
+		port := strings.TrimPrefix(addr, ":")
+		if addr == "" || port == addr {
+			t.Errorf("%s: METRICS_ADDR = %q, want :PORT", name, addr)
+			continue
+		}
+		if !regexp.MustCompile(`names: \[` + name + `\]\s+type: A\s+port: ` + port).MatchString(content) {
+			t.Errorf("prometheus does not scrape %s on port %s:\n%s", name, port, content)
+		}
+	}
+	for _, port := range prom.Ports {
+		if port.HostIP != "127.0.0.1" {
+			t.Errorf("prometheus publishes %+v beyond the host's loopback", port)
+		}
+	}
+
+	b, err := os.ReadFile("docs/grafana/renoflow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard is not JSON: %v", err)
+	}
+	exported := regexp.MustCompile(`^(renoflow_(http_requests_total|http_request_duration_seconds_bucket|activity_failures_total|open_tasks|overdue_tasks|timer_lateness_seconds_(bucket|count))|temporal_[a-z_]+)$`)
+	seen := map[string]bool{}
+	for _, panel := range dash.Panels {
+		for _, tg := range panel.Targets {
+			for _, m := range regexp.MustCompile(`\b(renoflow|temporal)_[a-z_]+`).FindAllString(tg.Expr, -1) {
+				if !exported.MatchString(m) {
+					t.Errorf("panel %q reads %s, which renoflow does not export", panel.Title, m)
+				}
+				seen[strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_count")] = true
+			}
+		}
+	}
+	for _, want := range []string{"renoflow_http_requests_total", "renoflow_http_request_duration_seconds", "renoflow_activity_failures_total",
+		"renoflow_open_tasks", "renoflow_overdue_tasks", "renoflow_timer_lateness_seconds"} {
+		if !seen[want] {
+			t.Errorf("the dashboard has no panel on %s", want)
 		}
 	}
 }

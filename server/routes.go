@@ -14,6 +14,7 @@ import (
 // Permissions are checked by the same gates for both: requirePerm on a route, authorize
 // for an action on a customer.
 func (s *Server) routes(app *fiber.App) {
+	s.observability(app)
 	app.Get("/healthz", s.apiHealth)
 
 	api := app.Group("/api")

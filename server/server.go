@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/internal/metrics"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 )
@@ -40,6 +41,10 @@ type Config struct {
 	// ContinueAsNewAfter makes new customer workflows continue as new after that many
 	// transitions per run (0: when Temporal suggests it); tests set it low.
 	ContinueAsNewAfter int
+	// Metrics counts and times requests when set; MetricsOnApp also serves it on GET
+	// /metrics of the app, to loopback clients only (dev).
+	Metrics      *metrics.Set
+	MetricsOnApp bool
 }
 
 // Server holds the dependencies of the handlers.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/internal/metrics"
 	"github.com/renoflow/renoflow/schema"
 	"github.com/renoflow/renoflow/server"
 	"github.com/renoflow/renoflow/worker"
@@ -22,6 +23,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 )
@@ -67,7 +69,7 @@ func openDB(ctx context.Context, url string) (*bun.DB, error) {
 }
 
 // dialTemporal connects to Temporal, waiting for it to answer (it may be starting).
-func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
+func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger, m *metrics.Set) (client.Client, error) {
 	if address == "" {
 		return nil, errors.New("TEMPORAL_ADDRESS is not set")
 	}
@@ -76,7 +78,7 @@ func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logg
 	for i := 0; i < 60; i++ {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		c, err := client.DialContext(dctx, client.Options{HostPort: address, Namespace: namespace,
-			Logger: tlog.NewStructuredLogger(slog.New(levelFilter{quiet.Handler(), slog.LevelWarn}))})
+			Logger: tlog.NewStructuredLogger(slog.New(levelFilter{quiet.Handler(), slog.LevelWarn})), MetricsHandler: m.SDK()})
 		cancel()
 		if err == nil {
 			return c, nil
@@ -110,8 +112,8 @@ func prepareDB(ctx context.Context, db *bun.DB) error {
 }
 
 // startWorker starts a worker on the task queue.
-func startWorker(c client.Client, db *bun.DB) (sdkworker.Worker, error) {
-	w := worker.New(c, &activities.Activities{DB: db}, sdkworker.Options{})
+func startWorker(c client.Client, db *bun.DB, m *metrics.Set, log *slog.Logger) (sdkworker.Worker, error) {
+	w := worker.New(c, &activities.Activities{DB: db}, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{worker.Observe(m, log)}})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
@@ -147,7 +149,7 @@ func httpURL(addr string) string {
 // backends opens what every command needs: the database (migrated, default policy and
 // calendar stored) and the Temporal client (search attributes registered on the
 // namespace). close releases both.
-func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namespace string) (*bun.DB, client.Client, func(), error) {
+func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namespace string, m *metrics.Set) (*bun.DB, client.Client, func(), error) {
 	db, err := openDB(ctx, dbURL)
 	if err != nil {
 		return nil, nil, nil, err
@@ -156,7 +158,7 @@ func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namesp
 		db.Close()
 		return nil, nil, nil, err
 	}
-	c, err := dialTemporal(ctx, temporalAddr, namespace, log)
+	c, err := dialTemporal(ctx, temporalAddr, namespace, log, m)
 	if err != nil {
 		db.Close()
 		return nil, nil, nil, err
@@ -174,12 +176,16 @@ func serverConfig(cfg config, uiURL string) server.Config {
 }
 
 func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
-	db, c, closeAll, err := backends(ctx, newLogger(cfg, os.Stderr), cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace)
+	log, m := newLogger(cfg, os.Stderr), metrics.New()
+	db, c, closeAll, err := backends(ctx, log, cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace, m)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	w, err := startWorker(c, db)
+	if _, err := serveMetrics(ctx, m, cfg.MetricsAddr, log, stdout); err != nil {
+		return err
+	}
+	w, err := startWorker(c, db, m, log)
 	if err != nil {
 		return err
 	}
@@ -190,13 +196,19 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 }
 
 func runServer(ctx context.Context, cfg config, stdout io.Writer) error {
-	log := newLogger(cfg, os.Stderr)
-	db, c, closeAll, err := backends(ctx, log, cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace)
+	log, m := newLogger(cfg, os.Stderr), metrics.New()
+	db, c, closeAll, err := backends(ctx, log, cfg.DatabaseURL, cfg.TemporalAddress, cfg.Namespace, m)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	app := server.NewServer(c, db, log, serverConfig(cfg, cfg.TemporalUIURL))
+	m.WatchTasks(db)
+	if _, err := serveMetrics(ctx, m, cfg.MetricsAddr, log, stdout); err != nil {
+		return err
+	}
+	scfg := serverConfig(cfg, cfg.TemporalUIURL)
+	scfg.Metrics = m
+	app := server.NewServer(c, db, log, scfg)
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err

@@ -28,6 +28,7 @@ type config struct {
 	TemporalUIPort  int        `env:"TEMPORAL_UI_PORT" envDefault:"8233" help:"dev: embedded Temporal Web UI port (1-65535)"`
 	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (1-65535)"`
 	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
+	MetricsAddr     string     `env:"METRICS_ADDR" help:"host:port of Prometheus /metrics for worker and server (dev: on the app's address, loopback clients, when unset)"`
 	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
 	// tests of long-running customers.
 	ContinueAsNewAfter int `env:"RENOFLOW_CONTINUE_AS_NEW_AFTER" envDefault:"0" help:"tests: force Continue-As-New after N transitions (0: when Temporal suggests)"`

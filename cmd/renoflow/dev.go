@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/renoflow/renoflow/internal/devstack"
+	"github.com/renoflow/renoflow/internal/metrics"
 	"github.com/renoflow/renoflow/internal/pgcluster"
 	"github.com/renoflow/renoflow/server"
 	"github.com/renoflow/renoflow/worker"
@@ -69,7 +70,8 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		temporalAddr, uiURL = t.Address(), t.UIURL()
 	}
 
-	db, c, closeAll, err := backends(ctx, log, dbURL, temporalAddr, cfg.Namespace)
+	m := metrics.New()
+	db, c, closeAll, err := backends(ctx, log, dbURL, temporalAddr, cfg.Namespace, m)
 	if err != nil {
 		return err
 	}
@@ -77,12 +79,19 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if err := server.SeedDemo(ctx, db); err != nil {
 		return err
 	}
-	w, err := startWorker(c, db)
+	m.WatchTasks(db)
+	metricsURL, err := serveMetrics(ctx, m, cfg.MetricsAddr, log, io.Discard)
+	if err != nil {
+		return err
+	}
+	w, err := startWorker(c, db, m, log)
 	if err != nil {
 		return err
 	}
 	stops = append(stops, w.Stop)
-	app := server.NewServer(c, db, log, serverConfig(cfg, uiURL))
+	scfg := serverConfig(cfg, uiURL)
+	scfg.Metrics, scfg.MetricsOnApp = m, cfg.MetricsAddr == ""
+	app := server.NewServer(c, db, log, scfg)
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
 		return err
@@ -90,15 +99,19 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	stops = append(stops, func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
 
 	web := httpURL(addr)
+	if metricsURL == "" {
+		metricsURL = web + "/metrics"
+	}
 	fmt.Fprintf(stdout, `renoflow ready in %.2fs
   web app      %s   (demo logins: admin, sup1, sm1, cm1, sa1, cs1, d1 — password %q)
   API          %s/api   (health: %s/healthz)
+  metrics      %s
   Temporal UI  %s
   Temporal     %s   (namespace %s)
   PostgreSQL   %s
   data         %s   (log: %s)
 Press Ctrl-C to stop.
-`, time.Since(started).Seconds(), web, server.DemoPassword, web, web, orNone(uiURL), temporalAddr, cfg.Namespace,
+`, time.Since(started).Seconds(), web, server.DemoPassword, web, web, metricsURL, orNone(uiURL), temporalAddr, cfg.Namespace,
 		redact(dbURL), cfg.DataDir, filepath.Join(cfg.DataDir, "renoflow.log"))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping…")
