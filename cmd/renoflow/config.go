@@ -24,9 +24,9 @@ type config struct {
 	TemporalUIURL   string     `env:"TEMPORAL_UI_URL" help:"Temporal Web UI address linked from the app"`
 	HTTPAddr        string     `env:"HTTP_ADDR" envDefault:":8080" help:"address the web app and API listen on"`
 	DataDir         string     `env:"RENOFLOW_DATA" envDefault:".renoflow" help:"dev: directory for the embedded Temporal and PostgreSQL data"`
-	TemporalPort    int        `env:"TEMPORAL_PORT" envDefault:"7233" help:"dev: embedded Temporal frontend port (1-65535)"`
-	TemporalUIPort  int        `env:"TEMPORAL_UI_PORT" envDefault:"8233" help:"dev: embedded Temporal Web UI port (1-65535)"`
-	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (1-65535)"`
+	TemporalPort    int        `env:"TEMPORAL_PORT" envDefault:"7233" help:"dev: embedded Temporal frontend port (0 picks a free one)"`
+	TemporalUIPort  int        `env:"TEMPORAL_UI_PORT" envDefault:"8233" help:"dev: embedded Temporal Web UI port (0 picks a free one)"`
+	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (0 picks a free one)"`
 	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
 	MetricsAddr     string     `env:"METRICS_ADDR" help:"host:port of Prometheus /metrics for worker and server (dev: on the app's address, loopback clients, when unset)"`
 	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
@@ -65,8 +65,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		key  string
 		port int
 	}{{"TEMPORAL_PORT", cfg.TemporalPort}, {"TEMPORAL_UI_PORT", cfg.TemporalUIPort}, {"PG_PORT", cfg.PGPort}} {
-		if p.port < 1 || p.port > 65535 {
-			bad = append(bad, fmt.Sprintf("%s=%d is not a port (1-65535)", p.key, p.port))
+		if p.port < 0 || p.port > 65535 {
+			bad = append(bad, fmt.Sprintf("%s=%d is not a port (0-65535; 0 picks a free one)", p.key, p.port))
 		}
 	}
 	if cfg.ContinueAsNewAfter < 0 {

@@ -23,7 +23,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 	for _, tc := range []struct{ key, value string }{
 		{"TEMPORAL_PORT", "seventy"},
 		{"TEMPORAL_PORT", "70000"},
-		{"TEMPORAL_UI_PORT", "0"},
+		{"TEMPORAL_UI_PORT", "65536"},
 		{"PG_PORT", "-1"},
 		{"LOG_LEVEL", "loud"},
 		{"RENOFLOW_CONTINUE_AS_NEW_AFTER", "x"},
