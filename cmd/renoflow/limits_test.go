@@ -170,20 +170,22 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 			left = append(left, id)
 		}
 	}
-	require.Len(t, left, 10)
-	pool = left
+	require.GreaterOrEqual(t, len(left), 10)
+	pool = left[:10]
 
 	t.Run("capacity at pool claim", func(t *testing.T) {
-		policy(map[string]any{"pool_daily_claim_limit": 100, "owner_capacity": held("cm1") + 2})
+		limit := held("cm1") + 2
+		policy(map[string]any{"pool_daily_claim_limit": 100, "owner_capacity": limit})
 		got := tally(t, burst(t, 10, func(i int) answer {
 			return cm.do(http.MethodPost, "/customers/"+pool[i]+"/store-visit", map[string]any{}, nil)
 		}), "库容上限")
 		require.Equal(t, map[int]int{http.StatusOK: 2, http.StatusConflict: 8}, got)
-		require.Equal(t, 4, held("cm1"))
+		require.Equal(t, limit, held("cm1"))
 	})
 
 	t.Run("capacity at filing", func(t *testing.T) {
-		policy(map[string]any{"owner_capacity": held("cm1") + 2})
+		limit := held("cm1") + 2
+		policy(map[string]any{"owner_capacity": limit})
 		phones := make([]string, 10)
 		for i := range phones {
 			phones[i] = nextPhone()
@@ -192,7 +194,7 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 			return cm.do(http.MethodPost, "/customers", filing(phones[i]), nil)
 		}), "库容上限")
 		require.Equal(t, map[int]int{http.StatusCreated: 2, http.StatusConflict: 8}, got)
-		require.Equal(t, 6, held("cm1"))
+		require.Equal(t, limit, held("cm1"))
 		n, err := db.NewSelect().Table("phone_claims").Where("phone IN (?)", bun.In(phones)).Count(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 2, n, "the refused filings reserved no phone")
@@ -201,12 +203,13 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 	t.Run("capacity at reassignment", func(t *testing.T) {
 		policy(map[string]any{"owner_capacity": 100})
 		mine := file(sm, 10)
-		policy(map[string]any{"owner_capacity": held("cm1") + 2})
+		limit := held("cm1") + 2
+		policy(map[string]any{"owner_capacity": limit})
 		got := tally(t, burst(t, 10, func(i int) answer {
 			return sm.do(http.MethodPost, "/customers/"+mine[i]+"/reassign", map[string]any{"owner_id": "cm1"}, nil)
 		}), "库容上限")
 		require.Equal(t, map[int]int{http.StatusOK: 2, http.StatusConflict: 8}, got)
-		require.Equal(t, 8, held("cm1"))
+		require.Equal(t, limit, held("cm1"))
 	})
 
 	t.Run("capacity at dispute ruling", func(t *testing.T) {
@@ -217,12 +220,13 @@ func TestLimitsHoldUnderConcurrency(t *testing.T) {
 			require.NoError(t, db.NewSelect().Table("customers").Column("phone").Where("id = ?", id).Scan(ctx, &p))
 			ok(t, http.StatusCreated, sa.do(http.MethodPost, "/disputes", map[string]any{"phone": p, "note": "我先邀约到店"}, nil))
 		}
-		policy(map[string]any{"owner_capacity": held("sa1") + 2})
+		limit := held("sa1") + 2
+		policy(map[string]any{"owner_capacity": limit})
 		got := tally(t, burst(t, 10, func(i int) answer {
 			return sm.do(http.MethodPost, "/customers/"+theirs[i]+"/dispute-rule", map[string]any{"outcome": "claimant"}, nil)
 		}), "库容上限")
 		require.Equal(t, map[int]int{http.StatusOK: 2, http.StatusConflict: 8}, got)
-		require.Equal(t, 2, held("sa1"))
+		require.Equal(t, limit, held("sa1"))
 	})
 
 	t.Run("designer load at dispatch", func(t *testing.T) {
