@@ -68,6 +68,16 @@ func openDB(ctx context.Context, url string) (*bun.DB, error) {
 	return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 }
 
+// sizePool sizes db's connection pool from the settings: at most DB_MAX_OPEN_CONNS
+// connections, DB_MAX_IDLE_CONNS of them kept open between bursts (database/sql's
+// default of 2 idle made every concurrent request open a new PostgreSQL session), and
+// idle ones closed after 5 minutes.
+func sizePool(db *bun.DB, cfg config) {
+	db.SetMaxOpenConns(cfg.DBMaxOpenConns)
+	db.SetMaxIdleConns(cfg.DBMaxIdleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
 // dialTemporal connects to Temporal, waiting for it to answer (it may be starting).
 func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger, m *metrics.Set) (client.Client, error) {
 	if address == "" {
@@ -185,6 +195,7 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 	if _, err := serveMetrics(ctx, m, cfg.MetricsAddr, log, stdout); err != nil {
 		return err
 	}
+	sizePool(db, cfg)
 	w, err := startWorker(c, db, m, log)
 	if err != nil {
 		return err
@@ -202,6 +213,7 @@ func runServer(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	defer closeAll()
+	sizePool(db, cfg)
 	m.WatchTasks(db)
 	if _, err := serveMetrics(ctx, m, cfg.MetricsAddr, log, stdout); err != nil {
 		return err

@@ -29,6 +29,11 @@ type config struct {
 	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (0 picks a free one)"`
 	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
 	MetricsAddr     string     `env:"METRICS_ADDR" help:"host:port of Prometheus /metrics for worker and server (dev: on the app's address, loopback clients, when unset)"`
+	// Pools (issue 9 "Load"): database/sql keeps only 2 idle connections by default, so
+	// any concurrency opened and closed a PostgreSQL session per request.
+	DBMaxOpenConns  int `env:"DB_MAX_OPEN_CONNS" envDefault:"20" help:"PostgreSQL connections per process at most (server, worker; dev shares one pool)"`
+	DBMaxIdleConns  int `env:"DB_MAX_IDLE_CONNS" envDefault:"20" help:"PostgreSQL connections kept open while idle (at most DB_MAX_OPEN_CONNS)"`
+	TemporalDBConns int `env:"TEMPORAL_DB_CONNS" envDefault:"4" help:"dev: SQLite connections of the embedded Temporal server (WAL: readers in parallel, one writer)"`
 	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
 	// tests of long-running customers.
 	ContinueAsNewAfter int `env:"RENOFLOW_CONTINUE_AS_NEW_AFTER" envDefault:"0" help:"tests: force Continue-As-New after N transitions (0: when Temporal suggests)"`
@@ -68,6 +73,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if p.port < 0 || p.port > 65535 {
 			bad = append(bad, fmt.Sprintf("%s=%d is not a port (0-65535; 0 picks a free one)", p.key, p.port))
 		}
+	}
+	for _, p := range []struct {
+		key string
+		n   int
+	}{{"DB_MAX_OPEN_CONNS", cfg.DBMaxOpenConns}, {"DB_MAX_IDLE_CONNS", cfg.DBMaxIdleConns}, {"TEMPORAL_DB_CONNS", cfg.TemporalDBConns}} {
+		if p.n < 1 || p.n > 1000 {
+			bad = append(bad, fmt.Sprintf("%s=%d is not a pool size (1-1000)", p.key, p.n))
+		}
+	}
+	if cfg.DBMaxIdleConns > cfg.DBMaxOpenConns {
+		bad = append(bad, fmt.Sprintf("DB_MAX_IDLE_CONNS=%d exceeds DB_MAX_OPEN_CONNS=%d", cfg.DBMaxIdleConns, cfg.DBMaxOpenConns))
 	}
 	if cfg.ContinueAsNewAfter < 0 {
 		bad = append(bad, fmt.Sprintf("RENOFLOW_CONTINUE_AS_NEW_AFTER=%d must not be negative", cfg.ContinueAsNewAfter))

@@ -24,6 +24,9 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{"TEMPORAL_PORT", "seventy"},
 		{"TEMPORAL_PORT", "70000"},
 		{"TEMPORAL_UI_PORT", "65536"},
+		{"DB_MAX_OPEN_CONNS", "0"},
+		{"DB_MAX_IDLE_CONNS", "50"}, // more than DB_MAX_OPEN_CONNS
+		{"TEMPORAL_DB_CONNS", "-1"},
 		{"PG_PORT", "-1"},
 		{"LOG_LEVEL", "loud"},
 		{"RENOFLOW_CONTINUE_AS_NEW_AFTER", "x"},

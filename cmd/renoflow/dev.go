@@ -61,7 +61,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if temporalAddr == "" {
 		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 			DataDir: filepath.Join(cfg.DataDir, "temporal"), Port: cfg.TemporalPort, UIPort: cfg.TemporalUIPort,
-			Namespace: cfg.Namespace, SearchAttributes: worker.SearchAttributes(),
+			Namespace: cfg.Namespace, SearchAttributes: worker.SearchAttributes(), MaxConns: cfg.TemporalDBConns,
 		})
 		if err != nil {
 			return err
@@ -76,6 +76,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	stops = append(stops, closeAll)
+	sizePool(db, cfg)
 	if err := server.SeedDemo(ctx, db); err != nil {
 		return err
 	}

@@ -62,6 +62,12 @@ type TemporalOptions struct {
 	Namespace string
 	// SearchAttributes are the custom search attributes ensured in the namespace at every start.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// MaxConns is the size of the SQLite connection pool (the plugin's default is 1:
+	// every storage call queued behind one connection, and under load they timed out).
+	// With the file in WAL mode readers run in parallel and writers wait busy_timeout for
+	// each other; an in-memory database keeps 1 (shared-cache connections lock tables).
+	// 0 means 4.
+	MaxConns int
 	// LogLevel is the server log level, "warn" by default; logs go to DataDir/temporal.log, or nowhere when in memory.
 	LogLevel string
 }
@@ -262,6 +268,11 @@ func prepareDatabase(opts TemporalOptions) (*config.SQL, error) {
 		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
 		sqlCfg.ConnectAttributes["synchronous"] = "NORMAL"
 		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
+		sqlCfg.MaxConns = opts.MaxConns
+		if sqlCfg.MaxConns <= 0 {
+			sqlCfg.MaxConns = 4
+		}
+		sqlCfg.MaxIdleConns = sqlCfg.MaxConns
 
 		_, statErr := os.Stat(path)
 		switch {
