@@ -94,8 +94,11 @@ func ParseCalendarCSV(r io.Reader) ([]CalendarDay, error) {
 		if len(rec) > 2 {
 			d.Name = strings.TrimSpace(rec[2])
 		}
-		if _, err := time.Parse(time.DateOnly, d.Date); err != nil {
-			return nil, fmt.Errorf("日历第%d行：日期 %q 格式须为 YYYY-MM-DD", line, d.Date)
+		if _, err := ParseInputDate(d.Date); err != nil {
+			return nil, fmt.Errorf("日历第%d行：%w", line, err)
+		}
+		if msg := CheckText("days.name", d.Name); msg != "" {
+			return nil, fmt.Errorf("日历第%d行：名称%s", line, msg)
 		}
 		if d.Kind != DayHoliday && d.Kind != DayWorkday {
 			return nil, fmt.Errorf("日历第%d行：类型 %q 须为 holiday 或 workday", line, d.Kind)

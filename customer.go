@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
-	"unicode/utf8"
 )
 
 // House describes the customer's home (SPEC.md "The customer record").
@@ -58,12 +56,6 @@ const (
 	FieldStore       = "store_id"
 )
 
-// Limits on free text, so a pasted document cannot become a customer record.
-const (
-	maxShortText = 64
-	maxLongText  = 2000
-)
-
 // ParseFiling checks a filing against the effective-customer rule (有效客户, SPEC.md "The
 // customer record": name+gender, phone, house needs — at least layout or area — and
 // situation notes) and the record's other fields, and returns the normalised record.
@@ -87,8 +79,8 @@ func ParseFiling(in FilingInput) (Record, error) {
 	if r.Name == "" {
 		p.Add(FieldName, "必填（来电客户可只填姓氏）")
 		missing = append(missing, "姓名")
-	} else if utf8.RuneCountInString(r.Name) > maxShortText {
-		p.Add(FieldName, fmt.Sprintf("不能超过%d个字", maxShortText))
+	} else {
+		CheckTextField(&p, FieldName, r.Name)
 	}
 	switch r.Gender {
 	case GenderMale, GenderFemale:
@@ -114,24 +106,19 @@ func ParseFiling(in FilingInput) (Record, error) {
 		p.Add(FieldArea, "面积须在0到10000平方米之间")
 	}
 	if r.House.HandoverDate != "" {
-		if _, err := time.Parse(time.DateOnly, r.House.HandoverDate); err != nil {
-			p.Add(FieldHandover, "日期格式须为 YYYY-MM-DD")
+		if _, err := ParseInputDate(r.House.HandoverDate); err != nil {
+			p.Add(FieldHandover, err.Error())
 		}
 	}
 	if r.Situation == "" {
 		p.Add(FieldSituation, "必填（客情说明）")
 		missing = append(missing, "客情说明")
-	} else if utf8.RuneCountInString(r.Situation) > maxLongText {
-		p.Add(FieldSituation, fmt.Sprintf("不能超过%d个字", maxLongText))
+	} else {
+		CheckTextField(&p, FieldSituation, r.Situation)
 	}
-	if utf8.RuneCountInString(r.Needs) > maxLongText {
-		p.Add("needs", fmt.Sprintf("不能超过%d个字", maxLongText))
-	}
-	for _, f := range []struct{ field, value string }{{"house.community", r.House.Community}, {"house.building", r.House.Building},
+	for _, f := range []struct{ field, value string }{{"needs", r.Needs}, {"house.community", r.House.Community}, {"house.building", r.House.Building},
 		{"house.unit", r.House.Unit}, {"house.floor", r.House.Floor}, {"house.layout", r.House.Layout}, {"style", r.Style}} {
-		if utf8.RuneCountInString(f.value) > maxShortText {
-			p.Add(f.field, fmt.Sprintf("不能超过%d个字", maxShortText))
-		}
+		CheckTextField(&p, f.field, f.value)
 	}
 	if math.IsNaN(r.BudgetWan) || r.BudgetWan < 0 || r.BudgetWan > 100000 {
 		p.Add(FieldBudget, "预算须在0到100000万元之间")

@@ -3,6 +3,9 @@ package renoflow
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -244,12 +247,59 @@ var DefaultCalendarEpoch = time.Date(2026, 1, 5, 9, 0, 0, 0, Zone)
 // MergePolicy overlays a partial policy (JSON) on base: keys it names replace base's,
 // unknown keys and bad values are refused, and the result must validate.
 func MergePolicy(base Policy, body []byte) (Policy, error) {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil || keys == nil {
+		return Policy{}, &Error{Code: CodeInvalid, Message: "策略格式有误",
+			Fields: []FieldError{{Field: "body", Message: "须为一个 JSON 对象，如 {\"claim_window\":\"7d\"}"}}}
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
 	p := base
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return Policy{}, &Error{Code: CodeInvalid, Message: "策略格式有误：" + err.Error()}
+	var pr Problems
+	for _, k := range names {
+		// One key at a time, so that a bad value names its own setting.
+		one, err := json.Marshal(map[string]json.RawMessage{k: keys[k]})
+		if err != nil {
+			pr.Add(k, "取值不是有效的 JSON")
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(one))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			pr.Add(k, policyDecodeProblem(err))
+		}
+	}
+	if err := pr.Err("策略设置有误"); err != nil {
+		return Policy{}, err
 	}
 	p.Version = 0
 	return p, p.Validate()
+}
+
+// policyDecodeProblem says in Chinese why one policy setting could not be read.
+func policyDecodeProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "不是可识别的策略设置"
+	case errors.As(err, &te):
+		want := "文本"
+		switch te.Type.Kind().String() {
+		case "int", "int64", "float64":
+			want = "数字"
+		case "struct", "map":
+			want = "对象"
+		case "bool":
+			want = "true/false"
+		}
+		return "类型有误（应为" + want + "）"
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "json:") {
+		msg = msg[i+2:]
+	}
+	return msg
 }

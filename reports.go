@@ -1,6 +1,7 @@
 package renoflow
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -103,6 +104,11 @@ func ReportMonth(month string, now time.Time) (ReportPeriod, error) {
 		if err != nil {
 			return ReportPeriod{}, &Error{Code: CodeInvalid, Message: "报表月份有误",
 				Fields: []FieldError{{Field: "month", Message: "格式须为 YYYY-MM（如 2026-11）"}}}
+		}
+		if !InInputRange(t) {
+			return ReportPeriod{}, &Error{Code: CodeInvalid, Message: "报表月份有误",
+				Fields: []FieldError{{Field: "month", Message: fmt.Sprintf("月份须在%s到%s之间",
+					MinInputDate.Format("2006-01"), MaxInputDate.Format("2006-01"))}}}
 		}
 		start = t
 	}

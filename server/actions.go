@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
@@ -49,9 +47,6 @@ const (
 	fieldSatisfied = "satisfied"
 	fieldOutcome   = "outcome"
 )
-
-// maxNote bounds a note, so a pasted document cannot become a timeline entry.
-const maxNote = 2000
 
 // maxAmountYuan bounds a deposit or contract amount (1 billion 元); the domain may bound
 // a deposit tighter.
@@ -304,8 +299,8 @@ func (s *Server) check(ctx context.Context, actor renoflow.Actor, row *CustomerR
 	r := &actionRequest{ctx: ctx, s: s, actor: actor, customer: row, state: state, in: in}
 	if a.NoteRequired && r.in.Note == "" {
 		r.Add(fieldNote, "必填（"+a.NoteLabel+"）")
-	} else if utf8.RuneCountInString(r.in.Note) > maxNote {
-		r.Add(fieldNote, fmt.Sprintf("不能超过%d个字", maxNote))
+	} else {
+		renoflow.CheckTextField(&r.Problems, fieldNote, r.in.Note)
 	}
 	arg := a.Build(r)
 	if r.err != nil {

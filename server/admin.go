@@ -73,8 +73,8 @@ func (s *Server) addStore(ctx context.Context, actor renoflow.Actor, in StoreInp
 	}
 	if in.Name == "" {
 		p.Add("name", "必填（门店名称）")
-	} else if utf8.RuneCountInString(in.Name) > 32 {
-		p.Add("name", "不能超过32个字")
+	} else {
+		renoflow.CheckTextField(&p, "name", in.Name)
 	}
 	if err := p.Err("门店信息有误"); err != nil {
 		return Store{}, err
@@ -190,11 +190,11 @@ func parseOptionalTime(s string) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
+	if t, err := time.Parse(time.RFC3339, s); err == nil && renoflow.InInputRange(t) {
 		return &t, nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, renoflow.Zone); err == nil {
+		if t, err := time.ParseInLocation(layout, s, renoflow.Zone); err == nil && renoflow.InInputRange(t) {
 			return &t, nil
 		}
 	}
@@ -292,8 +292,8 @@ func needsStore(r renoflow.Role) bool {
 func (s *Server) checkStaff(ctx context.Context, p *renoflow.Problems, name string, role renoflow.Role, storeID string, stores []string) error {
 	if name == "" {
 		p.Add("name", "必填（姓名）")
-	} else if utf8.RuneCountInString(name) > 32 {
-		p.Add("name", "不能超过32个字")
+	} else {
+		renoflow.CheckTextField(p, "name", name)
 	}
 	if !role.Valid() {
 		p.Add("role", "不是已知的角色")

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
@@ -18,9 +17,6 @@ import (
 
 // maxCalendarDays bounds a calendar version (a year lists some forty days).
 const maxCalendarDays = 2000
-
-// maxDayName bounds the name of a listed day.
-const maxDayName = 32
 
 // CalendarVersion is one stored version of the company calendar (SPEC.md "Escalation
 // ladder": working days are counted on it): the listed holidays and make-up working days.
@@ -89,8 +85,8 @@ func checkCalendarDays(days []renoflow.CalendarDay) ([]renoflow.CalendarDay, err
 	for i, d := range days {
 		field := fmt.Sprintf("days[%d].", i)
 		d.Date, d.Kind, d.Name = strings.TrimSpace(d.Date), renoflow.DayKind(strings.TrimSpace(string(d.Kind))), strings.TrimSpace(d.Name)
-		if _, err := time.Parse(time.DateOnly, d.Date); err != nil {
-			p.Add(field+"date", fmt.Sprintf("日期 %q 格式须为 YYYY-MM-DD", d.Date))
+		if _, err := renoflow.ParseInputDate(d.Date); err != nil {
+			p.Add(field+"date", err.Error())
 		} else if j, dup := first[d.Date]; dup {
 			p.Add(field+"date", fmt.Sprintf("日期 %s 与第%d项重复", d.Date, j+1))
 		} else {
@@ -99,9 +95,7 @@ func checkCalendarDays(days []renoflow.CalendarDay) ([]renoflow.CalendarDay, err
 		if d.Kind != renoflow.DayHoliday && d.Kind != renoflow.DayWorkday {
 			p.Add(field+"kind", fmt.Sprintf("类型 %q 须为 holiday（放假）或 workday（调休上班）", d.Kind))
 		}
-		if utf8.RuneCountInString(d.Name) > maxDayName {
-			p.Add(field+"name", fmt.Sprintf("名称不能超过%d个字", maxDayName))
-		}
+		renoflow.CheckTextField(&p, field+"name", d.Name)
 		out = append(out, d)
 	}
 	checkCalendarSize(&p, "days", len(days))
@@ -155,10 +149,6 @@ func parseCalendarText(text string) ([]renoflow.CalendarDay, error) {
 		d := got[0]
 		if prev, dup := first[d.Date]; dup {
 			p.Add(csvField, fmt.Sprintf("第%d行：日期 %s 与第%d行重复", n, d.Date, prev))
-			continue
-		}
-		if utf8.RuneCountInString(d.Name) > maxDayName {
-			p.Add(csvField, fmt.Sprintf("第%d行：名称不能超过%d个字", n, maxDayName))
 			continue
 		}
 		first[d.Date] = n
@@ -226,9 +216,9 @@ func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, days []
 		return CalendarVersion{}, err
 	}
 	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) > maxNote {
+	if msg := renoflow.CheckText(fieldNote, note); msg != "" {
 		return CalendarVersion{}, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
-			Fields: []renoflow.FieldError{{Field: "note", Message: fmt.Sprintf("不能超过%d个字", maxNote)}}}
+			Fields: []renoflow.FieldError{{Field: fieldNote, Message: msg}}}
 	}
 	body, err := json.Marshal(days)
 	if err != nil {
@@ -260,7 +250,11 @@ func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 	var days []renoflow.CalendarDay
 	var note string
 	var err error
-	if ct := strings.ToLower(c.Get(fiber.HeaderContentType)); strings.HasPrefix(ct, "text/csv") || strings.HasPrefix(ct, "text/plain") {
+	if ct := strings.ToLower(c.Get(fiber.HeaderContentType)); strings.HasPrefix(ct, "text/csv") {
+		if msg := renoflow.CheckText(csvField, string(c.Body())); msg != "" {
+			return &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
+				Fields: []renoflow.FieldError{{Field: bodyField, Message: msg}}}
+		}
 		days, err = parseCalendarText(string(c.Body()))
 		note = c.Query("note")
 	} else {

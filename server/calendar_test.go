@@ -90,10 +90,19 @@ func TestCalendarAPI(t *testing.T) {
 	status, body = h.api(admin, http.MethodPut, "/api/calendar", map[string]any{"days": []map[string]string{
 		{"date": "2027-02-30", "kind": "holiday"},
 		{"date": "2027-01-01", "kind": "rest"},
-		{"date": "2027-01-01", "kind": "holiday", "name": strings.Repeat("长", 40)},
+		{"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
+		{"date": "0001-01-01", "kind": "holiday"},
+		{"date": "9999-12-31", "kind": "holiday"},
 	}})
 	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
-	require.Equal(t, []string{"days[0].date", "days[1].kind", "days[2].date", "days[2].name"}, errorFields(body))
+	require.Equal(t, []string{"days[0].date", "days[1].kind", "days[2].date", "days[3].date", "days[4].date"}, errorFields(body))
+	// Text is refused at the edge, before the days are read.
+	status, body = h.api(admin, http.MethodPut, "/api/calendar", map[string]any{"days": []map[string]string{
+		{"date": "2027-01-01", "kind": "holiday", "name": strings.Repeat("长", 40)},
+		{"date": "2027-01-02", "kind": "holiday", "name": "元\u0000旦"},
+	}})
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	require.Equal(t, []string{"days[0].name", "days[1].name"}, errorFields(body))
 	status, body = h.api(admin, http.MethodPut, "/api/calendar", map[string]any{"days": []any{}})
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.Equal(t, []string{"days"}, errorFields(body), "an empty calendar would drop every holiday")

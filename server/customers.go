@@ -259,15 +259,21 @@ func (s *Server) apiAction(a *actionSpec) fiber.Handler {
 // decodeAction reads an action's JSON body strictly: a field the action does not take
 // is named (422) like an unknown one.
 func decodeAction(c *fiber.Ctx, a *actionSpec) (ActionInput, error) {
+	return decodeActionBody(c.Get(fiber.HeaderContentType), c.Body(), a)
+}
+
+// decodeActionBody is decodeAction on a body and its Content-Type (the fuzz target
+// calls it); an empty body is an action without input.
+func decodeActionBody(contentType string, body []byte, a *actionSpec) (ActionInput, error) {
 	var in ActionInput
-	if len(c.Body()) == 0 {
+	if len(body) == 0 {
 		return in, nil
 	}
-	if err := decodeJSON(c, &in); err != nil {
+	if err := decodeBody(contentType, body, &in); err != nil {
 		return in, err
 	}
 	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(c.Body(), &keys); err != nil {
+	if err := json.Unmarshal(body, &keys); err != nil {
 		return in, fiber.NewError(fiber.StatusBadRequest, "请求不是有效的 JSON 对象")
 	}
 	var p renoflow.Problems

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -284,7 +285,23 @@ func (s *Server) pageLogin(c *fiber.Ctx) error {
 	if sess, _ := s.sessionFor(c.UserContext(), c.Cookies(SessionCookie)); sess != nil {
 		return c.Redirect(home(sess.Actor), fiber.StatusSeeOther)
 	}
-	return s.render(c, fiber.StatusOK, "login", page{Title: "登录", Next: c.Query("next")}, nil)
+	return s.render(c, fiber.StatusOK, "login", page{Title: "登录", Next: safeNext(c.Query("next"))}, nil)
+}
+
+// safeNext returns next when it is a path of this site ("/tasks?view=done"), else "":
+// no scheme or host, no "//" or "/\" (which browsers read as another host), no
+// backslash, no control character (a CR LF would start a header of its own).
+func safeNext(next string) string {
+	if next == "" || len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\") || renoflow.CheckText("next", next) != "" {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	return next
 }
 
 func (s *Server) pageLoginPost(c *fiber.Ctx) error {
@@ -295,11 +312,11 @@ func (s *Server) pageLoginPost(c *fiber.Ctx) error {
 			return err
 		}
 		return s.render(c, status, "login", page{Title: "登录", Message: asDomainError(err).Message,
-			Form: map[string]string{"login": c.FormValue("login")}, Next: c.FormValue("next")}, nil)
+			Form: map[string]string{"login": c.FormValue("login")}, Next: safeNext(c.FormValue("next"))}, nil)
 	}
 	s.setSessionCookie(c, sess.Token, s.now().Add(s.cfg.SessionTTL))
-	next := c.FormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+	next := safeNext(c.FormValue("next"))
+	if next == "" {
 		next = home(sess.Actor)
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)

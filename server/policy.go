@@ -235,7 +235,11 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 // apiSavePolicy: PUT /api/policy?note= (admin) with the keys to change → a new policy
 // version.
 func (s *Server) apiSavePolicy(c *fiber.Ctx) error {
-	p, err := s.savePolicy(c.UserContext(), actorOf(c), c.Body(), c.Query("note"))
+	body, err := checkJSONBody(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.savePolicy(c.UserContext(), actorOf(c), body, c.Query("note"))
 	if err != nil {
 		return err
 	}

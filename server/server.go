@@ -120,6 +120,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		status = fe.Code
 	}
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		if de.Code == renoflow.CodeInternal {
