@@ -279,6 +279,9 @@ func checkInputText(c *fiber.Ctx) error {
 			p.Add(safeFieldName(key), "参数名"+msg)
 			return
 		}
+		if key == "next" {
+			return // where to go after login: safeNext ignores a bad one
+		}
 		if !p.Has(key) {
 			renoflow.CheckTextField(&p, key, string(v))
 		}
