@@ -37,6 +37,16 @@ type fakeTemporal struct {
 	mu      sync.Mutex
 	updates []client.UpdateWorkflowOptions
 	refuse  *renoflow.Error
+	// starts are the workflows started (filings).
+	starts []client.StartWorkflowOptions
+}
+
+// ExecuteWorkflow records a started workflow (a filing).
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts = append(f.starts, o)
+	return nil, nil
 }
 
 // CheckHealth answers /healthz's Temporal check: the fake is always up.
