@@ -70,7 +70,7 @@ func (s *Set) WatchTasks(db bun.IDB) {
 
 var (
 	openTasksDesc = prometheus.NewDesc("renoflow_open_tasks", "Open tasks per store.", []string{"store"}, nil)
-	overdueDesc   = prometheus.NewDesc("renoflow_overdue_tasks", "Open tasks past their due time per store.", []string{"store"}, nil)
+	overdueDesc   = prometheus.NewDesc("renoflow_overdue_tasks", "Open work past its due time per store (a notice is never overdue: renoflow.TaskOverdue).", []string{"store"}, nil)
 	scrapeErrDesc = prometheus.NewDesc("renoflow_task_gauges_error", "1 when the task gauges could not be read at this scrape.", nil, nil)
 )
 
@@ -91,7 +91,7 @@ func (t *taskCollector) Collect(ch chan<- prometheus.Metric) {
 		Open    int64  `bun:"open"`
 		Overdue int64  `bun:"overdue"`
 	}
-	err := t.db.NewRaw(`SELECT s.id AS store, count(t.id) AS open, count(t.id) FILTER (WHERE t.due_at < now()) AS overdue
+	err := t.db.NewRaw(`SELECT s.id AS store, count(t.id) AS open, count(t.id) FILTER (WHERE t.due_at < now() AND t.kind = 'work') AS overdue
 		FROM stores s LEFT JOIN tasks t ON t.store_id = s.id AND t.status = 'open'
 		GROUP BY s.id ORDER BY s.id`).Scan(ctx, &rows)
 	failed := 0.0
