@@ -14,23 +14,51 @@ const (
 	ComplaintClosed   = "closed"   // the customer is satisfied: closed and archived
 )
 
+// ComplaintSeverity says whether a complaint is a major one (重大投诉, seed 004: a customer
+// who has had one gets no living-experience visit or house check).
+type ComplaintSeverity string
+
+// Complaint severities; "" reads as normal.
+const (
+	SeverityNormal ComplaintSeverity = "normal"
+	SeverityMajor  ComplaintSeverity = "major"
+)
+
+// ComplaintSeverities lists the severities a complaint form offers.
+func ComplaintSeverities() []Option {
+	return []Option{{Code: string(SeverityNormal), Label: "一般投诉"}, {Code: string(SeverityMajor), Label: "重大投诉"}}
+}
+
+// checkSeverity names a bad severity field.
+func checkSeverity(p *Problems, sev ComplaintSeverity) {
+	switch sev {
+	case "", SeverityNormal, SeverityMajor:
+	default:
+		p.Add("severity", "只能是 normal（一般投诉）或 major（重大投诉）")
+	}
+}
+
 // Complaint is one complaint of the customer; several may be open at once.
 type Complaint struct {
-	ID         string            `json:"id"`
-	Category   ComplaintCategory `json:"category"`
-	Text       string            `json:"text"`
-	Status     string            `json:"status"`
-	OpenedBy   Person            `json:"opened_by"`
-	OpenedAt   time.Time         `json:"opened_at"`
-	Handler    Person            `json:"handler"`
-	Gen        int               `json:"gen"` // bumped on reassignment or reopening: new tasks get new keys
-	AnsweredAt time.Time         `json:"answered_at,omitzero"`
-	Answer     string            `json:"answer,omitempty"`
-	ResolvedAt time.Time         `json:"resolved_at,omitzero"`
-	Resolution string            `json:"resolution,omitempty"`
-	Escalated  bool              `json:"escalated,omitempty"`
-	ClosedAt   time.Time         `json:"closed_at,omitzero"`
-	Archived   bool              `json:"archived,omitempty"`
+	ID       string            `json:"id"`
+	Category ComplaintCategory `json:"category"`
+	// Major marks a major complaint (重大投诉), when logged or later (MajorAt, MajorBy).
+	Major      bool      `json:"major,omitempty"`
+	MajorAt    time.Time `json:"major_at,omitzero"`
+	MajorBy    Person    `json:"major_by,omitzero"`
+	Text       string    `json:"text"`
+	Status     string    `json:"status"`
+	OpenedBy   Person    `json:"opened_by"`
+	OpenedAt   time.Time `json:"opened_at"`
+	Handler    Person    `json:"handler"`
+	Gen        int       `json:"gen"` // bumped on reassignment or reopening: new tasks get new keys
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	Answer     string    `json:"answer,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	Resolution string    `json:"resolution,omitempty"`
+	Escalated  bool      `json:"escalated,omitempty"`
+	ClosedAt   time.Time `json:"closed_at,omitzero"`
+	Archived   bool      `json:"archived,omitempty"`
 }
 
 // subject is the task subject of the complaint's current generation.
@@ -55,8 +83,9 @@ func (c *Customer) openComplaints() int {
 	return n
 }
 
-// CheckOpenComplaint says whether actor may record a complaint now.
-func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, text string) error {
+// CheckOpenComplaint says whether actor may record a complaint of severity sev ("" is
+// normal) now.
+func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, sev ComplaintSeverity, text string) error {
 	if err := actor.Require(PermComplaint, "登记投诉"); err != nil {
 		return err
 	}
@@ -64,6 +93,7 @@ func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, text s
 	if !complaintCategories.valid(string(cat)) {
 		p.Add("category", "请选择投诉类别：设计、工期、服务态度、材料质量或其他")
 	}
+	checkSeverity(&p, sev)
 	if text == "" {
 		p.Add("note", "必填（投诉内容）")
 	}
@@ -78,9 +108,10 @@ func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, text s
 
 // OpenComplaint records a complaint: its handler (the owner unless named) must answer
 // within ComplaintAnswerWithin and resolve within ComplaintResolveWithin, or the store
-// manager hears of it (escalation ladder).
-func (c *Customer) OpenComplaint(env Env, actor Actor, cat ComplaintCategory, handler Person, text string) (Effects, error) {
-	if err := c.CheckOpenComplaint(actor, cat, text); err != nil {
+// manager hears of it (escalation ladder). A major complaint (sev SeverityMajor) is
+// marked so when logged (seed 004 重大投诉).
+func (c *Customer) OpenComplaint(env Env, actor Actor, cat ComplaintCategory, sev ComplaintSeverity, handler Person, text string) (Effects, error) {
+	if err := c.CheckOpenComplaint(actor, cat, sev, text); err != nil {
 		return Effects{}, err
 	}
 	if handler.ID == "" {
@@ -92,10 +123,54 @@ func (c *Customer) OpenComplaint(env Env, actor Actor, cat ComplaintCategory, ha
 	var eff Effects
 	k := Complaint{ID: "K" + strconv.Itoa(len(c.Complaints)+1), Category: cat, Text: text, Status: ComplaintOpen,
 		OpenedBy: actor.Person(), OpenedAt: env.Now, Handler: handler}
+	major := ""
+	if sev == SeverityMajor {
+		k.Major, k.MajorAt, k.MajorBy = true, env.Now, actor.Person()
+		major = "重大"
+	}
 	c.Complaints = append(c.Complaints, k)
 	c.openComplaintWork(env, &eff, &c.Complaints[len(c.Complaints)-1], true)
-	eff.log(env, "complaint", actor.Person(), fmt.Sprintf("投诉%s（%s）：%s；处理人%s", k.ID, cat.Label(), text, handler.Name))
+	eff.log(env, "complaint", actor.Person(), fmt.Sprintf("%s投诉%s（%s）：%s；处理人%s", major, k.ID, cat.Label(), text, handler.Name))
 	return eff, nil
+}
+
+// CheckMarkComplaintMajor says whether actor may mark complaint id major (重大投诉) now:
+// whoever may log complaints, on any complaint of the customer, open or closed, once.
+func (c *Customer) CheckMarkComplaintMajor(actor Actor, id string) error {
+	if err := actor.Require(PermComplaint, "标记重大投诉"); err != nil {
+		return err
+	}
+	k := c.complaint(id)
+	if k == nil {
+		return &Error{Code: CodeNotFound, Message: "没有投诉" + id, Fields: []FieldError{{Field: "complaint_id", Message: "不存在"}}}
+	}
+	if k.Major {
+		return Errorf(CodeConflict, "投诉%s已于%s由%s标记为重大投诉", id, fmtTime(k.MajorAt), k.MajorBy.Name)
+	}
+	return nil
+}
+
+// MarkComplaintMajor marks a complaint major after it was logged (seed 004 重大投诉): from
+// then on the customer gets no living-experience visit or house check.
+func (c *Customer) MarkComplaintMajor(env Env, actor Actor, id, note string) (Effects, error) {
+	if err := c.CheckMarkComplaintMajor(actor, id); err != nil {
+		return Effects{}, err
+	}
+	k := c.complaint(id)
+	k.Major, k.MajorAt, k.MajorBy = true, env.Now, actor.Person()
+	var eff Effects
+	eff.log(env, "complaint_major", actor.Person(), withNote(fmt.Sprintf("投诉%s标记为重大投诉", id), note))
+	return eff, nil
+}
+
+// MajorComplaint returns the first complaint marked major, if the customer has had one.
+func (c *Customer) MajorComplaint() (*Complaint, bool) {
+	for i := range c.Complaints {
+		if c.Complaints[i].Major {
+			return &c.Complaints[i], true
+		}
+	}
+	return nil, false
 }
 
 // openComplaintWork opens the answer (if not yet answered) and resolve tasks for the

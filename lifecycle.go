@@ -62,6 +62,12 @@ type Customer struct {
 	WarrantyEnd  time.Time      `json:"warranty_end,omitzero"`
 	WeeklyChecks int            `json:"weekly_checks,omitempty"`
 	Visits       int            `json:"aftersales_visits,omitempty"` // after-sales visits scheduled so far
+	// MovedInAt is when the customer moved in (实际入住, seed 004); zero until recorded.
+	MovedInAt time.Time `json:"moved_in_at,omitzero"`
+	// TableVisits marks a customer completed under seed 004's visit table (rules version
+	// 2): the living-experience visit and the house check are announced a week before and
+	// wait for the customer to move in.
+	TableVisits bool `json:"table_visits,omitempty"`
 
 	// Ownership disputes (step 2 "Disputed ownership").
 	Disputes []Dispute `json:"disputes,omitempty"`

@@ -228,7 +228,7 @@ func TestConcludeClosesMootTasks(t *testing.T) {
 	now = now.Add(time.Hour)
 	act("ruling", now, func(e Env) (Effects, error) { return c.RuleDispute(e, sm, DisputeClaimant, "") })
 	now = now.Add(time.Hour)
-	act("complaint", now, func(e Env) (Effects, error) { return c.OpenComplaint(e, sm, "attitude", Person{}, "迟到") })
+	act("complaint", now, func(e Env) (Effects, error) { return c.OpenComplaint(e, sm, "attitude", "", Person{}, "迟到") })
 	now = now.Add(5 * 24 * time.Hour) // overdue: the complaint climbs its ladder to the flag
 	fire(now)
 	if c.Flag == "" {

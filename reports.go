@@ -71,7 +71,7 @@ func OverdueKindOf(r Rule) OverdueKind {
 	switch {
 	case r == RuleFirstCallback:
 		return OverdueCallbacks
-	case r == RuleDepositVisit, r == RuleInspectionVisit, r == RuleWeeklyCheck:
+	case r == RuleDepositVisit, r == RuleContractVisit, r == RuleInspectionVisit, r == RuleWeeklyCheck:
 		return OverdueVisits
 	case r == RuleAfterSalesNotice:
 		return OverdueOther

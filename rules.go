@@ -18,6 +18,7 @@ const (
 	RuleDispatchAccept    Rule = "dispatch.accept"     // step 5: the designer accepts the dispatch
 	RuleSuspensionEnd     Rule = "designer.suspension" // step 5: a refusing designer returns to dispatch
 	RuleDepositVisit      Rule = "deposit.visit"       // step 7: return visit after the deposit
+	RuleContractVisit     Rule = "contract.visit"      // seed 004: sales-service return visit after the contract
 	RuleWeeklyCheck       Rule = "construction.weekly" // step 8: weekly check while under construction
 	RuleInspectionVisit   Rule = "inspection.visit"    // step 9: return visit after each inspection
 	RuleAfterSalesNotice  Rule = "aftersales.notice"   // step 10: the customer is told a week before a visit
@@ -68,6 +69,7 @@ var ruleSpecs = map[Rule]RuleSpec{
 	RuleDispatchAccept:    {RuleDispatchAccept, "接单（派单待设计师确认）", "lifecycle 5", ToDesigner, ToOwner, false},
 	RuleSuspensionEnd:     {RuleSuspensionEnd, "设计师停止派单期满", "lifecycle 5", "", "", false},
 	RuleDepositVisit:      {RuleDepositVisit, "定金后回访", "lifecycle 7", ToCustomerService, "", true},
+	RuleContractVisit:     {RuleContractVisit, "签约后销售服务回访", "seed 004", ToCustomerService, "", true},
 	RuleWeeklyCheck:       {RuleWeeklyCheck, "每周综合检查", "lifecycle 8", ToOwner, "", true},
 	RuleInspectionVisit:   {RuleInspectionVisit, "验收回访", "lifecycle 9", ToCustomerService, "", true},
 	RuleAfterSalesNotice:  {RuleAfterSalesNotice, "通知客户：一周后售后回访", "lifecycle 10", "", "", false},

@@ -39,7 +39,7 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 		if rule.Spec().Work != "" {
 			perm, what := PermAcknowledge, "完成该任务"
 			switch rule {
-			case RuleDepositVisit, RuleInspectionVisit, RuleAfterSalesVisit, RuleLivingExperience, RuleHouseCheck:
+			case RuleDepositVisit, RuleContractVisit, RuleInspectionVisit, RuleAfterSalesVisit, RuleLivingExperience, RuleHouseCheck:
 				perm, what = PermReturnVisit, "登记回访"
 			case RuleWeeklyCheck:
 				perm, what = PermMilestone, "登记每周检查"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
@@ -29,6 +30,8 @@ type ActionInput struct {
 	ComplaintID string   `json:"complaint_id,omitempty"` // which complaint
 	Satisfied   *bool    `json:"satisfied,omitempty"`    // whether the customer is satisfied (closing a complaint)
 	Outcome     string   `json:"outcome,omitempty"`      // a dispute's ruling: owner, claimant or split
+	Severity    string   `json:"severity,omitempty"`     // a complaint's severity: normal or major (重大投诉)
+	Date        string   `json:"date,omitempty"`         // the day the customer moved in (YYYY-MM-DD)
 }
 
 // Input field names, shared by the JSON API, the forms and the field errors.
@@ -46,6 +49,8 @@ const (
 	fieldComplaint = "complaint_id"
 	fieldSatisfied = "satisfied"
 	fieldOutcome   = "outcome"
+	fieldSeverity  = "severity"
+	fieldDate      = "date"
 )
 
 // maxAmountYuan bounds a deposit or contract amount (1 billion 元); the domain may bound
@@ -92,11 +97,13 @@ var actionSpecs = []actionSpec{
 	{Update: workflows.UpdateDeposit, Label: "登记定金", Perm: renoflow.PermDeposit, What: "登记定金", Fields: []string{fieldAmount}, Offer: offerDeposit, Build: buildPayment},
 	{Update: workflows.UpdateContract, Label: "登记签约", Perm: renoflow.PermContract, What: "登记签约", Fields: []string{fieldAmount}, Offer: offerContract, Build: buildPayment},
 	{Update: workflows.UpdateMilestone, Label: "登记工程验收", Perm: renoflow.PermMilestone, What: "登记工程验收", Fields: []string{fieldMilestone}, Offer: offerMilestone, Build: buildMilestone},
-	{Update: workflows.UpdateComplaintOpen, Label: "登记投诉", Perm: renoflow.PermComplaint, What: "登记投诉", Fields: []string{fieldCategory, fieldHandler}, NoteLabel: "投诉内容", NoteRequired: true, Offer: offerComplaintOpen, Build: buildComplaintOpen},
+	{Update: workflows.UpdateComplaintOpen, Label: "登记投诉", Perm: renoflow.PermComplaint, What: "登记投诉", Fields: []string{fieldCategory, fieldSeverity, fieldHandler}, NoteLabel: "投诉内容", NoteRequired: true, Offer: offerComplaintOpen, Build: buildComplaintOpen},
 	{Update: workflows.UpdateComplaintAnswer, Label: "答复投诉", Perm: renoflow.PermComplaintHandle, What: "答复投诉", Fields: []string{fieldComplaint}, NoteLabel: "答复内容", NoteRequired: true, Offer: offerComplaintAnswer, Build: buildComplaint},
 	{Update: workflows.UpdateComplaintResolve, Label: "解决投诉", Perm: renoflow.PermComplaintHandle, What: "解决投诉", Fields: []string{fieldComplaint}, NoteLabel: "解决办法", NoteRequired: true, Offer: offerComplaintResolve, Build: buildComplaint},
 	{Update: workflows.UpdateComplaintReassign, Label: "改派投诉处理人", Perm: renoflow.PermComplaintAssign, What: "改派投诉处理人", Fields: []string{fieldComplaint, fieldHandler}, Offer: offerComplaintResolve, Build: buildComplaintReassign},
 	{Update: workflows.UpdateComplaintClose, Label: "关闭投诉", Perm: renoflow.PermComplaint, What: "关闭投诉", Fields: []string{fieldComplaint, fieldSatisfied}, Offer: offerComplaintClose, Build: buildComplaintClose},
+	{Update: workflows.UpdateComplaintMajor, Label: "标记重大投诉", Perm: renoflow.PermComplaint, What: "标记重大投诉", Fields: []string{fieldComplaint}, NoteLabel: "原因", Offer: offerComplaintMajor, Build: buildComplaint},
+	{Update: workflows.UpdateMovedIn, Label: "登记实际入住", Perm: renoflow.PermReturnVisit, What: "登记实际入住", Fields: []string{fieldDate}, Offer: offerMovedIn, Build: buildMovedIn},
 	{Update: workflows.UpdateInvalidPropose, Label: "申请无效客户", Perm: renoflow.PermInvalidPropose, What: "申请无效客户", NoteLabel: "无效原因", NoteRequired: true, Offer: offerInvalidPropose, Build: plainAction},
 	{Update: workflows.UpdateInvalidConfirm, Label: "确认无效客户", Perm: renoflow.PermInvalidConfirm, What: "确认无效客户", Offer: offerInvalidRule, Build: plainAction},
 	{Update: workflows.UpdateInvalidReject, Label: "驳回无效申请", Perm: renoflow.PermInvalidConfirm, What: "驳回无效客户申请", Offer: offerInvalidRule, Build: plainAction},
@@ -227,8 +234,22 @@ func buildComplaintOpen(r *actionRequest) any {
 	} else if !validOption(renoflow.ComplaintCategories(), r.in.Category) {
 		r.Add(fieldCategory, "不是已知的投诉类别")
 	}
+	if r.in.Severity != "" && !validOption(renoflow.ComplaintSeverities(), r.in.Severity) {
+		r.Add(fieldSeverity, "只能是 normal（一般投诉）或 major（重大投诉）")
+	}
 	return workflows.ComplaintOpenInput{Action: r.action(), Category: renoflow.ComplaintCategory(r.in.Category),
-		Handler: r.person(fieldHandler, r.in.HandlerID, staffHandler, false)}
+		Severity: renoflow.ComplaintSeverity(r.in.Severity), Handler: r.person(fieldHandler, r.in.HandlerID, staffHandler, false)}
+}
+
+// buildMovedIn: the day the customer moved in (实际入住, seed 004); empty is today. The
+// domain checks the day against completion and today.
+func buildMovedIn(r *actionRequest) any {
+	if d := strings.TrimSpace(r.in.Date); d != "" {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			r.Add(fieldDate, "格式须为 YYYY-MM-DD")
+		}
+	}
+	return workflows.MovedInInput{Action: r.action(), Date: strings.TrimSpace(r.in.Date)}
 }
 
 // complaint checks the complaint ID common to the actions on one complaint.

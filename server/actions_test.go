@@ -35,6 +35,8 @@ var validInput = map[string]map[string]any{
 	workflows.UpdateComplaintResolve:  {"complaint_id": "K1", "note": "补偿一次保洁"},
 	workflows.UpdateComplaintReassign: {"complaint_id": "K1", "handler_id": "sm1"},
 	workflows.UpdateComplaintClose:    {"complaint_id": "K1", "satisfied": true},
+	workflows.UpdateComplaintMajor:    {"complaint_id": "K1", "note": "业主投诉至消协"},
+	workflows.UpdateMovedIn:           {"date": "2026-11-20"},
 	workflows.UpdateInvalidPropose:    {"note": "号码空号"},
 	workflows.UpdateInvalidConfirm:    {},
 	workflows.UpdateInvalidReject:     {"note": "再联系一次"},
@@ -314,11 +316,11 @@ func TestCustomerPageForms(t *testing.T) {
 	}
 	// A pre-sale customer with an open complaint, not yet verified.
 	require.ElementsMatch(t, []string{"store-visit", "phone-enquiry", "follow-up", "grade", "dispatch-propose",
-		"complaint-open", "complaint-answer", "complaint-resolve", "invalid-propose"}, forms("cm1", custS1))
-	require.ElementsMatch(t, []string{"verify", "store-visit", "phone-enquiry", "complaint-open", "complaint-answer", "complaint-resolve"},
-		forms("cs1", custS1))
+		"complaint-open", "complaint-answer", "complaint-resolve", "complaint-major", "invalid-propose"}, forms("cm1", custS1))
+	require.ElementsMatch(t, []string{"verify", "store-visit", "phone-enquiry", "complaint-open", "complaint-answer", "complaint-resolve",
+		"complaint-major"}, forms("cs1", custS1))
 	require.ElementsMatch(t, []string{"verify", "store-visit", "phone-enquiry", "follow-up", "grade", "dispatch-propose",
-		"complaint-open", "complaint-answer", "complaint-resolve", "complaint-reassign", "dispute-open", "reassign"}, forms("sm1", custS1))
+		"complaint-open", "complaint-answer", "complaint-resolve", "complaint-reassign", "complaint-major", "dispute-open", "reassign"}, forms("sm1", custS1))
 	require.ElementsMatch(t, []string{"store-visit"}, forms("sa1", custSA))
 	require.ElementsMatch(t, []string{"measure", "design-progress", "complaint-answer", "complaint-resolve"}, forms("d1", custD1))
 	require.Empty(t, forms("admin", custS1))
@@ -468,4 +470,31 @@ func TestTaskDoneGate(t *testing.T) {
 	status, body := h.api(h.login("d1"), http.MethodPost, "/api/tasks/"+weekly+"/done", nil)
 	require.Equal(t, http.StatusForbidden, status, "%v", body)
 	require.Empty(t, h.tc.sent())
+}
+
+// Seed 004: complaint-open takes a severity (重大投诉), a complaint can be marked major
+// later, and the moved-in day (实际入住) is recorded; bad values are a 422 naming the field.
+func TestSeed004Actions(t *testing.T) {
+	h := newHarness(t)
+	cm, cs := h.login("cm1"), h.login("cs1")
+	status, body := h.api(cm, http.MethodPost, "/api/customers/"+custS1+"/complaint-open",
+		map[string]any{"category": "material", "severity": "major", "note": "地板起鼓"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, renoflow.SeverityMajor, h.tc.sent()[0].Args[0].(workflows.ComplaintOpenInput).Severity)
+
+	status, body = h.api(cm, http.MethodPost, "/api/customers/"+custS1+"/complaint-open",
+		map[string]any{"category": "material", "severity": "urgent", "note": "地板起鼓"})
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	require.Equal(t, []string{"severity"}, errorFields(body))
+
+	status, body = h.api(cm, http.MethodPost, "/api/customers/"+custS1+"/complaint-major", map[string]any{"complaint_id": "K1", "note": "升级"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "K1", h.tc.sent()[0].Args[0].(workflows.ComplaintInput).ComplaintID)
+
+	status, body = h.api(cs, http.MethodPost, "/api/customers/"+custS1+"/moved-in", map[string]any{"date": "2026/11/20"})
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", body)
+	require.Equal(t, []string{"date"}, errorFields(body))
+	status, body = h.api(cs, http.MethodPost, "/api/customers/"+custS1+"/moved-in", map[string]any{"date": "2026-11-20"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, "2026-11-20", h.tc.sent()[0].Args[0].(workflows.MovedInInput).Date)
 }

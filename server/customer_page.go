@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/workflows"
 )
 
 // formField is one input of an action form as the customer page draws it.
@@ -66,6 +67,21 @@ var complaintStatuses = map[string][]string{
 	"complaint-close":    {renoflow.ComplaintResolved},
 }
 
+// complaintsFor lists the complaints an action on one complaint may pick: those in the
+// statuses it applies to, or for marking major every complaint not yet marked.
+func complaintsFor(st *renoflow.Customer, update string) []renoflow.Complaint {
+	if update == workflows.UpdateComplaintMajor {
+		var out []renoflow.Complaint
+		for _, k := range st.Complaints {
+			if !k.Major {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	return complaintsIn(st, complaintStatuses[update]...)
+}
+
 // actionForms builds the forms the customer page offers actor: the actions their role
 // may take (the same permission authorize checks) that make sense at the customer's
 // stage. A refused submission comes back filled in, with its message and bad fields.
@@ -112,8 +128,15 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 				}
 			case fieldCategory:
 				ff.Options = renoflow.ComplaintCategories()
+			case fieldSeverity:
+				ff.Options, ff.Required = renoflow.ComplaintSeverities(), false
+				if ff.Value == "" {
+					ff.Value = string(renoflow.SeverityNormal)
+				}
+			case fieldDate:
+				ff.Kind, ff.Label, ff.Required, ff.Hint = "date", "入住日期", false, "不填则为今天"
 			case fieldComplaint:
-				for _, k := range complaintsIn(st, complaintStatuses[a.Update]...) {
+				for _, k := range complaintsFor(st, a.Update) {
 					ff.Options = append(ff.Options, renoflow.Option{Code: k.ID,
 						Label: k.ID + " " + k.Category.Label() + "：" + k.Text + "（" + complaintStatusLabels[k.Status] + "，处理人" + k.Handler.Name + "）"})
 				}
@@ -157,7 +180,8 @@ func parseActionForm(c *fiber.Ctx, a *actionSpec, p *renoflow.Problems) (ActionI
 	}
 	in := ActionInput{Note: form[fieldNote], Channel: form[fieldChannel], Grade: form[fieldGrade],
 		DesignerID: form[fieldDesigner], OwnerID: form[fieldOwner], HandlerID: form[fieldHandler],
-		Milestone: form[fieldMilestone], Category: form[fieldCategory], ComplaintID: form[fieldComplaint], Outcome: form[fieldOutcome]}
+		Milestone: form[fieldMilestone], Category: form[fieldCategory], ComplaintID: form[fieldComplaint], Outcome: form[fieldOutcome],
+		Severity: form[fieldSeverity], Date: form[fieldDate]}
 	boolean := func(field string) *bool {
 		if form[field] == "" {
 			return nil

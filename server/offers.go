@@ -108,6 +108,21 @@ func offerMilestone(c *renoflow.Customer, _ renoflow.Actor) bool {
 // Step 11: a complaint may come at any stage after filing.
 func offerComplaintOpen(c *renoflow.Customer, _ renoflow.Actor) bool { return live(c) }
 
+// Seed 004 重大投诉: any complaint not yet marked major may be marked so.
+func offerComplaintMajor(c *renoflow.Customer, _ renoflow.Actor) bool {
+	for _, k := range c.Complaints {
+		if !k.Major {
+			return true
+		}
+	}
+	return false
+}
+
+// Seed 004 实际入住: after completion, until recorded.
+func offerMovedIn(c *renoflow.Customer, _ renoflow.Actor) bool {
+	return c.Stage == renoflow.StageAfterSales && c.MovedInAt.IsZero()
+}
+
 // Step 11: answering needs a complaint not yet answered.
 func offerComplaintAnswer(c *renoflow.Customer, _ renoflow.Actor) bool {
 	return len(complaintsIn(c, renoflow.ComplaintOpen)) > 0

@@ -86,6 +86,7 @@ var fieldLabels = map[string]string{
 	"focus_points": "关注点", "store_id": "门店", "consultation": "本次接触", "reached": "回访结果", "note": "备注",
 	fieldGrade: "分级", fieldDesigner: "设计师", fieldOwner: "新归属人", fieldHandler: "处理人", fieldAmount: "金额",
 	fieldMilestone: "验收节点", fieldCategory: "投诉类别", fieldComplaint: "投诉", fieldSatisfied: "客户是否满意", fieldOutcome: "裁决结果",
+	fieldSeverity: "投诉级别", fieldDate: "日期",
 	"login": "登录账号", "id": "编号", "role": "角色", "password": "密码", "stores": "负责门店", "view": "任务视图",
 }
 

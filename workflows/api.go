@@ -82,6 +82,8 @@ const (
 	UpdateComplaintResolve  = "complaint-resolve"  // ComplaintInput (Note = resolution)
 	UpdateComplaintReassign = "complaint-reassign" // ComplaintReassignInput: the store manager reassigns it
 	UpdateComplaintClose    = "complaint-close"    // ComplaintCloseInput: satisfied → closed and archived
+	UpdateComplaintMajor    = "complaint-major"    // ComplaintInput (Note = why): marked a major complaint (重大投诉) after it was logged
+	UpdateMovedIn           = "moved-in"           // MovedInInput: the customer moved in (实际入住)
 	UpdateInvalidPropose    = "invalid-propose"    // Action (Note = reason): proposed invalid
 	UpdateInvalidConfirm    = "invalid-confirm"    // Action: the store manager confirms it invalid
 	UpdateInvalidReject     = "invalid-reject"     // Action: the store manager rejects the proposal
@@ -133,7 +135,16 @@ type MilestoneInput struct {
 type ComplaintOpenInput struct {
 	Action
 	Category renoflow.ComplaintCategory `json:"category"`
+	// Severity is "" or "normal", or "major" for a major complaint (重大投诉, seed 004).
+	Severity renoflow.ComplaintSeverity `json:"severity,omitempty"`
 	Handler  renoflow.Person            `json:"handler,omitzero"`
+}
+
+// MovedInInput records that the customer moved in (实际入住) on Date (YYYY-MM-DD, company
+// zone; "" is today).
+type MovedInInput struct {
+	Action
+	Date string `json:"date,omitempty"`
 }
 
 // ComplaintInput acts on complaint ComplaintID.

@@ -10,9 +10,16 @@ func (w *customerImpl) registerComplaints(ctx workflow.Context) []error {
 	c := &w.state
 	return []error{
 		transition(ctx, w, UpdateComplaintOpen,
-			func(in ComplaintOpenInput) error { return c.CheckOpenComplaint(in.Actor, in.Category, in.Note) },
+			func(in ComplaintOpenInput) error {
+				return c.CheckOpenComplaint(in.Actor, in.Category, in.Severity, in.Note)
+			},
 			func(_ workflow.Context, env renoflow.Env, in ComplaintOpenInput) (renoflow.Effects, error) {
-				return c.OpenComplaint(env, in.Actor, in.Category, in.Handler, in.Note)
+				return c.OpenComplaint(env, in.Actor, in.Category, in.Severity, in.Handler, in.Note)
+			}),
+		transition(ctx, w, UpdateComplaintMajor,
+			func(in ComplaintInput) error { return c.CheckMarkComplaintMajor(in.Actor, in.ComplaintID) },
+			func(_ workflow.Context, env renoflow.Env, in ComplaintInput) (renoflow.Effects, error) {
+				return c.MarkComplaintMajor(env, in.Actor, in.ComplaintID, in.Note)
 			}),
 		transition(ctx, w, UpdateComplaintAnswer,
 			func(in ComplaintInput) error { return c.CheckComplaintStep(in.Actor, in.ComplaintID, "answer") },

@@ -24,5 +24,10 @@ func (w *customerImpl) registerConstruction(ctx workflow.Context) []error {
 			func(_ workflow.Context, env renoflow.Env, in MilestoneInput) (renoflow.Effects, error) {
 				return c.PassMilestone(env, in.Actor, in.Milestone, in.Note)
 			}),
+		transition(ctx, w, UpdateMovedIn,
+			func(in MovedInInput) error { return c.CheckMovedIn(in.Actor) },
+			func(_ workflow.Context, env renoflow.Env, in MovedInInput) (renoflow.Effects, error) {
+				return c.RecordMovedIn(env, in.Actor, in.Date, in.Note)
+			}),
 	}
 }

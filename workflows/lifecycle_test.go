@@ -90,6 +90,7 @@ func TestWholeLifecycle(t *testing.T) {
 	at(d(54), "deposit-visit", UpdateCompleteTask, done(cs, renoflow.RuleDepositVisit, ""))
 	contract := d(63)
 	at(contract, "contract", UpdateContract, PaymentInput{Action: Action{Actor: filer}, AmountYuan: 280000})
+	at(d(64), "contract-visit", UpdateCompleteTask, done(cs, renoflow.RuleContractVisit, "")) // seed 004: within a week
 	// Construction: inspections in order (one out of order refused), each return visit done.
 	at(d(70), "early-mid", UpdateMilestone, MilestoneInput{Action: Action{Actor: filer}, Milestone: renoflow.MilestoneMid})
 	completion := d(158)
@@ -108,7 +109,9 @@ func TestWholeLifecycle(t *testing.T) {
 	at(d(98).Add(2*time.Hour), "answer", UpdateComplaintAnswer, ComplaintInput{Action: Action{Actor: filer, Note: "已致电道歉并说明原因"}, ComplaintID: "K1"})
 	at(d(99), "resolve", UpdateComplaintResolve, ComplaintInput{Action: Action{Actor: filer, Note: "增派瓦工，追回工期"}, ComplaintID: "K1"})
 	at(d(100), "close", UpdateComplaintClose, ComplaintCloseInput{ComplaintInput: ComplaintInput{Action: Action{Actor: cs}, ComplaintID: "K1"}, Satisfied: true})
-	// After-sales: every visit done the day after it falls due.
+	// After-sales: the customer moves in (seed 004 实际入住); every visit done the day
+	// after it falls due.
+	at(d(170), "moved-in", UpdateMovedIn, MovedInInput{Action: Action{Actor: cs}, Date: d(165).In(renoflow.Zone).Format(time.DateOnly)})
 	p := renoflow.DefaultPolicy()
 	at(cal.Add(completion, p.LivingExperienceAfter).AddDate(0, 0, 1), "living", UpdateCompleteTask, done(cs, renoflow.RuleLivingExperience, ""))
 	at(cal.Add(completion, p.HouseCheckAfter).AddDate(0, 0, 1), "check", UpdateCompleteTask, done(cs, renoflow.RuleHouseCheck, ""))
@@ -124,7 +127,7 @@ func TestWholeLifecycle(t *testing.T) {
 	require.NoError(t, h.env.GetWorkflowError(), "the workflow ends by itself once the customer is archived")
 
 	h.accepted("verify", "visit", "grade-c", "callback", "fu-dec", "propose", "authorise", "late-sign", "accept", "measure",
-		"design", "fu-jan", "deposit", "deposit-visit", "contract", "complaint", "answer", "resolve", "close", "living", "check",
+		"design", "fu-jan", "deposit", "deposit-visit", "contract", "contract-visit", "complaint", "moved-in", "answer", "resolve", "close", "living", "check",
 		"visit-1", "visit-2", "visit-3", "visit-4")
 	require.Contains(t, h.refusal("propose-d2").Message, "已有3位交定金客户", "an ineligible designer is refused")
 	require.Contains(t, h.refusal("early-mid").Message, "须按顺序", "a milestone out of order is refused")
