@@ -43,6 +43,7 @@ func NewCustomer(env Env, id string, rec Record, filer Actor, consultation strin
 		c.consult(env, &eff, ConsultPhone)
 	}
 	c.noteCalendarFallbacks(env, &eff)
+	c.TracksTasks = true
 	c.track(eff)
 	return c, eff
 }

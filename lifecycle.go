@@ -83,6 +83,10 @@ type Customer struct {
 	// OpenTasks are the task rows this workflow opened that are still open, so that every
 	// change can close the ones it makes moot (see Conclude).
 	OpenTasks []OpenTask `json:"open_tasks,omitempty"`
+	// TracksTasks is set for a customer whose workflow tracked its tasks from the filing
+	// (OpenTasks is then complete); a customer filed before is swept only where its state
+	// alone tells.
+	TracksTasks bool `json:"tracks_tasks,omitempty"`
 	Revision  int64      `json:"revision"`
 }
 

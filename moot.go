@@ -139,14 +139,21 @@ func (c *Customer) sweep(env Env, eff *Effects) {
 	cancel(TaskNotice)
 }
 
-// workOpen reports whether the work (rule, subject) is still to be done: its task is
-// open or one of its clocks is pending.
-func (c *Customer) workOpen(rule Rule, subject string) bool {
+// workPending reports whether the work (rule, subject) is known to be still to be done:
+// its task is open or one of its clocks is pending.
+func (c *Customer) workPending(rule Rule, subject string) bool {
 	if c.openTask(rule, subject, 0) >= 0 {
 		return true
 	}
 	_, ok := c.Clocks.Find(rule, subject)
 	return ok
+}
+
+// workOpen reports whether the work (rule, subject) may still be to be done: pending, or
+// — for a customer filed before its workflow tracked its tasks, whose work past the last
+// rung of its ladder has no clock and no tracked task — not known to be done.
+func (c *Customer) workOpen(rule Rule, subject string) bool {
+	return c.workPending(rule, subject) || !c.TracksTasks
 }
 
 // Moot says why the open task t no longer applies to the customer as it stands, or ""

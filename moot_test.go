@@ -67,9 +67,9 @@ func TestMoot(t *testing.T) {
 	open := []Callback{{Attempt: 1}}
 	done := []Callback{{Attempt: 1, Reached: &no}, {Attempt: 2}}
 	step := func(c Customer, f func(*Customer)) Customer { f(&c); return c }
-	filed := Customer{Stage: StageFiled, Owner: cm1, Callbacks: open}
-	pool := Customer{Stage: StagePool, PreviousOwner: cm1}
-	presale := Customer{Stage: StagePresale, Owner: cm2, Callbacks: open,
+	filed := Customer{Stage: StageFiled, Owner: cm1, Callbacks: open, TracksTasks: true}
+	pool := Customer{Stage: StagePool, PreviousOwner: cm1, TracksTasks: true}
+	presale := Customer{Stage: StagePresale, Owner: cm2, Callbacks: open, TracksTasks: true,
 		FollowUp: &FollowUpMonth{Month: "2026-11", Open: []string{"2026-11/2"}}}
 	clk := func(r Rule, subject string) Clocks { return Clocks{{Rule: r, Subject: subject, Seq: 2}} }
 	tests := []struct {
@@ -90,6 +90,7 @@ func TestMoot(t *testing.T) {
 		{"call-back attempt recorded", step(presale, func(c *Customer) { c.Callbacks = done }), OpenTask{Rule: RuleFirstCallback, Subject: "1"}, "该次回访已不需要"},
 		{"escalation of an open call-back", step(presale, func(c *Customer) { c.Clocks = clk(RuleFirstCallback, "1") }), OpenTask{Rule: RuleFirstCallback, Subject: "1", Seq: 1}, ""},
 		{"escalation of work done", presale, OpenTask{Rule: RuleVerify, Seq: 1}, ReasonWorkClosed},
+		{"escalation on a customer filed before tasks were tracked", step(presale, func(c *Customer) { c.TracksTasks, c.Flag = false, "x" }), OpenTask{Rule: RuleVerify, Seq: 3}, ""},
 		{"flag rung while flagged", step(presale, func(c *Customer) { c.Flag = "x"; c.OpenTasks = []OpenTask{{Rule: RuleFirstCallback, Subject: "1"}} }),
 			OpenTask{Rule: RuleFirstCallback, Subject: "1", Seq: 2}, ""},
 		{"flag rung after the flag is cleared", step(presale, func(c *Customer) { c.OpenTasks = []OpenTask{{Rule: RuleFirstCallback, Subject: "1"}} }),
@@ -115,7 +116,7 @@ func TestMoot(t *testing.T) {
 		{"neglect notice after service", presale, OpenTask{Rule: RuleNeglect}, "已恢复服务或标记已解除"},
 		{"weekly check after completion", Customer{Stage: StageAfterSales}, OpenTask{Rule: RuleWeeklyCheck, Subject: "3"}, "已竣工"},
 		{"after-sales notice before its visit", Customer{Stage: StageAfterSales, Clocks: Clocks{{Rule: RuleAfterSalesVisit, Subject: "1"}}}, OpenTask{Rule: RuleAfterSalesNotice, Subject: "1"}, ""},
-		{"after-sales notice after its visit", Customer{Stage: StageAfterSales}, OpenTask{Rule: RuleAfterSalesNotice, Subject: "1"}, "售后回访已完成"},
+		{"after-sales notice after its visit", Customer{Stage: StageAfterSales, TracksTasks: true}, OpenTask{Rule: RuleAfterSalesNotice, Subject: "1"}, "售后回访已完成"},
 		{"anything on an invalid customer", Customer{Stage: StageInvalid}, OpenTask{Rule: RuleFollowUpMonth}, ReasonInvalid},
 		{"anything on an archived customer", Customer{Stage: StageArchived}, OpenTask{Rule: RuleAfterSalesNotice, Subject: "4"}, ReasonArchived},
 		{"a month's score stays until read", presale, OpenTask{Rule: RuleFollowUpMonth, Subject: "2026-10"}, ""},
@@ -123,6 +124,33 @@ func TestMoot(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.c.Moot(tt.task); got != tt.want {
 			t.Errorf("%s: Moot(%s) = %q, want %q", tt.name, TaskKey(tt.task.Rule, tt.task.Subject, tt.task.Seq), got, tt.want)
+		}
+	}
+}
+
+// The flag clears when the last work that raised it is no longer open; a customer filed
+// before its tasks were tracked keeps it until reassigned or confirmed.
+func TestSettleFlag(t *testing.T) {
+	cause := FlagCause{Rule: RuleFirstCallback, Subject: "1", Reason: "逾期未办，标记待重新分配：首谈回访"}
+	tests := []struct {
+		name string
+		c    Customer
+		want string
+	}{
+		{"work still open", Customer{Stage: StagePresale, TracksTasks: true, FlagCauses: []FlagCause{cause},
+			OpenTasks: []OpenTask{{Rule: RuleFirstCallback, Subject: "1"}}}, cause.Reason},
+		{"work done", Customer{Stage: StagePresale, TracksTasks: true, FlagCauses: []FlagCause{cause}}, ""},
+		{"work done, neglect remains", Customer{Stage: StagePresale, TracksTasks: true,
+			FlagCauses: []FlagCause{{Rule: RuleNeglect, Reason: "服务不到位"}, cause}}, "服务不到位"},
+		{"filed before tracking", Customer{Stage: StagePresale, FlagCauses: []FlagCause{cause}}, cause.Reason},
+		{"in the pool", Customer{Stage: StagePool, TracksTasks: true, FlagCauses: []FlagCause{cause},
+			OpenTasks: []OpenTask{{Rule: RuleFirstCallback, Subject: "1"}}}, ""},
+	}
+	for _, tt := range tests {
+		tt.c.Flag = "old"
+		tt.c.settleFlag()
+		if tt.c.Flag != tt.want {
+			t.Errorf("%s: flag %q, want %q", tt.name, tt.c.Flag, tt.want)
 		}
 	}
 }

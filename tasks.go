@@ -47,7 +47,7 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 			if err := actor.Require(perm, what); err != nil {
 				return err
 			}
-			if !c.workOpen(rule, subject) {
+			if !c.workPending(rule, subject) {
 				return Errorf(CodeConflict, "该任务已办结")
 			}
 			return nil
