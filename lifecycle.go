@@ -86,8 +86,8 @@ type Customer struct {
 	// TracksTasks is set for a customer whose workflow tracked its tasks from the filing
 	// (OpenTasks is then complete); a customer filed before is swept only where its state
 	// alone tells.
-	TracksTasks bool `json:"tracks_tasks,omitempty"`
-	Revision  int64      `json:"revision"`
+	TracksTasks bool  `json:"tracks_tasks,omitempty"`
+	Revision    int64 `json:"revision"`
 }
 
 // Callback is one first call-back attempt.
