@@ -281,13 +281,14 @@ func buildComplaintClose(r *actionRequest) any {
 
 // disputeOutcomes are the rulings on an ownership dispute (SPEC.md step 2).
 var disputeOutcomes = []renoflow.Option{{Code: renoflow.DisputeOwner, Label: "维持原归属人"},
-	{Code: renoflow.DisputeClaimant, Label: "改归申请人"}, {Code: renoflow.DisputeSplit, Label: "共同带客，业绩各50%"}}
+	{Code: renoflow.DisputeClaimant, Label: "改归申请人"}, {Code: renoflow.DisputeSplit, Label: "共同带客，业绩各50%"},
+	{Code: renoflow.DisputeClaimantSubsidy, Label: "改归申请人，小区名单分配人获补助"}}
 
 func buildDisputeRule(r *actionRequest) any {
 	if r.in.Outcome == "" {
 		r.Add(fieldOutcome, "必选（裁决结果）")
 	} else if !validOption(disputeOutcomes, r.in.Outcome) {
-		r.Add(fieldOutcome, "只能是 owner（维持原归属人）、claimant（改归申请人）或 split（各50%）")
+		r.Add(fieldOutcome, "只能是 owner（维持原归属人）、claimant（改归申请人）、split（各50%）或 claimant_subsidy（改归申请人，名单分配人补助）")
 	}
 	return workflows.DisputeRuleInput{Action: r.action(), Outcome: r.in.Outcome}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
@@ -38,10 +39,11 @@ func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req D
 		return "", err
 	}
 	var row struct {
-		CustomerID string `bun:"customer_id"`
-		StoreID    string `bun:"store_id"`
+		CustomerID string    `bun:"customer_id"`
+		StoreID    string    `bun:"store_id"`
+		DepositAt  time.Time `bun:"deposit_at"`
 	}
-	err = s.db.NewRaw(`SELECT pc.customer_id, c.store_id FROM phone_claims pc JOIN customers c ON c.id = pc.customer_id
+	err = s.db.NewRaw(`SELECT pc.customer_id, c.store_id, c.deposit_at FROM phone_claims pc JOIN customers c ON c.id = pc.customer_id
 		WHERE pc.phone = ?`, string(phone)).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &renoflow.Error{Code: renoflow.CodeNotFound, Message: "没有该手机号的在册客户",
@@ -52,6 +54,20 @@ func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req D
 	}
 	if !actor.InStore(row.StoreID) {
 		return "", renoflow.Errorf(renoflow.CodeForbidden, "只能对本店客户申请归属裁决")
+	}
+	if !row.DepositAt.IsZero() { // seed 003 撞单 5: the domain's window from the deposit
+		policy, err := s.currentPolicy(ctx)
+		if err != nil {
+			return "", err
+		}
+		cv, err := s.currentCalendar(ctx)
+		if err != nil {
+			return "", err
+		}
+		c := renoflow.Customer{DepositAt: row.DepositAt}
+		if err := c.CheckDisputeWindow(s.now(), policy, &renoflow.Calendar{Days: cv.Days}); err != nil {
+			return "", err
+		}
 	}
 	if _, err := s.send(ctx, row.CustomerID, workflows.UpdateDisputeOpen, "", workflows.Action{Actor: actor, Note: note}); err != nil {
 		return "", err
