@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"strconv"
 )
@@ -11,11 +12,22 @@ import (
 // for the servers to bind a moment later.
 type portPicker struct {
 	listeners []net.Listener
+	// below, when set, keeps picked ports under it (PostgreSQL stores the services'
+	// membership ports as smallint: at most 32767).
+	below int
 }
 
 // pick returns a port that is free on host.
 func (pp *portPicker) pick(host string) (int, error) {
-	return pp.reserve(host, 0)
+	if pp.below == 0 {
+		return pp.reserve(host, 0)
+	}
+	for range 200 {
+		if port, err := pp.reserve(host, 20000+rand.IntN(pp.below-20000)); err == nil {
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("find a free TCP port under %d on %s", pp.below, host)
 }
 
 // reserve checks that host:port is free (port 0 picks any) and holds it until close.

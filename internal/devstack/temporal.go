@@ -70,6 +70,10 @@ type TemporalOptions struct {
 	MaxConns int
 	// LogLevel is the server log level, "warn" by default; logs go to DataDir/temporal.log, or nowhere when in memory.
 	LogLevel string
+	// Postgres, when set, holds the persistence and visibility stores instead of SQLite
+	// (DataDir then keeps only the log): the schemas are set up or upgraded with the
+	// server's schema tool and the namespace is registered through the frontend.
+	Postgres *Postgres
 }
 
 // Temporal is a running embedded Temporal server.
@@ -121,12 +125,27 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (_ *Temporal, err 
 		return nil, err
 	}
 
-	sqlCfg, err := prepareDatabase(opts)
-	if err != nil {
-		return nil, err
+	var cfg *config.Config
+	if opts.Postgres != nil {
+		pg := opts.Postgres.withDefaults()
+		if err := SetupPostgresSchema(pg, logger); err != nil {
+			return nil, err
+		}
+		if err := forgetMembership(pg.sql(pg.Database)); err != nil {
+			return nil, err
+		}
+		cfg = serverConfig(opts, ports, address, nil)
+		cfg.Persistence = config.Persistence{
+			DefaultStore: "default", VisibilityStore: "visibility", NumHistoryShards: 4,
+			DataStores: map[string]config.DataStore{"default": {SQL: pg.sql(pg.Database)}, "visibility": {SQL: pg.sql(pg.VisibilityDatabase)}},
+		}
+	} else {
+		sqlCfg, err := prepareDatabase(opts)
+		if err != nil {
+			return nil, err
+		}
+		cfg = serverConfig(opts, ports, address, sqlCfg)
 	}
-
-	cfg := serverConfig(opts, ports, address, sqlCfg)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
@@ -146,6 +165,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (_ *Temporal, err 
 		}
 	}()
 
+	if opts.Postgres != nil {
+		if err := registerNamespace(ctx, address, opts.Namespace); err != nil {
+			return nil, err
+		}
+	}
 	c, err := waitForFrontend(ctx, address, opts.Namespace)
 	if err != nil {
 		return nil, err
@@ -205,7 +229,15 @@ func allocatePorts(opts TemporalOptions) (_ ports, err error) {
 	var p ports
 	var pp portPicker
 	defer pp.close()
-	if p.frontend, err = pp.reserve(opts.IP, opts.Port); err != nil {
+	if opts.Postgres != nil {
+		pp.below = 32768
+	}
+	if opts.Port == 0 {
+		p.frontend, err = pp.pick(opts.IP)
+	} else {
+		p.frontend, err = pp.reserve(opts.IP, opts.Port)
+	}
+	if err != nil {
 		return p, fmt.Errorf("frontend: %w", err)
 	}
 	if opts.UIPort >= 0 {
@@ -395,6 +427,8 @@ func devDynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 		dynamicconfig.FrontendEnableWorkerVersioningDataAPIs.Key():  true,
 		dynamicconfig.FrontendEnableWorkerVersioningRuleAPIs.Key():  true,
+		// A namespace registered at start (PostgreSQL) is known to every service at once.
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
 	}
 }
 

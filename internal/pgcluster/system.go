@@ -307,3 +307,9 @@ func waitUntil(ctx context.Context, timeout time.Duration, cond func() bool) boo
 	}
 	return true
 }
+
+// Available reports whether the PostgreSQL server programs are installed (nil), or why not.
+func Available() error {
+	_, err := findBinaries()
+	return err
+}
