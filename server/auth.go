@@ -58,26 +58,36 @@ func tokenHash(token string) string {
 // errBadLogin does not say which of login and password was wrong.
 var errBadLogin = &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号或密码错误"}
 
-// login checks a password and opens a session.
-func (s *Server) login(ctx context.Context, login, password string) (*session, error) {
+// login checks a password and opens a session, under the login throttle (admitLogin):
+// too many failures for the account or from ip answer *throttled without checking
+// the password. Every attempt and its outcome is in the audit log (auth_events).
+func (s *Server) login(ctx context.Context, login, password, ip string) (*session, error) {
+	login = strings.TrimSpace(login)
+	attempt, err := s.admitLogin(ctx, login, ip)
+	if err != nil {
+		return nil, err
+	}
 	var row struct {
 		ID           string `bun:"id"`
 		PasswordHash string `bun:"password_hash"`
 		Active       bool   `bun:"active"`
 	}
-	err := s.db.NewSelect().Table("staff").Column("id", "password_hash", "active").
-		Where("login = ?", strings.TrimSpace(login)).Scan(ctx, &row)
+	err = s.db.NewSelect().Table("staff").Column("id", "password_hash", "active").
+		Where("login = ?", login).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check, so logins cannot be probed by timing.
 		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5aOW4Ym5Fvf0e2m4e0W5n6."), []byte(password))
+		s.resolveLogin(ctx, attempt, "", false)
 		return nil, errBadLogin
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up login: %w", err)
 	}
 	if !row.Active || row.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(row.PasswordHash), []byte(password)) != nil {
+		s.resolveLogin(ctx, attempt, row.ID, false)
 		return nil, errBadLogin
 	}
+	s.resolveLogin(ctx, attempt, row.ID, true)
 	token, csrf := randomToken(), randomToken()
 	if _, err := s.db.NewRaw("INSERT INTO sessions (token_hash, staff_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
 		tokenHash(token), row.ID, csrf, s.now(), s.now().Add(s.cfg.SessionTTL)).Exec(ctx); err != nil {
@@ -193,10 +203,10 @@ func actorOf(c *fiber.Ctx) renoflow.Actor {
 	return renoflow.Actor{}
 }
 
-// setSessionCookie hands the browser its session token.
+// setSessionCookie hands the browser its session token (Secure behind TLS).
 func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: token, Path: "/", HTTPOnly: true,
-		Secure: s.cfg.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode, Expires: expires})
+		Secure: s.secureCookies(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: expires})
 }
 
 // apiLogin: POST /api/login {login, password} → the session token (also set as cookie)
@@ -209,7 +219,11 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	sess, err := s.login(c.UserContext(), in.Login, in.Password)
+	sess, err := s.login(c.UserContext(), in.Login, in.Password, s.clientIP(c))
+	var th *throttled
+	if errors.As(err, &th) {
+		return th.answer(c)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -286,34 +285,34 @@ func (s *Server) pageLogin(c *fiber.Ctx) error {
 	if sess, _ := s.sessionFor(c.UserContext(), c.Cookies(SessionCookie)); sess != nil {
 		return c.Redirect(home(sess.Actor), fiber.StatusSeeOther)
 	}
-	return s.render(c, fiber.StatusOK, "login", page{Title: "登录", Next: safeNext(c.Query("next"))}, nil)
+	return s.loginPage(c, fiber.StatusOK, page{Next: safeNext(c.Query("next"))})
 }
 
-// safeNext returns next when it is a path of this site ("/tasks?view=done"), else "":
-// no scheme or host, no "//" or "/\" (which browsers read as another host), no
-// backslash, no control character (a CR LF would start a header of its own).
-func safeNext(next string) string {
-	if next == "" || len(next) > 2000 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\") || renoflow.CheckText("next", next) != "" {
-		return ""
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
-		strings.HasPrefix(u.Path, "//") {
-		return ""
-	}
-	return next
+// loginPage shows the login form with its CSRF token (loginCSRF).
+func (s *Server) loginPage(c *fiber.Ctx, status int, p page) error {
+	p.Title, p.CSRF = "登录", s.loginCSRF(c)
+	return s.render(c, status, "login", p, nil)
 }
 
 func (s *Server) pageLoginPost(c *fiber.Ctx) error {
-	sess, err := s.login(c.UserContext(), c.FormValue("login"), c.FormValue("password"))
+	again := page{Form: map[string]string{"login": c.FormValue("login")}, Next: safeNext(c.FormValue("next"))}
+	if !checkLoginCSRF(c) {
+		again.Message = "登录表单已过期或来源不明，请重新登录"
+		return s.loginPage(c, fiber.StatusForbidden, again)
+	}
+	sess, err := s.login(c.UserContext(), c.FormValue("login"), c.FormValue("password"), s.clientIP(c))
 	if err != nil {
 		status := statusOf(renoflow.ErrorCodeOf(err))
+		var th *throttled
+		if errors.As(err, &th) {
+			_ = th.answer(c)
+			status, err = fiber.StatusTooManyRequests, th.domain()
+		}
 		if status >= 500 {
 			return err
 		}
-		return s.render(c, status, "login", page{Title: "登录", Message: asDomainError(err).Message,
-			Form: map[string]string{"login": c.FormValue("login")}, Next: safeNext(c.FormValue("next"))}, nil)
+		again.Message = asDomainError(err).Message
+		return s.loginPage(c, status, again)
 	}
 	s.setSessionCookie(c, sess.Token, s.now().Add(s.cfg.SessionTTL))
 	next := safeNext(c.FormValue("next"))

@@ -15,7 +15,7 @@ import (
 // for an action on a customer.
 func (s *Server) routes(app *fiber.App) {
 	s.observability(app)
-	app.Use(checkInputText)
+	app.Use(s.securityHeaders, checkInputText)
 	app.Get("/healthz", s.apiHealth)
 
 	api := app.Group("/api")

@@ -6,6 +6,7 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -25,8 +26,14 @@ type Config struct {
 	TemporalUIURL string
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
-	// SecureCookies marks cookies Secure (behind HTTPS in production).
+	// SecureCookies marks cookies Secure always; without it they are Secure when the
+	// request came over HTTPS (directly, or X-Forwarded-Proto: https from a trusted proxy).
 	SecureCookies bool
+	// TrustedProxies lists the reverse proxies (addresses or CIDR ranges) whose
+	// X-Forwarded-Proto and X-Forwarded-For are believed; from anyone else they are ignored.
+	TrustedProxies []string
+	// LoginThrottle limits failed sign-ins (zero: DefaultLoginThrottle); tests shrink it.
+	LoginThrottle LoginThrottle
 	// Now is the server clock (default time.Now); tests inject one.
 	Now func() time.Time
 	// FilingWait bounds how long a filing (and an action on a customer still being
@@ -53,6 +60,7 @@ type Server struct {
 	db       *bun.DB
 	log      *slog.Logger
 	cfg      Config
+	trusted  []*net.IPNet // Config.TrustedProxies
 }
 
 // NewServer builds the fiber app with every route.
@@ -72,7 +80,10 @@ func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
 	}
-	s := &Server{temporal: c, db: db, log: log, cfg: cfg}
+	if cfg.LoginThrottle == (LoginThrottle{}) {
+		cfg.LoginThrottle = DefaultLoginThrottle
+	}
+	s := &Server{temporal: c, db: db, log: log, cfg: cfg, trusted: trustedNets(cfg.TrustedProxies)}
 	app := fiber.New(fiber.Config{
 		AppName:               "renoflow",
 		ErrorHandler:          s.errorHandler,
@@ -80,6 +91,9 @@ func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		BodyLimit:             1 << 20,
+		// X-Forwarded-* only from the proxies listed (none by default).
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
 	})
 	s.routes(app)
 	return app

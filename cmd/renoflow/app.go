@@ -182,7 +182,9 @@ func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namesp
 }
 
 func serverConfig(cfg config, uiURL string) server.Config {
-	return server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter}
+	return server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter,
+		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
+		LoginThrottle: server.LoginThrottle{Window: cfg.LoginThrottleWindow, PerAccount: cfg.LoginFailsAccount, PerIP: cfg.LoginFailsIP}}
 }
 
 func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {

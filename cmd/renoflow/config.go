@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 )
@@ -34,6 +35,12 @@ type config struct {
 	DBMaxOpenConns  int `env:"DB_MAX_OPEN_CONNS" envDefault:"20" help:"PostgreSQL connections per process at most (server, worker; dev shares one pool)"`
 	DBMaxIdleConns  int `env:"DB_MAX_IDLE_CONNS" envDefault:"20" help:"PostgreSQL connections kept open while idle (at most DB_MAX_OPEN_CONNS)"`
 	TemporalDBConns int `env:"TEMPORAL_DB_CONNS" envDefault:"4" help:"dev: SQLite connections of the embedded Temporal server (WAL: readers in parallel, one writer)"`
+	// Hostile requests (issue 9): cookies, proxies and the login throttle.
+	SecureCookies       bool          `env:"SECURE_COOKIES" envDefault:"false" help:"mark cookies Secure always (they are anyway when a request comes over HTTPS)"`
+	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:"," help:"reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-Proto/-For are believed"`
+	LoginThrottleWindow time.Duration `env:"LOGIN_THROTTLE_WINDOW" envDefault:"15m" help:"failed logins count for this long"`
+	LoginFailsAccount   int           `env:"LOGIN_FAILS_PER_ACCOUNT" envDefault:"10" help:"failed logins of one account within the window before it must wait (429)"`
+	LoginFailsIP        int           `env:"LOGIN_FAILS_PER_IP" envDefault:"50" help:"failed logins from one address within the window before it must wait (429)"`
 	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
 	// tests of long-running customers.
 	ContinueAsNewAfter int `env:"RENOFLOW_CONTINUE_AS_NEW_AFTER" envDefault:"0" help:"tests: force Continue-As-New after N transitions (0: when Temporal suggests)"`
@@ -84,6 +91,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.DBMaxIdleConns > cfg.DBMaxOpenConns {
 		bad = append(bad, fmt.Sprintf("DB_MAX_IDLE_CONNS=%d exceeds DB_MAX_OPEN_CONNS=%d", cfg.DBMaxIdleConns, cfg.DBMaxOpenConns))
+	}
+	if cfg.LoginThrottleWindow <= 0 || cfg.LoginFailsAccount < 1 || cfg.LoginFailsIP < 1 {
+		bad = append(bad, fmt.Sprintf("LOGIN_THROTTLE_WINDOW=%s, LOGIN_FAILS_PER_ACCOUNT=%d and LOGIN_FAILS_PER_IP=%d must be positive",
+			cfg.LoginThrottleWindow, cfg.LoginFailsAccount, cfg.LoginFailsIP))
 	}
 	if cfg.ContinueAsNewAfter < 0 {
 		bad = append(bad, fmt.Sprintf("RENOFLOW_CONTINUE_AS_NEW_AFTER=%d must not be negative", cfg.ContinueAsNewAfter))
