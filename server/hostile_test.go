@@ -31,7 +31,9 @@ type browser struct {
 	header  http.Header // extra request headers
 }
 
-func (h *harness) browser() *browser { return &browser{h: h, cookies: map[string]string{}, header: http.Header{}} }
+func (h *harness) browser() *browser {
+	return &browser{h: h, cookies: map[string]string{}, header: http.Header{}}
+}
 
 func (b *browser) do(method, path string, form url.Values) (*http.Response, string) {
 	b.h.t.Helper()
