@@ -1,0 +1,154 @@
+package renoflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	// docRef is a `path:Function` or `path:Type.Method` reference of docs/rules.md.
+	docRef = regexp.MustCompile("`([A-Za-z0-9_./-]+\\.go):([A-Za-z0-9_.]+)`")
+	// docPolicy is a `key=default` policy reference.
+	docPolicy = regexp.MustCompile("`([a-z_]+(?:\\.[A-Z])?)=([^`]+)`")
+)
+
+// funcsOf lists the functions a Go file declares: "Name" and, for methods, "Type.Name".
+func funcsOf(t *testing.T, path string, cache map[string]map[string]bool) (map[string]bool, error) {
+	if fs, ok := cache[path]; ok {
+		return fs, nil
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, err
+	}
+	fs := map[string]bool{}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		name := fd.Name.Name
+		if fd.Recv != nil && len(fd.Recv.List) == 1 {
+			typ := fd.Recv.List[0].Type
+			if star, ok := typ.(*ast.StarExpr); ok {
+				typ = star.X
+			}
+			if idx, ok := typ.(*ast.IndexExpr); ok {
+				typ = idx.X
+			}
+			if id, ok := typ.(*ast.Ident); ok {
+				name = id.Name + "." + name
+			}
+		}
+		fs[name] = true
+	}
+	cache[path] = fs
+	return fs, nil
+}
+
+// flatPolicy is the default policy as "key" → value text, nested keys dotted.
+func flatPolicy(t *testing.T) map[string]string {
+	b, err := json.Marshal(DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			for sk, sv := range sub {
+				out[k+"."+sk] = fmt.Sprint(sv)
+			}
+			continue
+		}
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// docs/rules.md stays true: every function and test it names exists, every policy key
+// and default is the shipped one, and every encoded row names a test.
+func TestRulesDoc(t *testing.T) {
+	raw, err := os.ReadFile("docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := flatPolicy(t)
+	mentioned := 0
+	cache := map[string]map[string]bool{}
+	rows := 0
+	ids := map[string]bool{}
+	for n, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "| R") {
+			continue
+		}
+		rows++
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 7 {
+			t.Errorf("line %d: %d cells, want 7", n+1, len(cells))
+			continue
+		}
+		id := strings.TrimSpace(cells[0])
+		if ids[id] {
+			t.Errorf("line %d: %s listed twice", n+1, id)
+		}
+		ids[id] = true
+		for _, m := range docPolicy.FindAllStringSubmatch(cells[3], -1) {
+			got, ok := policy[m[1]]
+			switch {
+			case !ok:
+				t.Errorf("%s: no policy key %q", id, m[1])
+			case got != m[2]:
+				t.Errorf("%s: %s defaults to %s, the doc says %s", id, m[1], got, m[2])
+			}
+			mentioned++
+		}
+		for col, cell := range map[int]string{4: cells[4], 5: cells[5]} {
+			for _, m := range docRef.FindAllStringSubmatch(cell, -1) {
+				fs, err := funcsOf(t, m[1], cache)
+				if err != nil {
+					t.Errorf("%s: %v", id, err)
+					continue
+				}
+				if !fs[m[2]] {
+					t.Errorf("%s: %s declares no %s", id, m[1], m[2])
+				}
+				if isTest := strings.HasPrefix(m[2], "Test"); isTest != (col == 5) {
+					t.Errorf("%s: %s:%s in the wrong column", id, m[1], m[2])
+				}
+			}
+		}
+		status := strings.TrimSpace(cells[6])
+		switch {
+		case strings.HasPrefix(status, "encoded"):
+			if len(docRef.FindAllString(cells[5], -1)) == 0 || len(docRef.FindAllString(cells[4], -1)) == 0 {
+				t.Errorf("%s: encoded, but names no code or no test", id)
+			}
+		case strings.HasPrefix(status, "decided"), strings.HasPrefix(status, "not a system rule"):
+			if !strings.Contains(status, ":") {
+				t.Errorf("%s: %q does not say why", id, status)
+			}
+		default:
+			t.Errorf("%s: status %q is none of encoded / decided … / not a system rule …", id, status)
+		}
+	}
+	if rows < 50 || mentioned == 0 {
+		t.Fatalf("only %d rows in docs/rules.md", rows)
+	}
+	// Every setting of the policy is traced to a rule.
+	for key := range policy {
+		if !strings.Contains(string(raw), "`"+key+"=") {
+			t.Errorf("policy key %s is in no row of docs/rules.md", key)
+		}
+	}
+}
