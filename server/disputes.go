@@ -18,6 +18,9 @@ import (
 type DisputeRequest struct {
 	Phone string `json:"phone"`
 	Note  string `json:"note"`
+	// Key is the request's idempotency key (Idempotency-Key header or the form's hidden
+	// field): a repeat is the same update, applied once.
+	Key string `json:"-"`
 }
 
 // disputeByPhone opens an ownership dispute on the customer holding the phone, for a
@@ -69,7 +72,7 @@ func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req D
 			return "", err
 		}
 	}
-	if _, err := s.send(ctx, row.CustomerID, workflows.UpdateDisputeOpen, "", workflows.Action{Actor: actor, Note: note}); err != nil {
+	if _, err := s.send(ctx, row.CustomerID, workflows.UpdateDisputeOpen, req.Key, workflows.Action{Actor: actor, Note: note}); err != nil {
 		return "", err
 	}
 	return row.CustomerID, nil
@@ -84,6 +87,7 @@ func (s *Server) apiDispute(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	req.Key = c.Get("Idempotency-Key")
 	if _, err := s.disputeByPhone(c.UserContext(), actorOf(c), req); err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func (s *Server) apiDispute(c *fiber.Ctx) error {
 
 // pageDispute: POST /disputes from the filing page's 撞单 refusal.
 func (s *Server) pageDispute(c *fiber.Ctx) error {
-	req := DisputeRequest{Phone: c.FormValue(fieldPhone), Note: c.FormValue(fieldNote)}
+	req := DisputeRequest{Phone: c.FormValue(fieldPhone), Note: c.FormValue(fieldNote), Key: formRequestID(c)}
 	if _, err := s.disputeByPhone(c.UserContext(), actorOf(c), req); err != nil {
 		return err
 	}

@@ -94,3 +94,30 @@ func TestTaskFormSendsOneKey(t *testing.T) {
 	require.NotEmpty(t, sent[0].UpdateID)
 	require.Equal(t, sent[0].UpdateID, sent[1].UpdateID, "the same update: Temporal applies it once")
 }
+
+// A dispute sent twice with one key is one update (the workflow applies it once), from
+// the API and from the filing page's dispute form.
+func TestDisputeSendsOneKey(t *testing.T) {
+	h := newHarness(t)
+	sa := h.login("sa1")
+	_, err := h.db.NewRaw(`INSERT INTO phone_claims (phone, customer_id, filed_by, filed_at) VALUES ('13800000001', ?, 'cm1', ?)`,
+		custS1, h.now).Exec(t.Context())
+	require.NoError(t, err)
+	h.tc.sent()
+	for i := 0; i < 2; i++ {
+		status, body := h.rawHeader(sa, http.MethodPost, "/api/disputes", `{"phone":"13800000001","note":"我先邀约到店"}`,
+			map[string]string{"Idempotency-Key": "dispute-k1"})
+		require.Equal(t, http.StatusCreated, status, "%v", body)
+	}
+	key := formKey(t, func() string { _, html, _ := h.page(sa, http.MethodGet, "/customers/new", nil); return html }())
+	for i := 0; i < 2; i++ {
+		status, html, _ := h.page(sa, http.MethodPost, "/disputes", url.Values{"phone": {"13800000001"}, "note": {"依据"}, "_request": {key}})
+		require.Equal(t, http.StatusSeeOther, status, html)
+	}
+	sent := h.tc.sent()
+	require.Len(t, sent, 4)
+	require.Equal(t, "dispute-k1", sent[0].UpdateID)
+	require.Equal(t, sent[0].UpdateID, sent[1].UpdateID)
+	require.Equal(t, key, sent[2].UpdateID)
+	require.Equal(t, sent[2].UpdateID, sent[3].UpdateID)
+}
