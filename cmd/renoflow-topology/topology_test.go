@@ -194,6 +194,8 @@ func TestTopology(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return count(`SELECT count(*) FROM timeline WHERE kind = 'timer' AND rule = 'verify'`) >= 3*customers
 	}, 3*time.Minute, 500*time.Millisecond, "every verification clock fires")
+	require.Zero(t, count(`SELECT count(*) FROM (SELECT 1 FROM bun_migrations GROUP BY name HAVING count(*) > 1) d`),
+		"the two concurrent migrations applied each migration once")
 	require.Equal(t, customers, count(`SELECT count(*) FROM customers`))
 	require.Equal(t, customers, count(`SELECT count(*) FROM phone_claims`))
 	require.Equal(t, 3*customers, count(`SELECT count(*) FROM timeline WHERE kind = 'timer' AND rule = 'verify'`), "each clock fired once")
