@@ -36,6 +36,9 @@ commands:
   server       run the HTTP API and web pages (needs TEMPORAL_ADDRESS and DATABASE_URL)
   migrate      apply database migrations and store the default policy, then exit
   healthcheck  GET the server's /healthz and exit 0 when healthy (for containers)
+  admin create --login L --name N [--role admin]
+               create a staff account, e.g. the first admin of an empty database; the
+               password comes from RENOFLOW_ADMIN_PASSWORD, a prompt or stdin, never argv
 
 
 `
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runMigrate(ctx, cfg, stdout)
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg)
+	case "admin":
+		return runAdmin(ctx, cfg, args[1:], getenv, stdout)
 	}
 	fmt.Fprint(stdout, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
