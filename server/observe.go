@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ func (s *Server) observability(app *fiber.App) {
 	}
 }
 
+// customerLocation finds the customer in a Location header (/api/customers/<id>, /customers/<id>).
+var customerLocation = regexp.MustCompile(`/customers/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`)
+
 // observe runs the rest of the chain, answers its error through the error handler (so the
 // status is known here), then records the request.
 func (s *Server) observe(c *fiber.Ctx) error {
@@ -55,10 +59,15 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		return nil
 	}
 	attrs := []any{"method", method, "route", route, "path", path, "status", status, "ms", elapsed.Milliseconds()}
+	id := ""
 	if strings.Contains(route, "/customers/:id") {
-		if id := c.Params("id"); id != "" {
-			attrs = append(attrs, "customer_id", id, "workflow_id", workflows.CustomerWorkflowID(id))
-		}
+		id = c.Params("id")
+	} else if m := customerLocation.FindSubmatch(c.Response().Header.Peek(fiber.HeaderLocation)); m != nil {
+		id = string(m[1]) // a filing answers with the new customer's location
+	}
+	if id != "" {
+		id = strings.Clone(id)
+		attrs = append(attrs, "customer_id", id, "workflow_id", workflows.CustomerWorkflowID(id))
 	}
 	switch {
 	case status >= 500:

@@ -81,6 +81,7 @@ func TestDevMetrics(t *testing.T) {
 
 	log, err := os.ReadFile(filepath.Join(data, "renoflow.log"))
 	require.NoError(t, err)
+	require.Regexp(t, `msg=request method=POST route=/api/customers .*status=201 .*customer_id=`+id+` workflow_id=customer-`+id, string(log))
 	require.Regexp(t, `msg=request method=GET route=/api/customers/:id .*status=200 .*customer_id=`+id+` workflow_id=customer-`+id, string(log))
 }
 
