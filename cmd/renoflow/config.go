@@ -34,7 +34,7 @@ type config struct {
 	// any concurrency opened and closed a PostgreSQL session per request.
 	DBMaxOpenConns  int `env:"DB_MAX_OPEN_CONNS" envDefault:"20" help:"PostgreSQL connections per process at most (server, worker; dev shares one pool)"`
 	DBMaxIdleConns  int `env:"DB_MAX_IDLE_CONNS" envDefault:"20" help:"PostgreSQL connections kept open while idle (at most DB_MAX_OPEN_CONNS)"`
-	TemporalDBConns int `env:"TEMPORAL_DB_CONNS" envDefault:"4" help:"dev: SQLite connections of the embedded Temporal server (WAL: readers in parallel, one writer)"`
+	TemporalDBConns int `env:"TEMPORAL_DB_CONNS" envDefault:"1" help:"dev: SQLite connections of the embedded Temporal server (more lets reads run in parallel, but writers then busy-wait: 1 measured fastest)"`
 	// Hostile requests (issue 9): cookies, proxies and the login throttle.
 	SecureCookies       bool          `env:"SECURE_COOKIES" envDefault:"false" help:"mark cookies Secure always (they are anyway when a request comes over HTTPS)"`
 	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:"," help:"reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-Proto/-For are believed"`

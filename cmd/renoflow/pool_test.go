@@ -16,7 +16,7 @@ func TestPoolSizedFromSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 20, cfg.DBMaxOpenConns)
 	require.Equal(t, 20, cfg.DBMaxIdleConns)
-	require.Equal(t, 4, cfg.TemporalDBConns)
+	require.Equal(t, 1, cfg.TemporalDBConns)
 
 	cfg, err = loadConfig(func(k string) string {
 		return map[string]string{"DB_MAX_OPEN_CONNS": "12", "DB_MAX_IDLE_CONNS": "8"}[k]
