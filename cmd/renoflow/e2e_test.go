@@ -46,7 +46,9 @@ func TestDevFilesCustomer(t *testing.T) {
 
 	status, health := (&apiClient{t: t, base: d.Web}).call(http.MethodGet, "/healthz", nil)
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, map[string]any{"status": "ok", "database": "ok", "temporal": "ok"}, health)
+	for k, want := range map[string]any{"status": "ok", "database": "ok", "temporal": "ok"} {
+		require.Equal(t, want, health[k], "healthz %s (a calendar coverage warning may stand beside them)", k)
+	}
 
 	resp, err := http.Get(d.UI)
 	require.NoError(t, err)
