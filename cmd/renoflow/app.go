@@ -121,13 +121,35 @@ func prepareDB(ctx context.Context, db *bun.DB) error {
 	return activities.EnsureDefaults(ctx, db)
 }
 
-// startWorker starts a worker on the task queue.
-func startWorker(c client.Client, db *bun.DB, m *metrics.Set, log *slog.Logger) (sdkworker.Worker, error) {
-	w := worker.New(c, &activities.Activities{DB: db}, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{worker.Observe(m, log)}})
+// startWorker starts a worker on the task queue, sized by the WORKER_* settings
+// (workerOptions); it sets the process's sticky workflow cache first.
+func startWorker(cfg config, c client.Client, db *bun.DB, m *metrics.Set, log *slog.Logger) (sdkworker.Worker, error) {
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
+	opts := workerOptions(cfg)
+	opts.Interceptors = []interceptor.WorkerInterceptor{worker.Observe(m, log)}
+	w := worker.New(c, &activities.Activities{DB: db}, opts)
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	return w, nil
+}
+
+// workerOptions are the worker's pollers, slots and sticky timeout from the settings
+// (issue 15). The SDK's defaults — 2 workflow pollers (1 on the sticky queue), 1,000
+// slots of each kind and a 5 s sticky schedule-to-start timeout — let a loaded worker
+// take far more activities than the database pool serves, while the single sticky
+// poller fell behind: workflow tasks then timed out on the sticky queue after 5 s and
+// were dispatched again on the shared queue with their whole history, late by 10-20 s
+// more (timer lateness). The sticky cache size is process-wide and set by startWorker.
+func workerOptions(cfg config) sdkworker.Options {
+	return sdkworker.Options{
+		MaxConcurrentWorkflowTaskPollers:        cfg.WorkerWorkflowPolls,
+		MaxConcurrentActivityTaskPollers:        cfg.WorkerActivityPolls,
+		MaxConcurrentWorkflowTaskExecutionSize:  cfg.WorkerWorkflowTasks,
+		MaxConcurrentActivityExecutionSize:      cfg.WorkerActivities,
+		MaxConcurrentLocalActivityExecutionSize: cfg.WorkerLocalActs,
+		StickyScheduleToStartTimeout:            cfg.WorkerStickyTimeout,
+	}
 }
 
 // serveHTTP starts the fiber app on addr and returns its bound address.
@@ -198,7 +220,7 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	sizePool(db, cfg)
-	w, err := startWorker(c, db, m, log)
+	w, err := startWorker(cfg, c, db, m, log)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,16 @@ type config struct {
 	// ContinueAsNewAfter forces Continue-As-New after that many transitions per run; for
 	// tests of long-running customers.
 	ContinueAsNewAfter int `env:"RENOFLOW_CONTINUE_AS_NEW_AFTER" envDefault:"0" help:"tests: force Continue-As-New after N transitions (0: when Temporal suggests)"`
+	// Worker (issue 15): memory bounded by the sticky cache, not by the open customers;
+	// pollers and slots sized for the database pool; workflow tasks that wait on a busy
+	// worker stay on its sticky queue instead of being replayed from the start elsewhere.
+	WorkerStickyCache   int           `env:"WORKER_STICKY_CACHE" envDefault:"1000" help:"customer workflows kept in worker memory (about 170 KB each; others are replayed from history on their next event)"`
+	WorkerStickyTimeout time.Duration `env:"WORKER_STICKY_TIMEOUT" envDefault:"15s" help:"how long a workflow task waits for the worker that holds the customer before any worker takes it (replaying its history)"`
+	WorkerWorkflowPolls int           `env:"WORKER_WORKFLOW_POLLERS" envDefault:"4" help:"concurrent workflow task polls (half on the sticky queue)"`
+	WorkerActivityPolls int           `env:"WORKER_ACTIVITY_POLLERS" envDefault:"4" help:"concurrent activity task polls"`
+	WorkerWorkflowTasks int           `env:"WORKER_WORKFLOW_TASKS" envDefault:"64" help:"workflow tasks executed at once per worker"`
+	WorkerActivities    int           `env:"WORKER_ACTIVITIES" envDefault:"20" help:"activities (PostgreSQL writes) executed at once per worker; more only wait for a connection"`
+	WorkerLocalActs     int           `env:"WORKER_LOCAL_ACTIVITIES" envDefault:"20" help:"local activities (policy reads) executed at once per worker"`
 }
 
 // loadConfig reads the configuration through getenv. It returns an error naming every
@@ -95,6 +105,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.LoginThrottleWindow <= 0 || cfg.LoginFailsAccount < 1 || cfg.LoginFailsIP < 1 {
 		bad = append(bad, fmt.Sprintf("LOGIN_THROTTLE_WINDOW=%s, LOGIN_FAILS_PER_ACCOUNT=%d and LOGIN_FAILS_PER_IP=%d must be positive",
 			cfg.LoginThrottleWindow, cfg.LoginFailsAccount, cfg.LoginFailsIP))
+	}
+	for _, p := range []struct {
+		key string
+		n   int
+	}{{"WORKER_STICKY_CACHE", cfg.WorkerStickyCache}, {"WORKER_WORKFLOW_POLLERS", cfg.WorkerWorkflowPolls}, {"WORKER_ACTIVITY_POLLERS", cfg.WorkerActivityPolls},
+		{"WORKER_WORKFLOW_TASKS", cfg.WorkerWorkflowTasks}, {"WORKER_ACTIVITIES", cfg.WorkerActivities}, {"WORKER_LOCAL_ACTIVITIES", cfg.WorkerLocalActs}} {
+		if p.n < 1 || p.n > 1000000 {
+			bad = append(bad, fmt.Sprintf("%s=%d must be positive", p.key, p.n))
+		}
+	}
+	if cfg.WorkerWorkflowPolls < 2 {
+		bad = append(bad, fmt.Sprintf("WORKER_WORKFLOW_POLLERS=%d: at least 2 (one for the sticky queue, one for the shared queue)", cfg.WorkerWorkflowPolls))
+	}
+	if cfg.WorkerStickyTimeout < time.Second {
+		bad = append(bad, fmt.Sprintf("WORKER_STICKY_TIMEOUT=%s: at least 1s", cfg.WorkerStickyTimeout))
 	}
 	if cfg.ContinueAsNewAfter < 0 {
 		bad = append(bad, fmt.Sprintf("RENOFLOW_CONTINUE_AS_NEW_AFTER=%d must not be negative", cfg.ContinueAsNewAfter))

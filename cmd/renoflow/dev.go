@@ -85,7 +85,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	w, err := startWorker(c, db, m, log)
+	w, err := startWorker(cfg, c, db, m, log)
 	if err != nil {
 		return err
 	}
