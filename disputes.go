@@ -17,6 +17,9 @@ const (
 	// claimant becomes the owner and the list's holder gets DisputeListSubsidyYuan
 	// (seed 003 撞单 4：给予名单分配人员100元/户补助).
 	DisputeClaimantSubsidy = "claimant_subsidy"
+	// DisputeVoid ends a dispute nobody ruled on before the customer went to the public
+	// pool: there is no ownership left to rule on (rules version 3).
+	DisputeVoid = "void"
 )
 
 // Dispute is an ownership dispute (撞单 / 归属争议): a staff member claims a customer another
@@ -261,4 +264,16 @@ func (c *Customer) RuleDispute(env Env, actor Actor, outcome, ruling string) (Ef
 	c.closeWork(env, &eff, RuleDispute, d.ID, TaskDone, actor.Person(), summary)
 	eff.log(env, "dispute_ruled", actor.Person(), withNote(summary, ruling))
 	return eff, nil
+}
+
+// voidDispute ends the open dispute, if any, when the customer goes to the public pool:
+// the store manager's ruling task and its escalations no longer apply (Conclude cancels
+// them), and no credit is given.
+func (c *Customer) voidDispute(env Env, eff *Effects, why string) {
+	d := c.openDispute()
+	if d == nil || env.Version < 3 {
+		return
+	}
+	d.Outcome, d.RuledAt, d.Ruling = DisputeVoid, env.Now, why
+	eff.log(env, "dispute_void", Person{}, fmt.Sprintf("归属争议%s作废：%s", d.ID, why))
 }

@@ -288,6 +288,7 @@ func (c *Customer) lapse(env Env, eff *Effects, clk Clock) {
 		}
 	}
 	c.Callbacks = nil
+	c.voidDispute(env, eff, "报备作废，客户进入公海")
 	eff.Closed = append(eff.Closed, TaskClose{Rule: RuleClaimReminder, Seq: -1, Status: TaskCancelled, At: env.Now,
 		Outcome: "报备作废", Reason: "报备作废"})
 }

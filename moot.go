@@ -219,7 +219,10 @@ func (c *Customer) Moot(t OpenTask) string {
 			return "本次跟进已不需要"
 		}
 	case RuleDispute:
-		if d := c.disputeByID(t.Subject); d == nil || !d.Open() {
+		switch d := c.disputeByID(t.Subject); {
+		case d != nil && d.Outcome == DisputeVoid:
+			return "争议已作废：" + d.Ruling
+		case d == nil || !d.Open():
 			return "争议已裁决"
 		}
 	case RuleDispatchConfirm, RuleDispatchAccept:

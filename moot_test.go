@@ -99,6 +99,7 @@ func TestMoot(t *testing.T) {
 		{"follow-up no longer owed", presale, OpenTask{Rule: RuleFollowUp, Subject: "2026-11/1"}, "本次跟进已不需要"},
 		{"verification of a verified filing", step(filed, func(c *Customer) { c.VerifiedAt = at("2026-11-23 10:00") }), OpenTask{Rule: RuleVerify}, "报备已核实"},
 		{"dispute unruled", step(presale, func(c *Customer) { c.Disputes = []Dispute{{ID: "D1"}} }), OpenTask{Rule: RuleDispute, Subject: "D1"}, ""},
+		{"dispute void", step(pool, func(c *Customer) { c.Disputes = []Dispute{{ID: "D1", Outcome: DisputeVoid, Ruling: "报备作废"}} }), OpenTask{Rule: RuleDispute, Subject: "D1"}, "争议已作废：报备作废"},
 		{"dispute ruled", step(presale, func(c *Customer) { c.Disputes = []Dispute{{ID: "D1", Outcome: DisputeOwner}} }), OpenTask{Rule: RuleDispute, Subject: "D1"}, "争议已裁决"},
 		{"dispatch to confirm", step(presale, func(c *Customer) { c.Dispatches = []Dispatch{{Status: DispatchProposed}} }), OpenTask{Rule: RuleDispatchConfirm, Subject: "d1"}, ""},
 		{"dispatch returned", step(presale, func(c *Customer) { c.Dispatches = []Dispatch{{Status: DispatchReturned}} }), OpenTask{Rule: RuleDispatchConfirm, Subject: "d1"}, "派单已退回"},

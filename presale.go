@@ -268,6 +268,7 @@ func (c *Customer) release(env Env, eff *Effects, clk Clock) {
 		if d := c.dispatch(); d != nil && (d.Status == DispatchProposed || d.Status == DispatchConfirmed) {
 			d.Status, d.AnsweredAt, d.Reason = DispatchReturned, env.Now, "客户已释放到公海"
 		}
+		c.voidDispute(env, eff, "售前保护期满，客户释放到公海")
 	}
 	c.PreviousOwner, c.PreviousOwnerUntil = prev, env.Now
 	c.Owner, c.OwnerSince, c.Stage = Person{}, env.Now, StagePool

@@ -251,3 +251,19 @@ func TestNoticeIsAcknowledged(t *testing.T) {
 	st, _ = h.rowStatus("verify//0")
 	require.Equal(t, renoflow.TaskOpen, st, "the work itself stays open")
 }
+
+// A dispute nobody ruled on before the claim lapsed is void: the ruling task and its
+// escalations are cancelled with the lapse, and no credit is given.
+func TestLapseVoidsAnOpenDispute(t *testing.T) {
+	h := newHarness(t, nil)
+	h.at(hour, func() { h.update("dispute", UpdateDisputeOpen, Action{Actor: other, Note: "我先接待的"}) })
+	h.run(8*day, CustomerInput{})
+	h.accepted("dispute")
+	st, why := h.rowStatus("dispute/D1/0")
+	require.Equal(t, renoflow.TaskCancelled, st)
+	require.Equal(t, "争议已作废：报备作废，客户进入公海", why)
+	d := h.state().Disputes[0]
+	require.Equal(t, renoflow.DisputeVoid, d.Outcome)
+	require.Empty(t, d.Credit)
+	require.False(t, h.state().Clocks.Has(renoflow.RuleDispute), "its clocks stop")
+}
