@@ -259,7 +259,11 @@ func (c *Customer) Moot(t OpenTask) string {
 			return "已竣工"
 		}
 	case RuleAfterSalesNotice:
-		if !c.workOpen(RuleAfterSalesVisit, t.Subject) {
+		if rule, subject, ok := tableVisitOf(t.Subject); ok { // seed 004's visit table
+			if !c.workOpen(rule, subject) {
+				return "回访已完成或不再安排"
+			}
+		} else if !c.workOpen(RuleAfterSalesVisit, t.Subject) {
 			return "售后回访已完成"
 		}
 	case RuleNeglect:

@@ -80,6 +80,32 @@ func TestTableVisitsAnnouncedAWeekBefore(t *testing.T) {
 	if !strings.Contains(summaries(eff), "入住三个月居住感受回访预告（回访时间2027-04-10 10:00）") {
 		t.Errorf("timeline:\n%s", summaries(eff))
 	}
+	// The notice stays open until its visit is done (moot tasks, issue 10 §4).
+	c2, env2 := completedCustomer(t, at("2027-01-10 10:00"), RulesVersion)
+	c2.TracksTasks = true
+	env2.Now = at("2027-01-20 10:00")
+	if _, err := c2.RecordMovedIn(env2, csActor, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	var eff2 Effects
+	eff2.Merge(fireUntil(c2, env2, at("2027-04-03 10:00")))
+	c2.Conclude(env2, &eff2)
+	for _, cl := range eff2.Closed {
+		if cl.Rule == RuleAfterSalesNotice {
+			t.Fatalf("the notice of a visit still to come is closed: %+v", cl)
+		}
+	}
+	if r := c2.Moot(OpenTask{Rule: RuleAfterSalesNotice, Subject: "living"}); r != "" {
+		t.Fatalf("notice moot before its visit: %s", r)
+	}
+	eff2 = fireUntil(c2, env2, at("2027-04-10 10:00"))
+	env2.Now = at("2027-04-11 10:00")
+	if _, err := c2.CompleteTask(env2, csActor, RuleLivingExperience, "", 0, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if r := c2.Moot(OpenTask{Rule: RuleAfterSalesNotice, Subject: "living"}); r == "" {
+		t.Fatal("the notice is not moot once its visit is done")
+	}
 }
 
 // Seed 004 以下客户无需安排回访 ①: a customer who has had a major complaint (marked when

@@ -29,6 +29,7 @@ func TestWholeLifecycleOverHTTP(t *testing.T) {
 		"complaint_answer_within": "1h", "complaint_resolve_within": "1h",
 		"after_sales_every": "4s", "warranty": "16s", "after_sales_notice_before": "1s",
 		"living_experience_after": "2s", "house_check_after": "8s", "visit_window": "1h",
+		"contract_visit_within": "1h",
 	})
 	require.Equal(t, http.StatusOK, status, "%v", body)
 
@@ -60,6 +61,7 @@ func TestWholeLifecycleOverHTTP(t *testing.T) {
 	}
 	complete(cs, "deposit.visit//0", map[string]any{"note": "客户满意"})
 	ok(cm, c+"contract", map[string]any{"amount_yuan": 300000})
+	complete(cs, "contract.visit//0", map[string]any{"note": "客户对销售环节满意"}) // seed 004
 	status, body = cm.call(http.MethodPost, c+"milestone", map[string]any{"milestone": "mid"})
 	require.Equal(t, http.StatusConflict, status, "out of order: %v", body)
 	require.Contains(t, body["error"].(map[string]any)["message"], "须按顺序")
@@ -72,6 +74,7 @@ func TestWholeLifecycleOverHTTP(t *testing.T) {
 	ok(cm, c+"complaint-resolve", map[string]any{"complaint_id": "K1", "note": "增派工人"})
 	ok(cs, c+"complaint-close", map[string]any{"complaint_id": "K1", "satisfied": true})
 	ok(cm, c+"milestone", map[string]any{"milestone": "completion"})
+	ok(cs, c+"moved-in", map[string]any{}) // seed 004: the visit table waits for the move-in
 	complete(cs, "inspection.visit/completion/0", map[string]any{})
 
 	// After-sales fires by itself; customer service does each visit as it falls due.
@@ -126,16 +129,19 @@ func TestWholeLifecycleOverHTTP(t *testing.T) {
 		"dispatch.confirm/d1/0 done",
 		"dispatch.accept/d1/0 done",
 		"deposit.visit//0 done",
+		"contract.visit//0 done",
 		"inspection.visit/material/0 done",
 		"inspection.visit/concealed/0 done",
 		"inspection.visit/mid/0 done",
 		"complaint.answer/K1.0/0 done",
 		"complaint.resolve/K1.0/0 done",
 		"inspection.visit/completion/0 done",
+		"aftersales.notice/living/0 cancelled",
 		"aftersales.living//0 done",
 		"aftersales.notice/1/0 cancelled", // a notice no one read is moot once its visit is done (issue 10 §4)
 		"aftersales.visit/1/0 done",
 		"aftersales.notice/2/0 cancelled",
+		"aftersales.notice/check/0 cancelled",
 		"aftersales.check//0 done",
 		"aftersales.visit/2/0 done",
 		"aftersales.notice/3/0 cancelled",
