@@ -168,7 +168,10 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 			return err
 		}
 	}
-	return writeEffects(ctx, tx, b)
+	if err := writeEffects(ctx, tx, b); err != nil {
+		return err
+	}
+	return writeOutbox(ctx, tx, b)
 }
 
 // saveCustomer upserts the customer row unless the stored revision is newer.

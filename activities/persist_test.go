@@ -164,6 +164,10 @@ func TestPersistIdempotent(t *testing.T) {
 			require.Equal(t, len(eff.Tasks), count(t, db, "tasks", "customer_id = ?", id))
 			require.Equal(t, len(eff.Timeline), count(t, db, "timeline", "customer_id = ?", id))
 			require.Equal(t, len(eff.Pool), count(t, db, "pool_events", "customer_id = ?", id))
+			// Issue 14: the messages the transition causes are queued once.
+			msgs := renoflow.Messages(b.Customer, eff)
+			require.NotEmpty(t, msgs)
+			require.Equal(t, len(msgs), count(t, db, "outbox", "customer_id = ? AND status = 'queued'", id))
 			for _, e := range eff.Timeline {
 				require.Equal(t, 1, count(t, db, "timeline", "customer_id = ? AND key = ?", id, e.Key), e.Key)
 			}
