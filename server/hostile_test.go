@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,3 +244,37 @@ func TestSecurityHeadersAndSecureCookies(t *testing.T) {
 }
 
 func jsonUnmarshalMap(raw []byte, out *map[string]any) error { return json.Unmarshal(raw, out) }
+
+// The issue's reproduction: 50 wrong passwords at once. Under the default throttle
+// exactly 10 are checked (401), the other 40 wait (429), and so does the right password
+// — each attempt counted under the account's lock, whatever the concurrency.
+func TestLoginThrottleConcurrent(t *testing.T) {
+	h := newHarness(t)
+	statuses := make(chan int, 50)
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodPost, "/api/login", strings.NewReader(`{"login":"cm1","password":"wrong"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := h.app.Test(req, 30000)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			resp.Body.Close()
+			statuses <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	got := map[int]int{}
+	for s := range statuses {
+		got[s]++
+	}
+	require.Equal(t, map[int]int{http.StatusUnauthorized: DefaultLoginThrottle.PerAccount,
+		http.StatusTooManyRequests: 50 - DefaultLoginThrottle.PerAccount}, got)
+	status, _ := h.api(nil, http.MethodPost, "/api/login", map[string]string{"login": "cm1", "password": DemoPassword})
+	require.Equal(t, http.StatusTooManyRequests, status)
+}
