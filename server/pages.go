@@ -535,7 +535,11 @@ func (s *Server) pageNewCustomerPost(c *fiber.Ctx) error {
 		req.Key = formRequestID(c)
 		res, err = s.file(c.UserContext(), actorOf(c), req)
 		if err == nil {
-			return c.Redirect("/customers/"+res.CustomerID+"?ok="+urlQueryEscape("报备成功"), fiber.StatusSeeOther)
+			flash := "报备成功"
+			if res.Customer == nil { // accepted, still being written: the page waits or says 正在建档
+				flash = "已受理，正在建档，请稍候刷新"
+			}
+			return c.Redirect("/customers/"+res.CustomerID+"?ok="+urlQueryEscape(flash), fiber.StatusSeeOther)
 		}
 	}
 	status, de, errs, ok := formProblem(err)
