@@ -1,0 +1,265 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/internal/testdb"
+	"github.com/renoflow/renoflow/schema"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+// fake speaks Tencent Cloud SMS SendSms (API 2021-01-11) and the 企业微信 gettoken,
+// message/send and group robot webhook APIs.
+type fake struct {
+	mu      sync.Mutex
+	sms     []map[string]any // SendSms parameters
+	app     []map[string]any
+	robot   []string // webhook keys
+	failSMS int      // answer the next failSMS SendSms calls with a provider error
+}
+
+func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	var in map[string]any
+	_ = json.Unmarshal(body, &in)
+	switch {
+	case r.Header.Get("X-TC-Action") == "SendSms":
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "TC3-HMAC-SHA256 Credential=AKID") {
+			http.Error(w, "unsigned", http.StatusForbidden)
+			return
+		}
+		if f.failSMS > 0 {
+			f.failSMS--
+			_, _ = w.Write([]byte(`{"Response":{"Error":{"Code":"FailedOperation.InsufficientBalanceInSmsPackage","Message":"套餐包余量不足"},"RequestId":"r1"}}`))
+			return
+		}
+		f.sms = append(f.sms, in)
+		phone := in["PhoneNumberSet"].([]any)[0].(string)
+		_, _ = w.Write([]byte(`{"Response":{"SendStatusSet":[{"SerialNo":"2433:1","PhoneNumber":"` + phone + `","Fee":1,"Code":"Ok","Message":"send success"}],"RequestId":"r2"}}`))
+	case r.URL.Path == "/cgi-bin/gettoken":
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok","access_token":"TOK","expires_in":7200}`))
+	case r.URL.Path == "/cgi-bin/message/send" && r.URL.Query().Get("access_token") == "TOK":
+		f.app = append(f.app, in)
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok","msgid":"m1"}`))
+	case r.URL.Path == "/cgi-bin/webhook/send":
+		f.robot = append(f.robot, r.URL.Query().Get("key"))
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
+	default:
+		http.Error(w, "not found", http.StatusNotFound)
+	}
+}
+
+type setup struct {
+	db   *bun.DB
+	f    *fake
+	cfg  Config
+	now  time.Time
+	logs *bytes.Buffer
+}
+
+func newSetup(t *testing.T) *setup {
+	db := testdb.New(t, schema.Migrate)
+	f := &fake{}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	s := &setup{db: db, f: f, now: time.Date(2026, 4, 1, 10, 0, 0, 0, renoflow.Zone), logs: &bytes.Buffer{}}
+	s.cfg = Config{
+		SMS:          &TencentSMS{SecretID: "AKIDtest", SecretKey: "secret", SdkAppID: "1400000000", Endpoint: host, Scheme: "HTTP"},
+		SMSSign:      "装修公司",
+		SMSTemplates: map[string]string{renoflow.SMSContact: "1001", renoflow.SMSProgress: "1002", renoflow.SMSVisit: "1003"},
+		WeCom:        &WeCom{BaseURL: srv.URL, CorpID: "corp", Secret: "s3cret", AgentID: 1000002},
+		Robot:        &Robot{BaseURL: srv.URL},
+		RobotKeys:    map[string]string{"s1": "robot-key-s1"},
+		Backoff:      time.Minute, MaxBackoff: 4 * time.Minute, MaxAttempts: 3, PerSecond: 1000,
+		Now: func() time.Time { return s.now },
+		Log: slog.New(slog.NewTextHandler(s.logs, nil)),
+	}
+	ctx := t.Context()
+	_, err := db.NewRaw("INSERT INTO stores (id, name) VALUES ('s1', '一店')").Exec(ctx)
+	require.NoError(t, err)
+	_, err = db.NewRaw("INSERT INTO staff (id, login, name, role, store_id, wecom_userid) VALUES ('cm1', 'cm1', '张经理', 'customer_manager', 's1', 'ZhangJingLi')").Exec(ctx)
+	require.NoError(t, err)
+	return s
+}
+
+// persist writes a deposit of customer id by the activities' Persist: the contact SMS,
+// the return visit to the store robot and a call-back to 张经理 by 企业微信.
+func (s *setup) persist(t *testing.T, id, phone string, at time.Time) {
+	c := renoflow.Customer{ID: id, Record: renoflow.Record{Name: "陈女士", Phone: renoflow.Phone(phone), StoreID: "s1"},
+		Stage: renoflow.StageDeposit, StoreID: "s1", Owner: renoflow.Person{ID: "cm1", Name: "张经理"},
+		Designer: renoflow.Person{ID: "d1", Name: "吴设计"}, FiledAt: at, Revision: 5}
+	b := activities.Batch{Customer: c, UpdatedAt: at, Effects: renoflow.Effects{
+		Tasks: []renoflow.Task{
+			{Rule: renoflow.RuleDepositVisit, Title: "定金后回访", AssigneeRole: renoflow.ToCustomerService, StoreID: "s1", Due: at.Add(24 * time.Hour), CreatedAt: at},
+			{Rule: renoflow.RuleFirstCallback, Subject: "1", Title: "首谈回访", AssigneeID: "cm1", StoreID: "s1", Due: at.Add(24 * time.Hour), CreatedAt: at},
+		},
+		Timeline: []renoflow.Entry{{Key: "dep-" + id + "#0", At: at, Kind: "deposit", Summary: "交定金"}},
+	}}
+	require.NoError(t, (&activities.Activities{DB: s.db}).Persist(t.Context(), b))
+}
+
+func (s *setup) statuses(t *testing.T) map[string]string {
+	var rows []activities.OutboxRow
+	require.NoError(t, s.db.NewSelect().Model(&rows).Scan(t.Context()))
+	out := map[string]string{}
+	for _, r := range rows {
+		out[r.CustomerID+" "+r.Channel] = r.Status
+	}
+	return out
+}
+
+// Every channel delivers through the provider's API shape; each business key is sent
+// once across repeated persists (retries, replays) and repeated or concurrent passes.
+func TestSendOncePerKey(t *testing.T) {
+	s := newSetup(t)
+	for range 3 {
+		s.persist(t, "c1", "13812345678", s.now)
+	}
+	senders := []*Sender{New(s.db, s.cfg), New(s.db, s.cfg)}
+	var wg sync.WaitGroup
+	for _, snd := range senders {
+		wg.Go(func() {
+			_, err := snd.SendDue(context.Background())
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	for _, snd := range senders {
+		n, err := snd.SendDue(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, n)
+	}
+	require.Equal(t, map[string]string{"c1 sms": "sent", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
+	require.Len(t, s.f.sms, 1)
+	sms := s.f.sms[0]
+	require.Equal(t, []any{"+8613812345678"}, sms["PhoneNumberSet"])
+	require.Equal(t, "1001", sms["TemplateId"])
+	require.Equal(t, "装修公司", sms["SignName"])
+	require.Equal(t, []any{"吴设计", "陈女士"}, sms["TemplateParamSet"]) // contact, name (sorted)
+	require.Equal(t, "c1/entry:dep-c1#0#sms", sms["SessionContext"])
+	require.Len(t, s.f.app, 1)
+	require.Equal(t, "ZhangJingLi", s.f.app[0]["touser"])
+	require.Equal(t, []string{"robot-key-s1"}, s.f.robot)
+	var answer string
+	require.NoError(t, s.db.NewRaw("SELECT answer FROM outbox WHERE channel = 'sms'").Scan(t.Context(), &answer))
+	require.Equal(t, "Ok 2433:1", answer)
+	// Phones are masked in logs; credentials never appear.
+	require.Contains(t, s.logs.String(), "138****5678")
+	require.NotContains(t, s.logs.String(), "13812345678")
+	require.NotContains(t, s.logs.String(), "s3cret")
+	require.NotContains(t, s.logs.String(), "robot-key-s1")
+}
+
+// No SMS between 21:00 and 08:00: held until the morning; staff messages go at once.
+func TestQuietHoursHoldSMS(t *testing.T) {
+	s := newSetup(t)
+	s.now = time.Date(2026, 4, 1, 22, 30, 0, 0, renoflow.Zone)
+	s.persist(t, "c1", "13812345678", s.now)
+	snd := New(s.db, s.cfg)
+	_, err := snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"c1 sms": "queued", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
+	require.Empty(t, s.f.sms)
+	s.now = time.Date(2026, 4, 2, 7, 59, 0, 0, renoflow.Zone)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, s.f.sms)
+	s.now = time.Date(2026, 4, 2, 8, 0, 0, 0, renoflow.Zone)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Len(t, s.f.sms, 1)
+}
+
+// A customer who opted out (退订) gets no SMS; the row says why.
+func TestOptOut(t *testing.T) {
+	s := newSetup(t)
+	_, err := s.db.NewRaw("INSERT INTO sms_optouts (phone) VALUES ('13812345678')").Exec(t.Context())
+	require.NoError(t, err)
+	s.persist(t, "c1", "13812345678", s.now)
+	s.persist(t, "c2", "13900000000", s.now)
+	_, err = New(s.db, s.cfg).SendDue(t.Context())
+	require.NoError(t, err)
+	st := s.statuses(t)
+	require.Equal(t, "skipped", st["c1 sms"])
+	require.Equal(t, "sent", st["c2 sms"])
+	require.Len(t, s.f.sms, 1)
+	require.Equal(t, []any{"+8613900000000"}, s.f.sms[0]["PhoneNumberSet"])
+}
+
+// A provider error is retried with a capped backoff, then shown as failed with the
+// provider's answer; nothing else is blocked meanwhile.
+func TestProviderErrorRetriedThenFailed(t *testing.T) {
+	s := newSetup(t)
+	s.f.failSMS = 100
+	s.persist(t, "c1", "13812345678", s.now)
+	snd := New(s.db, s.cfg)
+	_, err := snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"c1 sms": "queued", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
+	var row activities.OutboxRow
+	get := func() {
+		require.NoError(t, s.db.NewSelect().Model(&row).Where("channel = 'sms' AND customer_id = 'c1'").Scan(t.Context()))
+	}
+	get()
+	require.Equal(t, 1, row.Attempts)
+	require.True(t, row.NextAt.Equal(s.now.Add(time.Minute)), row.NextAt)
+	require.Contains(t, row.Answer, "套餐包余量不足")
+	// Not due yet: untouched.
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	get()
+	require.Equal(t, 1, row.Attempts)
+	s.now = s.now.Add(time.Minute)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	get()
+	require.Equal(t, 2, row.Attempts)
+	require.True(t, row.NextAt.Equal(s.now.Add(2*time.Minute)), row.NextAt)
+	// Another customer's messages go meanwhile.
+	s.persist(t, "c2", "13900000000", s.now)
+	s.f.mu.Lock()
+	s.f.failSMS = 0
+	s.f.mu.Unlock()
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "sent", s.statuses(t)["c2 sms"])
+	s.f.mu.Lock()
+	s.f.failSMS = 100
+	s.f.mu.Unlock()
+	s.now = s.now.Add(2 * time.Minute)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	get()
+	require.Equal(t, "failed", row.Status)
+	require.Equal(t, 3, row.Attempts)
+	require.Contains(t, row.Answer, "FailedOperation.InsufficientBalanceInSmsPackage")
+}
+
+func TestBackoffCapped(t *testing.T) {
+	s := New(nil, Config{Backoff: time.Minute, MaxBackoff: 5 * time.Minute})
+	var got []time.Duration
+	for n := 1; n <= 5; n++ {
+		got = append(got, s.backoff(n))
+	}
+	require.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute}, got)
+}
