@@ -52,6 +52,7 @@ type CustomerRow struct {
 	ChannelLabel   string          `bun:"-" json:"channel_label"`
 	OwnerSinceTime *time.Time      `bun:"-" json:"owner_since,omitempty"`
 	ClaimDueTime   *time.Time      `bun:"-" json:"claim_due,omitempty"`
+	StoreName      string          `bun:"-" json:"store_name,omitempty"`
 }
 
 func (r *CustomerRow) fill() {
@@ -91,55 +92,6 @@ func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQu
 		return q.Where("? = ?", col("store_id"), actor.StoreID)
 	}
 	return q.Where("false")
-}
-
-// CustomerFilter narrows a customer list.
-type CustomerFilter struct {
-	Q              string // phone, name or community
-	Stage          string
-	Grade          string
-	OwnerID        string
-	IncludeInvalid bool
-	Limit          int
-}
-
-// listCustomers lists the customers actor may see, newest first.
-func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f CustomerFilter) ([]CustomerRow, error) {
-	var rows []CustomerRow
-	q := s.db.NewSelect().Model(&rows)
-	q = scope(q, actor, "c")
-	if f.Q != "" {
-		like := "%" + strings.NewReplacer("%", `\%`, "_", `\_`).Replace(f.Q) + "%"
-		digits := f.Q
-		if p, err := renoflow.ParsePhone(f.Q); err == nil {
-			digits = string(p)
-		}
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("c.phone LIKE ?", "%"+digits+"%").WhereOr("c.name LIKE ?", like).WhereOr("c.community LIKE ?", like)
-		})
-	}
-	if f.Stage != "" {
-		q = q.Where("c.stage = ?", f.Stage)
-	}
-	if f.Grade != "" {
-		q = q.Where("c.grade = ?", f.Grade)
-	}
-	if f.OwnerID != "" {
-		q = q.Where("c.owner_id = ?", f.OwnerID)
-	}
-	if !f.IncludeInvalid && f.Stage != string(renoflow.StageInvalid) {
-		q = q.Where("NOT c.invalid")
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
-	}
-	if err := q.Order("c.filed_at DESC").Limit(int64(f.Limit)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list customers: %w", err)
-	}
-	for i := range rows {
-		rows[i].fill()
-	}
-	return rows, nil
 }
 
 // customer loads one customer actor may see; not found when they may not.
@@ -285,16 +237,22 @@ func decodeActionBody(contentType string, body []byte, a *actionSpec) (ActionInp
 	return in, p.Err("请求中有该操作不用的字段")
 }
 
-// apiCustomers: GET /api/customers?q=&stage=&grade=&owner=&invalid=1
+// apiCustomers: GET /api/customers?q=&stage=&grade=&owner=&store=&designer=&channel=&from=&to=
+// &overdue=1&flagged=1&pool=1&invalid=1&sort=&dir=&page=&per= — one page of the list and
+// the total count of customers matching (customer_list.go).
 func (s *Server) apiCustomers(c *fiber.Ctx) error {
-	rows, err := s.listCustomers(c.UserContext(), actorOf(c), customerFilterOf(c))
+	f, err := customerFilterOf(c)
+	if err != nil {
+		return err
+	}
+	rows, total, err := s.listCustomers(c.UserContext(), actorOf(c), f)
 	if err != nil {
 		return err
 	}
 	if rows == nil {
 		rows = []CustomerRow{}
 	}
-	return c.JSON(fiber.Map{"customers": rows})
+	return c.JSON(fiber.Map{"customers": rows, "total": total, "page": f.Page, "per_page": f.PerPage})
 }
 
 // apiCustomer: GET /api/customers/:id

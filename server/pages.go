@@ -193,12 +193,22 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 			return false
 		},
 	}
+	if p.Actor.ID != "" && p.Actor.Can(renoflow.PermAcknowledge) {
+		// The count badge of the top navigation, on every page (issue 13): open work
+		// addressed to me, and how much of it is overdue.
+		if n, err := s.taskCounts(c.UserContext(), p.Actor); err == nil {
+			m["Badge"] = navBadge{Todo: n[ViewTodo], Overdue: n[ViewOverdue]}
+		}
+	}
 	for k, v := range data {
 		m[k] = v
 	}
 	c.Status(status).Type("html", "utf-8")
 	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", m)
 }
+
+// navBadge is the task count the top navigation shows on every page.
+type navBadge struct{ Todo, Overdue int }
 
 // timeLeft says how long until due, or how long overdue, in Chinese.
 func timeLeft(due, now time.Time) string {
@@ -215,6 +225,10 @@ func timeLeft(due, now time.Time) string {
 		return fmt.Sprintf("%s%d天%d小时", prefix, days, hours)
 	case hours > 0:
 		return fmt.Sprintf("%s%d小时%d分钟", prefix, hours, mins)
+	case mins == 0 && prefix == "已逾期":
+		return "刚到期"
+	case mins == 0:
+		return "不到1分钟"
 	default:
 		return fmt.Sprintf("%s%d分钟", prefix, mins)
 	}
@@ -335,7 +349,7 @@ func (s *Server) pageHome(c *fiber.Ctx) error {
 }
 
 // taskViews are the tabs of the task list.
-var taskViews = []renoflow.Option{{Code: ViewToday, Label: "今日到期"}, {Code: ViewOverdue, Label: "已逾期"},
+var taskViews = []renoflow.Option{{Code: ViewTodo, Label: "待办"}, {Code: ViewToday, Label: "今日到期"}, {Code: ViewOverdue, Label: "已逾期"},
 	{Code: ViewUpcoming, Label: "以后到期"}, {Code: ViewDone, Label: "已完成"}}
 
 // taskTab is one tab of the task list with the number of tasks in it.
@@ -346,7 +360,7 @@ type taskTab struct {
 
 func (s *Server) pageTasks(c *fiber.Ctx) error {
 	actor := actorOf(c)
-	view := c.Query("view", ViewToday)
+	view := c.Query("view", ViewTodo)
 	tasks, err := s.listTasks(c.UserContext(), actor, view)
 	if err != nil {
 		return err
@@ -360,7 +374,7 @@ func (s *Server) pageTasks(c *fiber.Ctx) error {
 		tabs = append(tabs, taskTab{Option: v, Count: counts[v.Code]})
 	}
 	return s.render(c, fiber.StatusOK, "tasks", page{Title: "我的任务", Nav: "tasks"},
-		map[string]any{"Tasks": tasks, "View": view, "Views": tabs})
+		map[string]any{"Tasks": tasks, "View": view, "Views": tabs, "Counts": counts, "Channels": renoflow.FollowUpChannels()})
 }
 
 func (s *Server) pageTaskDone(c *fiber.Ctx) error {
@@ -376,10 +390,10 @@ func (s *Server) pageTaskDone(c *fiber.Ctx) error {
 	if key != "" {
 		key += "-task-" + strconv.Itoa(id) // one key per task form of the rendered page
 	}
-	if _, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), key, reached, strings.TrimSpace(c.FormValue("note"))); err != nil {
+	if _, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), key, reached, strings.TrimSpace(c.FormValue("note")), c.FormValue(fieldChannel)); err != nil {
 		return err
 	}
-	return c.Redirect("/tasks?view="+urlQueryEscape(c.FormValue("view", ViewToday))+"&ok="+urlQueryEscape("任务已完成"), fiber.StatusSeeOther)
+	return c.Redirect("/tasks?view="+urlQueryEscape(c.FormValue("view", ViewTodo))+"&ok="+urlQueryEscape("任务已完成"), fiber.StatusSeeOther)
 }
 
 // formBool reads a yes/no form field; "" is nil.
@@ -396,20 +410,21 @@ func formBool(c *fiber.Ctx, name string) (*bool, error) {
 	return &b, nil
 }
 
-// customerFilterOf reads the customer list's query string (page and API alike).
-func customerFilterOf(c *fiber.Ctx) CustomerFilter {
-	return CustomerFilter{Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
-		OwnerID: c.Query("owner"), IncludeInvalid: c.Query("invalid") != ""}
-}
-
 func (s *Server) pageCustomers(c *fiber.Ctx) error {
 	actor := actorOf(c)
-	f := customerFilterOf(c)
-	rows, err := s.listCustomers(c.UserContext(), actor, f)
+	f, err := customerFilterOf(c)
 	if err != nil {
 		return err
 	}
-	var owners []StaffMember
+	rows, total, err := s.listCustomers(c.UserContext(), actor, f)
+	if err != nil {
+		return err
+	}
+	stores, err := s.storeList(c.UserContext(), actor)
+	if err != nil {
+		return err
+	}
+	var owners, designers []StaffMember
 	if actor.Role != renoflow.RoleSalesAdvisor && actor.Role != renoflow.RoleDesigner {
 		staff, err := s.directory(c.UserContext(), actor)
 		if err != nil {
@@ -419,11 +434,17 @@ func (s *Server) pageCustomers(c *fiber.Ctx) error {
 			if staffOwner.hasRole(m.Role) {
 				owners = append(owners, m)
 			}
+			if m.Role == renoflow.RoleDesigner {
+				designers = append(designers, m)
+			}
 		}
 	}
 	return s.render(c, fiber.StatusOK, "customers", page{Title: "客户", Nav: "customers"},
 		map[string]any{"Customers": rows, "Filter": f, "Stages": renoflow.Stages(), "Grades": renoflow.Grades(),
-			"Owners": owners, "ManyStores": len(actorStores(actor)) > 1 || actor.Role == renoflow.RoleAdmin})
+			"Owners": owners, "Designers": designers, "Stores": stores, "Channels": renoflow.Channels(),
+			"ManyStores": len(actorStores(actor)) > 1 || actor.Role == renoflow.RoleAdmin,
+			"Total":      total, "Pages": f.pages(total), "Sorts": customerSorts, "Query": template.URL(f.query()),
+			"CanReassign": actor.Can(renoflow.PermReassign)})
 }
 
 // storeOptions lists the stores actor may file into.

@@ -26,6 +26,7 @@ func (s *Server) routes(app *fiber.App) {
 	authed.Get("/staff", s.apiStaff)
 	authed.Get("/customers", s.apiCustomers)
 	authed.Post("/customers", s.apiFile)
+	authed.Post("/customers/batch", s.apiBatch)
 	authed.Post("/disputes", s.apiDispute)
 	authed.Get("/customers/:id", s.apiCustomer)
 	for i := range actionSpecs {
@@ -64,6 +65,7 @@ func (s *Server) routes(app *fiber.App) {
 	web.Get("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomer)
 	web.Post("/customers/new", requirePerm(renoflow.PermFile, "报备客户"), s.pageNewCustomerPost)
 	web.Post("/disputes", s.pageDispute)
+	web.Post("/customers/batch", s.pageBatch)
 	web.Get("/customers/:id", s.pageCustomer)
 	web.Post("/customers/:id/actions/:action", s.pageAction)
 	web.Get("/reports", requirePerm(renoflow.PermReports, "查看报表"), s.pageReports)

@@ -19,6 +19,7 @@ type TaskRow struct {
 	ID              int64        `bun:"id" json:"id"`
 	CustomerID      string       `bun:"customer_id" json:"customer_id"`
 	CustomerName    string       `bun:"customer_name" json:"customer_name"`
+	CustomerPhone   string       `bun:"customer_phone" json:"-"`
 	Rule            string       `bun:"rule" json:"rule"`
 	Subject         string       `bun:"subject" json:"subject,omitempty"`
 	Seq             int          `bun:"seq" json:"seq"`
@@ -42,11 +43,13 @@ type TaskRow struct {
 	Overdue         bool         `bun:"-" json:"overdue"`
 	RuleTitle       string       `bun:"-" json:"rule_title"`
 	Done            *time.Time   `bun:"-" json:"done_at,omitempty"`
+	Approval        bool         `bun:"-" json:"approval"`
 }
 
 func (t *TaskRow) fill(now time.Time) {
 	t.Overdue = renoflow.TaskOverdue(renoflow.Rule(t.Rule), t.Seq, renoflow.TaskStatus(t.Status), t.DueAt, now)
 	t.RuleTitle = renoflow.Rule(t.Rule).Title()
+	t.Approval = t.Seq == 0 && isApproval(renoflow.Rule(t.Rule))
 	if t.DoneAt.Valid {
 		d := t.DoneAt.Time
 		t.Done = &d
@@ -82,8 +85,42 @@ func mine(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
 	})
 }
 
+// approvalRules are the tasks that wait on a decision of their recipient (确认派单, 接单,
+// 审核无效客户, 裁决归属争议): the inbox shows them first.
+var approvalRules = []string{string(renoflow.RuleDispatchConfirm), string(renoflow.RuleDispatchAccept),
+	string(renoflow.RuleInvalidReview), string(renoflow.RuleDispute)}
+
+func isApproval(r renoflow.Rule) bool {
+	for _, a := range approvalRules {
+		if string(r) == a {
+			return true
+		}
+	}
+	return false
+}
+
+// mineSQL is mine as a condition on the tasks row alias a, for subqueries.
+func mineSQL(a string, actor renoflow.Actor) (string, []any) {
+	roles, stores := taskRoles(actor)
+	if len(roles) == 0 || len(stores) == 0 {
+		return a + ".assignee_id = ?", []any{actor.ID}
+	}
+	return "(" + a + ".assignee_id = ? OR (" + a + ".assignee_id = '' AND " + a + ".store_id IN (?) AND " + a + ".assignee_role IN (?)))",
+		[]any{actor.ID, bun.In(stores), bun.In(roles)}
+}
+
+// oneTaskPerWork drops from actor's list an open escalation rung (seq ≥ 1) of work that
+// is itself open in actor's list: the assignee who is also the lead sees the work once
+// (核实报备), not the work plus "逾期提醒：核实报备" (issue 13).
+func oneTaskPerWork(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
+	cond, args := mineSQL("w", actor)
+	return q.Where("NOT (t.seq > 0 AND t.status = 'open' AND EXISTS (SELECT 1 FROM tasks AS w WHERE w.customer_id = t.customer_id"+
+		" AND w.rule = t.rule AND w.subject = t.subject AND w.seq = 0 AND w.status = 'open' AND "+cond+"))", args...)
+}
+
 // Task views of the task list.
 const (
+	ViewTodo     = "todo"     // 待办: every open task, approvals first, overdue next, then due today
 	ViewOpen     = "open"     // every open task
 	ViewToday    = "today"    // open, due by the end of today (overdue included)
 	ViewOverdue  = "overdue"  // open work past due (a notice is never overdue)
@@ -100,11 +137,16 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 	now := s.now()
 	local := now.In(renoflow.Zone)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
-	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name, COALESCE(d.name, '') AS done_by_name").
+	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name, c.phone AS customer_phone, COALESCE(d.name, '') AS done_by_name").
 		Join("JOIN customers AS c ON c.id = t.customer_id").Join("LEFT JOIN staff AS d ON d.id = t.done_by")
-	q = mine(q, actor)
+	q = oneTaskPerWork(mine(q, actor), actor)
 	switch view {
-	case ViewOpen, "":
+	case ViewTodo, "":
+		q = q.Where("t.status = 'open'").
+			OrderExpr("(t.seq = 0 AND t.rule IN (?)) DESC", bun.In(approvalRules)).
+			OrderExpr("(t.kind = ? AND t.due_at < ?) DESC", renoflow.TaskWork, now).
+			OrderExpr("(t.due_at < ?) DESC", endOfDay).Order("t.due_at", "t.id")
+	case ViewOpen:
 		q = q.Where("t.status = 'open'").Order("t.due_at", "t.id")
 	case ViewToday:
 		q = q.Where("t.status = 'open'").Where("t.due_at < ?", endOfDay).Order("t.due_at", "t.id")
@@ -116,7 +158,7 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 		q = q.Where("t.status IN (?)", bun.In(closedByStaff)).Order("t.done_at DESC", "t.id DESC").Limit(200)
 	default:
 		return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "任务视图有误",
-			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 open、today、overdue、upcoming 或 done"}}}
+			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 todo、open、today、overdue、upcoming 或 done"}}}
 	}
 	var rows []TaskRow
 	if err := q.Limit(500).Scan(ctx, &rows); err != nil {
@@ -134,20 +176,24 @@ func (s *Server) taskCounts(ctx context.Context, actor renoflow.Actor) (map[stri
 	local := now.In(renoflow.Zone)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
 	var n struct {
+		Todo     int `bun:"todo"`
+		Approval int `bun:"approval"`
 		Today    int `bun:"today"`
 		Overdue  int `bun:"overdue"`
 		Upcoming int `bun:"upcoming"`
 		Done     int `bun:"done"`
 	}
 	q := s.db.NewSelect().TableExpr("tasks AS t").
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open') AS todo").
+		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.seq = 0 AND t.rule IN (?)) AS approval", bun.In(approvalRules)).
 		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS today", endOfDay).
 		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.kind = ? AND t.due_at < ?) AS overdue", renoflow.TaskWork, now).
 		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at >= ?) AS upcoming", endOfDay).
 		ColumnExpr("count(*) FILTER (WHERE t.status IN (?)) AS done", bun.In(closedByStaff))
-	if err := mine(q, actor).Scan(ctx, &n); err != nil {
+	if err := oneTaskPerWork(mine(q, actor), actor).Scan(ctx, &n); err != nil {
 		return nil, fmt.Errorf("count tasks: %w", err)
 	}
-	return map[string]int{ViewToday: n.Today, ViewOverdue: n.Overdue, ViewUpcoming: n.Upcoming, ViewDone: n.Done}, nil
+	return map[string]int{ViewTodo: n.Todo, "approval": n.Approval, ViewToday: n.Today, ViewOverdue: n.Overdue, ViewUpcoming: n.Upcoming, ViewDone: n.Done}, nil
 }
 
 // tasksOf lists a customer's open tasks.
@@ -203,7 +249,7 @@ func taskPermission(rule renoflow.Rule, seq int) (renoflow.Permission, string) {
 // for (verifying, recording a call-back) or acknowledging a reminder. The task must be the
 // actor's (a store manager or supervisor may close any task of their stores), and the
 // actor must hold the permission its work needs — checked here before anything is sent.
-func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int64, requestID string, reached *bool, note string) (renoflow.Customer, error) {
+func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int64, requestID string, reached *bool, note, channel string) (renoflow.Customer, error) {
 	if err := actor.Require(renoflow.PermAcknowledge, "办理任务"); err != nil {
 		return renoflow.Customer{}, err
 	}
@@ -227,6 +273,16 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 	perm, what := taskPermission(renoflow.Rule(t.Rule), t.Seq)
 	if _, _, err := s.authorize(ctx, actor, t.CustomerID, perm, what); err != nil {
 		return renoflow.Customer{}, err
+	}
+	if channel != "" && renoflow.Rule(t.Rule) == renoflow.RuleFollowUp && t.Seq == 0 {
+		// A follow-up done from the inbox is recorded with the channel it was made
+		// through (电话/微信/到店/上门), as the 登记跟进 action records it.
+		if !validOption(renoflow.FollowUpChannels(), channel) {
+			return renoflow.Customer{}, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "输入有误",
+				Fields: []renoflow.FieldError{{Field: fieldChannel, Message: "只能是电话、到店/上门、微信或其他"}}}
+		}
+		return s.send(ctx, t.CustomerID, workflows.UpdateFollowUp, requestID, workflows.FollowUpInput{
+			Action: workflows.Action{Actor: actor, Note: note}, Channel: channel})
 	}
 	return s.send(ctx, t.CustomerID, workflows.UpdateCompleteTask, requestID, workflows.CompleteTaskInput{
 		Action: workflows.Action{Actor: actor, Note: note}, Rule: renoflow.Rule(t.Rule), Subject: t.Subject, Seq: t.Seq, Reached: reached,
@@ -254,13 +310,14 @@ func (s *Server) apiTaskDone(c *fiber.Ctx) error {
 	var in struct {
 		Note    string `json:"note"`
 		Reached *bool  `json:"reached,omitempty"`
+		Channel string `json:"channel,omitempty"` // a follow-up's channel (phone, visit, wechat, other)
 	}
 	if len(c.Body()) > 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
 	}
-	state, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), c.Get("Idempotency-Key"), in.Reached, strings.TrimSpace(in.Note))
+	state, err := s.completeTask(c.UserContext(), actorOf(c), int64(id), c.Get("Idempotency-Key"), in.Reached, strings.TrimSpace(in.Note), in.Channel)
 	if err != nil {
 		return err
 	}
