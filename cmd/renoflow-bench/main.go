@@ -2,8 +2,10 @@
 // the run command to ready, memory, and API latency and throughput for filings and staff
 // actions, against the real embedded stack (`renoflow dev`).
 //
-//	go run ./cmd/renoflow-bench                  # start-up, memory, API figures
-//	go run ./cmd/renoflow-bench -builds -test    # also cold/warm builds and the test command
+//	go run ./cmd/renoflow-bench -quick           # issue 15 scale figures as ratios, scaled down
+//	go run ./cmd/renoflow-bench                  # the same at full scale (10k customers)
+//	go run ./cmd/renoflow-bench -startup         # start-up, memory, sequential API figures
+//	go run ./cmd/renoflow-bench -startup -builds -test    # also cold/warm builds and the test command
 package main
 
 import (
@@ -32,7 +34,42 @@ func main() {
 	tests := flag.Bool("test", false, "measure the wall time of the test command (go test ./...)")
 	filings := flag.Int("filings", 200, "sequential filings to time")
 	burst := flag.Int("burst", 50, "concurrent filings to time")
+	startup := flag.Bool("startup", false, "measure start-up, memory and sequential API figures (the bench before issue 15) instead of the scale figures")
+	quick := flag.Bool("quick", false, "scale figures scaled down (a few minutes): 2×40 filings, 20 timers, 200/1000 open customers, 20 lifecycles")
+	var o scaleOpts
+	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of raw starts and filings")
+	flag.IntVar(&o.perRound, "per-round", 100, "raw starts and filings per round")
+	flag.IntVar(&o.clients, "clients", 16, "concurrent clients for starts and filings")
+	flag.IntVar(&o.timers, "timers", 50, "customers (and raw timer workflows) whose clock fires under load")
+	flag.DurationVar(&o.timerDelay, "timer-delay", 20*time.Second, "time from filing to the clock firing")
+	flag.IntVar(&o.seed, "seed", 10000, "customers seeded in PostgreSQL for the API latency figures")
+	flag.IntVar(&o.apiCalls, "api-calls", 200, "calls per API latency figure")
+	openFlag := flag.String("open", "1000,10000", "open customers at which worker RSS is read")
+	flag.IntVar(&o.lifecycle, "lifecycle", 100, "customers driven concurrently through a shrunk lifecycle")
+	flag.DurationVar(&o.lifecycleWait, "lifecycle-wait", 10*time.Minute, "how long to wait for them all to be archived")
 	flag.Parse()
+	if *quick { // scaled down, except what the command line sets
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range map[string]any{"rounds": 2, "per-round": 40, "timers": 20, "api-calls": 100, "lifecycle": 20,
+			"timer-delay": 10 * time.Second, "open": "200,1000"} {
+			if !set[name] {
+				_ = flag.Set(name, fmt.Sprint(v))
+			}
+		}
+	}
+	for _, f := range strings.Split(*openFlag, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			o.open = append(o.open, n)
+		}
+	}
+	if !*startup {
+		if err := buildAndScale(o); err != nil {
+			fmt.Fprintln(os.Stderr, "renoflow-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*builds, *tests, *filings, *burst); err != nil {
 		fmt.Fprintln(os.Stderr, "renoflow-bench:", err)
 		os.Exit(1)
@@ -173,6 +210,22 @@ func run(builds, tests bool, filings, burst int) error {
 	return nil
 }
 
+func buildAndScale(o scaleOpts) error {
+	dir, err := os.MkdirTemp("", "renoflow-bench-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return err
+	}
+	bin := filepath.Join(dir, "renoflow")
+	if _, err := timed("go", []string{"build", "-o", bin, "./cmd/renoflow"}); err != nil {
+		return err
+	}
+	return scale(bin, o)
+}
+
 // timed runs a command in the module root and returns its wall time.
 func timed(name string, args []string, env ...string) (time.Duration, error) {
 	cmd := exec.Command(name, args...)
@@ -188,13 +241,19 @@ func timed(name string, args []string, env ...string) (time.Duration, error) {
 
 // dev is a running `renoflow dev` process.
 type dev struct {
-	cmd   *exec.Cmd
-	web   string
-	ready time.Duration
-	done  chan error
+	cmd      *exec.Cmd
+	web      string
+	temporal string // Temporal frontend host:port
+	pgURL    string // PostgreSQL URL (trust auth: no password to redact)
+	ready    time.Duration
+	done     chan error
 }
 
-var webLine = regexp.MustCompile(`web app\s+(\S+)`)
+var (
+	webLine      = regexp.MustCompile(`web app\s+(\S+)`)
+	temporalLine = regexp.MustCompile(`^\s+Temporal\s+(\S+:\d+)\s`)
+	pgLine       = regexp.MustCompile(`^\s+PostgreSQL\s+(postgres\S+)`)
+)
 
 func startDev(bin, data string) (*dev, error) {
 	cmd := exec.Command(bin, "dev")
@@ -214,14 +273,21 @@ func startDev(bin, data string) (*dev, error) {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if m := temporalLine.FindStringSubmatch(sc.Text()); m != nil {
+				d.temporal = m[1]
+			}
+			if m := pgLine.FindStringSubmatch(sc.Text()); m != nil {
+				d.pgURL = m[1]
+				found <- d.web
+			}
 			if m := webLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
+				d.web = m[1]
 			}
 		}
 		d.done <- cmd.Wait()
 	}()
 	select {
-	case d.web = <-found:
+	case <-found:
 		d.ready = time.Since(start)
 		return d, nil
 	case err := <-d.done:
@@ -330,8 +396,19 @@ func (c *client) file(phone string) (string, error) {
 }
 
 func (c *client) post(path string, in any, want int, out any) error {
-	b, _ := json.Marshal(in)
-	req, err := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(b))
+	return c.do(http.MethodPost, path, in, want, out)
+}
+
+// get calls GET path and wants 200.
+func (c *client) get(path string) error { return c.do(http.MethodGet, path, nil, http.StatusOK, nil) }
+
+func (c *client) do(method, path string, in any, want int, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		return err
 	}
@@ -344,12 +421,12 @@ func (c *client) post(path string, in any, want int, out any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	respBody, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		return fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, body)
+		return fmt.Errorf("%s %s: %d %.300s", method, path, resp.StatusCode, respBody)
 	}
 	if out != nil {
-		return json.Unmarshal(body, out)
+		return json.Unmarshal(respBody, out)
 	}
 	return nil
 }

@@ -1,0 +1,506 @@
+package main
+
+// The scale figures of issue 15, measured in one run against one `renoflow dev`, each
+// beside a raw Temporal baseline run on the same server in the same minute and printed
+// as a ratio: the machine is shared, so absolute times mean little.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/sdk/activity"
+	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// scaleOpts scales each part of the run; quick shrinks them all.
+type scaleOpts struct {
+	rounds, perRound, clients int // throughput: interleaved rounds of raw starts and filings
+	timers                    int // customers (and raw timer workflows) per timer round
+	timerDelay                time.Duration
+	seed                      int   // customers seeded in PostgreSQL for the API latency
+	apiCalls                  int   // calls per API figure
+	open                      []int // open customers at which worker RSS is read
+	lifecycle                 int   // customers driven through a shrunk lifecycle
+	lifecycleWait             time.Duration
+}
+
+const rawQueue = "renoflow-bench-raw"
+
+// rawOpen is the raw baseline of a filing: a workflow that starts and waits on a timer.
+func rawOpen(ctx workflow.Context) error { return workflow.Sleep(ctx, 30*24*time.Hour) }
+
+// rawTimer is the raw baseline of a clock: a timer, then an activity marking its firing.
+func rawTimer(ctx workflow.Context, id string, due time.Time) error {
+	if d := due.Sub(workflow.Now(ctx)); d > 0 {
+		if err := workflow.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	return workflow.ExecuteActivity(actx, "RawMark", id, due).Get(ctx, nil)
+}
+
+type marks struct {
+	mu   sync.Mutex
+	late []time.Duration
+}
+
+func (m *marks) RawMark(ctx context.Context, id string, due time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.late = append(m.late, time.Since(due))
+	_ = activity.GetInfo(ctx)
+	return nil
+}
+
+func scale(bin string, o scaleOpts) error {
+	work, err := os.MkdirTemp("", "renoflow-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	data := filepath.Join(work, "data")
+	d, err := startDev(bin, data)
+	if err != nil {
+		return err
+	}
+	defer d.stop() //nolint:errcheck
+	fmt.Printf("renoflow scale benchmark — %s (dev ready in %.1f s)\n", time.Now().UTC().Format(time.RFC3339), d.ready.Seconds())
+	tc, err := tclient.Dial(tclient.Options{HostPort: d.temporal, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("dial Temporal %s: %w", d.temporal, err)
+	}
+	defer tc.Close()
+	mk := &marks{}
+	w := worker.New(tc, rawQueue, worker.Options{})
+	w.RegisterWorkflow(rawOpen)
+	w.RegisterWorkflow(rawTimer)
+	w.RegisterActivity(mk)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(d.pgURL)))
+	defer db.Close()
+
+	cm, sm, admin := &client{base: d.web}, &client{base: d.web}, &client{base: d.web}
+	for _, c := range []struct {
+		c    *client
+		name string
+	}{{cm, "cm1"}, {sm, "sm1"}, {admin, "admin"}} {
+		if err := c.c.login(c.name); err != nil {
+			return err
+		}
+	}
+	// The filings come from many staff of many stores in a real company; the demo's store
+	// manager files them all, so the owner capacity (库容) is lifted for the run.
+	if err := putPolicy(admin, map[string]any{"owner_capacity": 1000000}); err != nil {
+		return err
+	}
+	phone := 0
+	nextPhone := func() string { phone++; return fmt.Sprintf("139%08d", phone) }
+	pids := procs{dev: d.cmd.Process.Pid, data: data}
+	ctx := context.Background()
+
+	// 1. Filing throughput and CPU per filing, interleaved with raw starts.
+	var rawRates, fileRates, rawCPU, fileCPU, fileBenchCPU []float64
+	fileErrs := 0
+	for r := 0; r < o.rounds; r++ {
+		c0 := pids.cpu()
+		rate, _ := concurrently(o.perRound, o.clients, func(i int) error {
+			_, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: "raw-" + uuid.NewString(), TaskQueue: rawQueue}, rawOpen)
+			return err
+		})
+		c1 := pids.cpu()
+		rawRates = append(rawRates, rate)
+		rawCPU = append(rawCPU, (c1.dev+c1.pg+c1.self-c0.dev-c0.pg-c0.self).Seconds()*1000/float64(o.perRound))
+		rate, errs := concurrently(o.perRound, o.clients, func(i int) error { _, err := sm.file(nextPhone()); return err })
+		c2 := pids.cpu()
+		fileErrs += errs
+		fileRates = append(fileRates, rate)
+		fileCPU = append(fileCPU, (c2.dev+c2.pg-c1.dev-c1.pg).Seconds()*1000/float64(o.perRound))
+		fileBenchCPU = append(fileBenchCPU, (c2.self-c1.self).Seconds()*1000/float64(o.perRound))
+	}
+	fmt.Printf("\n%-46s %10s %10s %7s %s\n", "figure", "renoflow", "raw", "ratio", "target")
+	row := func(what string, got, raw float64, target string) {
+		ratio := 0.0
+		if raw > 0 {
+			ratio = got / raw
+		}
+		fmt.Printf("%-46s %10.1f %10.1f %7.2f %s\n", what, got, raw, ratio, target)
+	}
+	row(fmt.Sprintf("filings/s, %d clients (median of %d rounds)", o.clients, o.rounds), median(fileRates), median(rawRates), "≥ 0.5")
+	row("CPU ms per filing (dev process + PostgreSQL)", median(fileCPU), median(rawCPU), "(raw: start + its first task)")
+	fmt.Printf("  (filing errors: %d; HTTP client CPU in the bench %.1f ms per filing, not counted)\n", fileErrs, median(fileBenchCPU))
+
+	// 2. Timer lateness: the claim reminder (报备即将到期) fires timerDelay after filing, and
+	// raw timer workflows started beside them fire at the same moments; filings go on
+	// meanwhile, as on a working day.
+	if o.timers > 0 {
+		if err := putPolicy(admin, map[string]any{"claim_window": "3600s", "claim_reminder_before": fmt.Sprintf("%ds", 3600-int(o.timerDelay.Seconds()))}); err != nil {
+			return err
+		}
+		seen := map[string]time.Time{}
+		var mine []string
+		start := time.Now()
+		_, _ = concurrently(o.timers, o.clients, func(i int) error {
+			due := time.Now().Add(o.timerDelay)
+			if _, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: "rawtimer-" + uuid.NewString(), TaskQueue: rawQueue}, rawTimer, "", due); err != nil {
+				return err
+			}
+			id, err := sm.file(nextPhone())
+			if err == nil {
+				mk.mu.Lock()
+				mine = append(mine, id)
+				mk.mu.Unlock()
+			}
+			return err
+		})
+		deadline := start.Add(o.timerDelay + 3*time.Minute)
+		rawDone := func() bool { mk.mu.Lock(); defer mk.mu.Unlock(); return len(mk.late) >= o.timers }
+		for (len(seen) < len(mine) || !rawDone()) && time.Now().Before(deadline) {
+			rows, err := db.QueryContext(ctx, `SELECT customer_id FROM tasks WHERE rule = 'claim.reminder' AND customer_id = ANY($1::text[])`, pgArray(mine))
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			for rows.Next() {
+				var id string
+				if rows.Scan(&id) == nil {
+					if _, ok := seen[id]; !ok {
+						seen[id] = now
+					}
+				}
+			}
+			rows.Close()
+			time.Sleep(100 * time.Millisecond)
+		}
+		var late []time.Duration
+		for id, at := range seen {
+			var due time.Time
+			if err := db.QueryRowContext(ctx, `SELECT due_at FROM timeline WHERE customer_id = $1 AND rule = 'claim.reminder' AND key LIKE 'clock:%' LIMIT 1`, id).Scan(&due); err == nil {
+				late = append(late, at.Sub(due))
+			}
+		}
+		if err := putPolicy(admin, map[string]any{"claim_window": "7d", "claim_reminder_before": "1d"}); err != nil {
+			return err
+		}
+		mk.mu.Lock()
+		raw := append([]time.Duration(nil), mk.late...)
+		mk.mu.Unlock()
+		row(fmt.Sprintf("timer fire → task row p50 ms (%d/%d seen)", len(late), len(mine)), pct(late, 0.5), pct(raw, 0.5), "")
+		row(fmt.Sprintf("timer fire → task row p99 ms (raw: %d timers)", len(raw)), pct(late, 0.99), pct(raw, 0.99), "≤ 2")
+	}
+
+	// 3. API latency at o.seed customers seeded directly in PostgreSQL (one store; 50
+	// owners; two open tasks each).
+	if o.seed > 0 {
+		if _, err := db.ExecContext(ctx, seedSQL, o.seed); err != nil {
+			return fmt.Errorf("seed: %w", err)
+		}
+		_, _ = db.ExecContext(ctx, `ANALYZE customers; ANALYZE tasks`)
+		for _, q := range []struct {
+			what, path string
+			c          *client
+		}{
+			{"GET /api/tasks (cm1) p50/p99 ms", "/api/tasks?view=open", cm},
+			{"GET /api/customers?q=1390 (sm1) p50/p99 ms", "/api/customers?q=" + url.QueryEscape("1390"), sm},
+			{"GET /api/customers?q=客户77 (sm1) p50/p99 ms", "/api/customers?q=" + url.QueryEscape("客户77"), sm},
+		} {
+			var lat []time.Duration
+			for i := 0; i < o.apiCalls; i++ {
+				t := time.Now()
+				if err := q.c.get(q.path); err != nil {
+					return err
+				}
+				lat = append(lat, time.Since(t))
+			}
+			fmt.Printf("%-46s %10.1f %10.1f %7s ≤ 50 ms p99 at %d customers\n", q.what, pct(lat, 0.5), pct(lat, 0.99), "", o.seed)
+		}
+	}
+
+	// 4. Worker RSS with open customers (filed, waiting on their clocks).
+	var open int
+	_ = db.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE id NOT LIKE 'seed-%'`).Scan(&open)
+	var rss []float64
+	for _, n := range o.open {
+		if n > open {
+			_, _ = concurrently(n-open, o.clients, func(i int) error { _, err := sm.file(nextPhone()); return err })
+			open = n
+		}
+		rss = append(rss, rssMB(d.cmd.Process.Pid))
+		fmt.Printf("%-46s %10.0f %10s %7.2f flat ±20%%\n", fmt.Sprintf("dev RSS MB at %d open customers", n), rss[len(rss)-1], "", rss[len(rss)-1]/rss[0])
+	}
+
+	// 5. Customers driven concurrently through a shrunk lifecycle.
+	if o.lifecycle > 0 {
+		if err := lifecycle(ctx, d, admin, db, o, nextPhone); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seedSQL writes $1 customers of store s1 and two open tasks each, owners spread over 50
+// consultants (cm1 among them), as a company's database holds them.
+const seedSQL = `
+INSERT INTO customers (id, revision, phone, name, gender, channel, store_id, stage, owner_id, owner_name,
+	filed_by, filed_at, record, updated_at)
+SELECT 'seed-' || i, 1, '137' || lpad(i::text, 8, '0'), '客户' || i, 'female', 'walk_in', 's1', 'filed',
+	CASE WHEN i % 50 = 0 THEN 'cm1' ELSE 'seedowner' || (i % 50) END, '顾问', 'cm1', now() - (i || ' minutes')::interval,
+	jsonb_build_object('name', '客户' || i, 'phone', '137' || lpad(i::text, 8, '0'), 'gender', 'female', 'channel', 'walk_in', 'store_id', 's1'),
+	now()
+FROM generate_series(1, $1) AS i ON CONFLICT DO NOTHING;
+INSERT INTO tasks (customer_id, rule, subject, title, assignee_id, store_id, due_at, created_at)
+SELECT c.id, r.rule, '', '压测任务', c.owner_id, 's1', now() + interval '1 day', now()
+FROM customers c, (VALUES ('verify'), ('neglect')) AS r(rule) WHERE c.id LIKE 'seed-%' ON CONFLICT DO NOTHING`
+
+// lifecycle drives o.lifecycle customers concurrently through every stage with a policy
+// shrunk to seconds and waits until all are archived.
+func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOpts, nextPhone func() string) error {
+	if err := putPolicy(admin, map[string]any{
+		"verify_within": "1h", "claim_window": "1h", "claim_reminder_before": "30min", "first_callback_within": "1h", "presale_protection": "1h",
+		"neglect_after": "1h", "dispatch_confirm_within": "1h", "dispatch_accept_within": "1h",
+		"post_deposit_visit_within": "1h", "weekly_check_every": "1h", "inspection_visit_within": "1h",
+		"complaint_answer_within": "1h", "complaint_resolve_within": "1h",
+		"after_sales_every": "4s", "warranty": "16s", "after_sales_notice_before": "1s",
+		"living_experience_after": "2s", "house_check_after": "8s", "visit_window": "1h",
+	}); err != nil {
+		return err
+	}
+	logins := map[string]*client{}
+	for _, l := range []string{"cm1", "cs1", "sm1", "d1"} {
+		logins[l] = &client{base: d.web}
+		if err := logins[l].login(l); err != nil {
+			return err
+		}
+	}
+	cm, cs, sm, dz := logins["cm1"], logins["cs1"], logins["sm1"], logins["d1"]
+	start := time.Now()
+	var mu sync.Mutex
+	var ids []string
+	_, errs := concurrently(o.lifecycle, o.lifecycle, func(i int) error {
+		id, err := sm.file(nextPhone())
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		ids = append(ids, id)
+		mu.Unlock()
+		c := "/api/customers/" + id + "/"
+		steps := []struct {
+			c    *client
+			path string
+			in   map[string]any
+		}{
+			{cs, "verify", map[string]any{"note": "已核实"}}, {sm, "store-visit", map[string]any{}}, {sm, "grade", map[string]any{"grade": "B"}},
+			{sm, "callback", map[string]any{"reached": true}}, {sm, "dispatch-propose", map[string]any{"designer_id": "d1"}},
+			{sm, "dispatch-confirm", map[string]any{}}, {dz, "dispatch-accept", map[string]any{}}, {dz, "measure", map[string]any{}},
+			{sm, "deposit", map[string]any{"amount_yuan": 20000}}, {sm, "contract", map[string]any{"amount_yuan": 300000}},
+		}
+		for _, s := range steps {
+			if err := s.c.post(c+s.path, s.in, http.StatusOK, nil); err != nil {
+				return err
+			}
+		}
+		for _, m := range []string{"material", "concealed", "mid", "completion"} {
+			if err := sm.post(c+"milestone", map[string]any{"milestone": m}, http.StatusOK, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	_ = cm
+	// Customer service does every due visit (after-sales fire by themselves) until all are
+	// archived or lifecycleWait passes.
+	deadline := start.Add(o.lifecycleWait)
+	archived := 0
+	for time.Now().Before(deadline) {
+		_ = db.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE stage = 'archived' AND id = ANY($1::text[])`, pgArray(ids)).Scan(&archived)
+		if archived == len(ids) {
+			break
+		}
+		rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE status = 'open' AND kind = 'work' AND customer_id = ANY($1::text[])
+			AND (rule LIKE 'aftersales.%' OR rule IN ('deposit.visit', 'inspection.visit'))`, pgArray(ids))
+		if err != nil {
+			return err
+		}
+		var tasks []int64
+		for rows.Next() {
+			var t int64
+			if rows.Scan(&t) == nil {
+				tasks = append(tasks, t)
+			}
+		}
+		rows.Close()
+		_, _ = concurrently(len(tasks), 8, func(i int) error {
+			return cs.post(fmt.Sprintf("/api/tasks/%d/done", tasks[i]), map[string]any{"note": "已回访"}, http.StatusOK, nil)
+		})
+		time.Sleep(500 * time.Millisecond)
+	}
+	fmt.Printf("%-46s %10.1f %10s %7s %d/%d archived (%d drive errors)\n", fmt.Sprintf("lifecycle: %d customers at once, wall s", o.lifecycle),
+		time.Since(start).Seconds(), "", "", archived, o.lifecycle, errs)
+	return nil
+}
+
+func putPolicy(admin *client, p map[string]any) error {
+	return admin.do(http.MethodPut, "/api/policy", p, http.StatusOK, nil)
+}
+
+// concurrently runs n calls of f on k goroutines and returns the successful calls per
+// second and the number of errors (the first is printed).
+func concurrently(n, k int, f func(i int) error) (float64, int) {
+	if n <= 0 {
+		return 0, 0
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next, ok, errs := 0, 0, 0
+	start := time.Now()
+	for g := 0; g < k; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				err := f(i)
+				mu.Lock()
+				if err != nil {
+					if errs == 0 {
+						fmt.Fprintln(os.Stderr, "  error:", err)
+					}
+					errs++
+				} else {
+					ok++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(ok) / time.Since(start).Seconds(), errs
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// pct is the p-th quantile of lat in milliseconds.
+func pct(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), lat...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[int(p*float64(len(s)-1)+0.5)].Microseconds()) / 1000
+}
+
+func pgArray(ids []string) string { return "{" + strings.Join(ids, ",") + "}" }
+
+// procs reads the CPU time of the dev process (web app, worker and embedded Temporal),
+// of the PostgreSQL processes serving its data (with their reaped children), and of the
+// bench itself (the raw workers, the HTTP clients).
+type procs struct {
+	dev  int
+	data string
+}
+
+type cpuTimes struct{ dev, pg, self time.Duration }
+
+func (p procs) cpu() cpuTimes {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	self := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	out := cpuTimes{dev: procCPU(p.dev, false), self: self}
+	pgdir, _ := filepath.Abs(filepath.Join(p.data, "pg"))
+	all, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	postmaster := ""
+	for _, f := range all {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), pgdir) {
+			postmaster = strings.Split(f, "/")[2]
+		}
+	}
+	if postmaster == "" {
+		return out
+	}
+	for _, f := range all {
+		pid := strings.Split(f, "/")[2]
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		fs := statFields(string(stat))
+		n, _ := strconv.Atoi(pid)
+		if pid == postmaster {
+			out.pg += procCPU(n, true)
+		} else if len(fs) > 1 && fs[1] == postmaster {
+			out.pg += procCPU(n, false)
+		}
+	}
+	return out
+}
+
+// statFields are the fields of /proc/PID/stat after the command name: [0] state,
+// [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime.
+func statFields(stat string) []string {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(stat[i+1:])
+}
+
+func procCPU(pid int, children bool) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := statFields(string(b))
+	if len(f) < 15 {
+		return 0
+	}
+	var ticks int64
+	idx := []int{11, 12}
+	if children {
+		idx = append(idx, 13, 14)
+	}
+	for _, i := range idx {
+		n, _ := strconv.ParseInt(f[i], 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...interface{}) {}
+func (quietLogger) Info(string, ...interface{})  {}
+func (quietLogger) Warn(string, ...interface{})  {}
+func (quietLogger) Error(string, ...interface{}) {}
