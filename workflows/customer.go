@@ -118,8 +118,13 @@ func (w *customerImpl) endRefusedFiling(ctx workflow.Context) error {
 // run is the main loop: sleep until the earliest clock or until a transition changes the
 // clocks, fire what is due, and continue as new when the history is long.
 func (w *customerImpl) run(ctx workflow.Context) error {
+	keepTimer := workflow.GetVersion(ctx, "keep-timer", workflow.DefaultVersion, keepTimerVersion) >= keepTimerVersion
+	var armed armedTimer
 	for {
 		if w.finished() {
+			if armed.timer != nil {
+				armed.cancel()
+			}
 			return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		}
 		if w.shouldContinueAsNew(ctx) {
@@ -132,29 +137,12 @@ func (w *customerImpl) run(ctx workflow.Context) error {
 			next.Applied = w.applied.order
 			return workflow.NewContinueAsNewError(ctx, CustomerWorkflow, next)
 		}
-		due := false
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
-		sel := workflow.NewSelector(ctx)
-		if next, ok := w.state.Clocks.Next(); ok {
-			wait := next.Due.Sub(workflow.Now(ctx))
-			if wait <= 0 {
-				due = true
-			} else {
-				timer := workflow.NewTimerWithOptions(timerCtx, wait, workflow.TimerOptions{Summary: fmt.Sprintf(
-					"%s %s（%s，策略v%d）", next.Rule.Title(), next.Key(), next.Due.In(renoflow.Zone).Format(renoflow.TimeLayout), next.PolicyVersion)})
-				sel.AddFuture(timer, func(f workflow.Future) {
-					if f.Get(ctx, nil) == nil {
-						due = true
-					}
-				})
-			}
+		var due bool
+		if keepTimer {
+			due = w.waitKeepingTimer(ctx, &armed)
+		} else {
+			due = w.wait(ctx)
 		}
-		if !due {
-			sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-			sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
-			sel.Select(ctx)
-		}
-		cancelTimer()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -164,6 +152,87 @@ func (w *customerImpl) run(ctx workflow.Context) error {
 			}
 		}
 	}
+}
+
+// keepTimerVersion is the workflow.GetVersion of the main loop that keeps its timer while
+// the earliest clock stays the same (issue 15): before it, every transition cancelled the
+// timer and started it again — two commands and two history events for nothing.
+const keepTimerVersion = 1
+
+// wait is the main loop's wait before keepTimerVersion: a timer for the earliest clock,
+// cancelled whenever anything wakes the loop. It reports whether a clock is due.
+func (w *customerImpl) wait(ctx workflow.Context) bool {
+	due := false
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	sel := workflow.NewSelector(ctx)
+	if next, ok := w.state.Clocks.Next(); ok {
+		wait := next.Due.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return true
+		}
+		timer := workflow.NewTimerWithOptions(timerCtx, wait, timerOptions(next))
+		sel.AddFuture(timer, func(f workflow.Future) {
+			if f.Get(ctx, nil) == nil {
+				due = true
+			}
+		})
+	}
+	sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
+	return due
+}
+
+// armedTimer is the main loop's running timer and the due time it was started for.
+type armedTimer struct {
+	due    time.Time
+	timer  workflow.Future
+	cancel workflow.CancelFunc
+}
+
+// waitKeepingTimer waits like wait, but keeps the running timer across wake-ups while the
+// earliest clock's due time is unchanged: a staff action that does not move the earliest
+// clock costs no timer commands. It reports whether a clock is due.
+func (w *customerImpl) waitKeepingTimer(ctx workflow.Context, armed *armedTimer) bool {
+	next, ok := w.state.Clocks.Next()
+	if armed.timer != nil && (!ok || !next.Due.Equal(armed.due)) {
+		armed.cancel()
+		*armed = armedTimer{}
+	}
+	if !ok {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		sel.Select(ctx)
+		return false
+	}
+	if armed.timer == nil {
+		wait := next.Due.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return true
+		}
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		*armed = armedTimer{due: next.Due, timer: workflow.NewTimerWithOptions(timerCtx, wait, timerOptions(next)), cancel: cancel}
+	}
+	due := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(armed.timer, func(f workflow.Future) {
+		if f.Get(ctx, nil) == nil {
+			due = true
+		}
+		*armed = armedTimer{} // spent (fired, or cancelled with the workflow)
+	})
+	sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+	sel.Select(ctx)
+	return due
+}
+
+// timerOptions name the main loop's timer after the clock it waits for.
+func timerOptions(next renoflow.Clock) workflow.TimerOptions {
+	return workflow.TimerOptions{Summary: fmt.Sprintf("%s %s（%s，策略v%d）", next.Rule.Title(), next.Key(),
+		next.Due.In(renoflow.Zone).Format(renoflow.TimeLayout), next.PolicyVersion)}
 }
 
 // finished reports whether the customer's workflow has nothing left to wait for.
