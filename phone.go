@@ -62,3 +62,24 @@ func (p Phone) Masked() string {
 	}
 	return string(p[:3]) + "****" + string(p[7:])
 }
+
+// SeesPhone reports whether actor may read customers' full phone numbers where they leave
+// the screen (exports, issue 13): the roles who call and meet customers — customer
+// managers, sales advisors, customer service, designers and store managers. The
+// supervisor and the admin, who never contact customers, get them masked (138****8000).
+// SPEC.md is silent; this is the decision of issue 13, in one place.
+func (a Actor) SeesPhone() bool {
+	switch a.Role {
+	case RoleCustomerManager, RoleSalesAdvisor, RoleCustomerService, RoleDesigner, RoleStoreManager:
+		return true
+	}
+	return false
+}
+
+// PhoneFor is the number as actor may read it in an export: in full or masked.
+func (p Phone) PhoneFor(a Actor) string {
+	if a.SeesPhone() {
+		return string(p)
+	}
+	return p.Masked()
+}

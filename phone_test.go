@@ -84,3 +84,20 @@ func FuzzParsePhone(f *testing.F) {
 		}
 	})
 }
+
+// Who reads full phone numbers in an export (issue 13): those who call customers.
+func TestSeesPhone(t *testing.T) {
+	p := Phone("13800138000")
+	for _, tc := range []struct {
+		role Role
+		want string
+	}{
+		{RoleCustomerManager, "13800138000"}, {RoleSalesAdvisor, "13800138000"}, {RoleCustomerService, "13800138000"},
+		{RoleDesigner, "13800138000"}, {RoleStoreManager, "13800138000"},
+		{RoleSupervisor, "138****8000"}, {RoleAdmin, "138****8000"},
+	} {
+		if got := p.PhoneFor(Actor{Role: tc.role}); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.role, got, tc.want)
+		}
+	}
+}
