@@ -86,7 +86,7 @@ func (c *Customer) openComplaints() int {
 // CheckOpenComplaint says whether actor may record a complaint of severity sev ("" is
 // normal) now.
 func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, sev ComplaintSeverity, text string) error {
-	if err := actor.Require(PermComplaint, "登记投诉"); err != nil {
+	if err := c.canOpenComplaint(actor); err != nil {
 		return err
 	}
 	var p Problems
@@ -97,7 +97,12 @@ func (c *Customer) CheckOpenComplaint(actor Actor, cat ComplaintCategory, sev Co
 	if text == "" {
 		p.Add("note", "必填（投诉内容）")
 	}
-	if err := p.Err("投诉信息有误"); err != nil {
+	return p.Err("投诉信息有误")
+}
+
+// canOpenComplaint: a complaint may come at any stage after filing (SPEC.md step 11).
+func (c *Customer) canOpenComplaint(actor Actor) error {
+	if err := actor.Require(PermComplaint, "登记投诉"); err != nil {
 		return err
 	}
 	if c.Stage == StageInvalid {
@@ -265,7 +270,7 @@ func (c *Customer) ResolveComplaint(env Env, actor Actor, id, resolution string)
 
 // CheckReassignComplaint says whether actor may give complaint id to handler.
 func (c *Customer) CheckReassignComplaint(actor Actor, id string, handler Person) error {
-	k, err := c.checkComplaint(actor, id, PermComplaintAssign, "改派投诉")
+	k, err := c.canReassignComplaint(actor, id)
 	if err != nil {
 		return err
 	}
@@ -275,10 +280,19 @@ func (c *Customer) CheckReassignComplaint(actor Actor, id string, handler Person
 	if handler.ID == k.Handler.ID {
 		return Errorf(CodeConflict, "%s已是投诉%s的处理人", handler.Name, id)
 	}
-	if k.Status == ComplaintResolved {
-		return Errorf(CodeConflict, "投诉%s已解决，待客户确认满意", id)
-	}
 	return nil
+}
+
+// canReassignComplaint: a complaint not yet resolved may get a new handler.
+func (c *Customer) canReassignComplaint(actor Actor, id string) (*Complaint, error) {
+	k, err := c.checkComplaint(actor, id, PermComplaintAssign, "改派投诉")
+	if err != nil {
+		return nil, err
+	}
+	if k.Status == ComplaintResolved {
+		return nil, Errorf(CodeConflict, "投诉%s已解决，待客户确认满意", id)
+	}
+	return k, nil
 }
 
 // ReassignComplaint gives the complaint a new handler (store manager), with fresh

@@ -27,11 +27,40 @@ func (c *Customer) NextMilestone() Milestone {
 
 // CheckDeposit says whether actor may record the deposit now.
 func (c *Customer) CheckDeposit(actor Actor, amount float64) error {
-	if err := actor.Require(PermDeposit, "登记定金"); err != nil {
+	if err := c.canDeposit(actor); err != nil {
 		return err
 	}
-	if amount <= 0 || amount > 1e8 {
-		return &Error{Code: CodeInvalid, Message: "定金金额有误", Fields: []FieldError{{Field: "amount_yuan", Message: "须为大于0的金额（元）"}}}
+	return checkAmount(amount, MaxDepositYuan, "定金")
+}
+
+// Bounds of the amounts staff record, in 元: a deposit (定金) is at most 1 亿, a contract
+// at most 10 亿. The server's forms and API refuse the same (the domain's bound).
+const (
+	MaxDepositYuan  = 1e8
+	MaxContractYuan = 1e9
+)
+
+// checkAmount refuses an amount that is not a positive number up to max 元.
+func checkAmount(amount, max float64, what string) error {
+	if !(amount > 0 && amount <= max) { // NaN too
+		return &Error{Code: CodeInvalid, Message: what + "金额有误", Fields: []FieldError{{Field: "amount_yuan",
+			Message: fmt.Sprintf("须大于0且不超过%s元", yuanLabel(max))}}}
+	}
+	return nil
+}
+
+// yuanLabel writes a bound in 万 or 亿.
+func yuanLabel(x float64) string {
+	if x >= 1e8 {
+		return strconv.FormatFloat(x/1e8, 'f', -1, 64) + "亿"
+	}
+	return strconv.FormatFloat(x/1e4, 'f', -1, 64) + "万"
+}
+
+// canDeposit: the deposit comes during design.
+func (c *Customer) canDeposit(actor Actor) error {
+	if err := actor.Require(PermDeposit, "登记定金"); err != nil {
+		return err
 	}
 	if c.Stage != StageDesign {
 		if !c.DepositAt.IsZero() {
@@ -64,11 +93,16 @@ func (c *Customer) Deposit(env Env, actor Actor, amount float64, note string) (E
 
 // CheckContract says whether actor may record the contract now.
 func (c *Customer) CheckContract(actor Actor, amount float64) error {
-	if err := actor.Require(PermContract, "登记签约"); err != nil {
+	if err := c.canContract(actor); err != nil {
 		return err
 	}
-	if amount <= 0 || amount > 1e9 {
-		return &Error{Code: CodeInvalid, Message: "合同金额有误", Fields: []FieldError{{Field: "amount_yuan", Message: "须为大于0的金额（元）"}}}
+	return checkAmount(amount, MaxContractYuan, "合同")
+}
+
+// canContract: the contract follows the deposit.
+func (c *Customer) canContract(actor Actor) error {
+	if err := actor.Require(PermContract, "登记签约"); err != nil {
+		return err
 	}
 	if c.Stage != StageDeposit {
 		return Errorf(CodeConflict, "交定金后才能签约（当前：%s）", c.Stage.Label())
@@ -101,14 +135,11 @@ func (c *Customer) Contract(env Env, actor Actor, amount float64, note string) (
 // CheckMilestone says whether actor may record inspection m now: inspections come in
 // order, each once.
 func (c *Customer) CheckMilestone(actor Actor, m Milestone) error {
-	if err := actor.Require(PermMilestone, "登记验收"); err != nil {
+	if err := c.canMilestone(actor); err != nil {
 		return err
 	}
 	if !milestones.valid(string(m)) {
 		return &Error{Code: CodeInvalid, Message: "验收节点有误", Fields: []FieldError{{Field: "milestone", Message: "只能是 material、concealed、mid 或 completion"}}}
-	}
-	if c.Stage != StageConstruction {
-		return Errorf(CodeConflict, "施工阶段才能登记验收（当前：%s）", c.Stage.Label())
 	}
 	for _, r := range c.Milestones {
 		if r.Milestone == m {
@@ -117,6 +148,20 @@ func (c *Customer) CheckMilestone(actor Actor, m Milestone) error {
 	}
 	if next := c.NextMilestone(); m != next {
 		return Errorf(CodeConflict, "验收须按顺序进行：下一项应为%s，不能先登记%s", next.Label(), m.Label())
+	}
+	return nil
+}
+
+// canMilestone: inspections happen under construction, until the last is passed.
+func (c *Customer) canMilestone(actor Actor) error {
+	if err := actor.Require(PermMilestone, "登记验收"); err != nil {
+		return err
+	}
+	if c.Stage != StageConstruction {
+		return Errorf(CodeConflict, "施工阶段才能登记验收（当前：%s）", c.Stage.Label())
+	}
+	if c.NextMilestone() == "" {
+		return Errorf(CodeConflict, "验收已全部登记")
 	}
 	return nil
 }

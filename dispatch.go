@@ -129,11 +129,20 @@ func (c *Customer) dispatch() *Dispatch {
 
 // CheckProposeDispatch says whether actor may propose a designer now.
 func (c *Customer) CheckProposeDispatch(actor Actor, designer Person) error {
-	if err := actor.Require(PermDispatchPropose, "提出派单"); err != nil {
+	if err := c.canProposeDispatch(actor); err != nil {
 		return err
 	}
 	if designer.ID == "" {
 		return &Error{Code: CodeInvalid, Message: "请选择设计师", Fields: []FieldError{{Field: "person", Message: "必选"}}}
+	}
+	return nil
+}
+
+// canProposeDispatch: a pre-sale customer without a pending dispatch is dispatched
+// (again, after a refusal or a return).
+func (c *Customer) canProposeDispatch(actor Actor) error {
+	if err := actor.Require(PermDispatchPropose, "提出派单"); err != nil {
+		return err
 	}
 	if c.Stage != StagePresale {
 		return Errorf(CodeConflict, "%s阶段的客户不能派单", c.Stage.Label())
@@ -321,13 +330,22 @@ func (c *Customer) CheckDesign(actor Actor) error {
 	return nil
 }
 
-// Measure records the house measured (量房); an open first call-back is no longer due.
-func (c *Customer) Measure(env Env, actor Actor, note string) (Effects, error) {
+// CheckMeasure says whether actor may record the house measured: once, by whoever may
+// record design progress.
+func (c *Customer) CheckMeasure(actor Actor) error {
 	if err := c.CheckDesign(actor); err != nil {
-		return Effects{}, err
+		return err
 	}
 	if !c.MeasuredAt.IsZero() {
-		return Effects{}, Errorf(CodeConflict, "已于%s量房", fmtTime(c.MeasuredAt))
+		return Errorf(CodeConflict, "已于%s量房", fmtTime(c.MeasuredAt))
+	}
+	return nil
+}
+
+// Measure records the house measured (量房); an open first call-back is no longer due.
+func (c *Customer) Measure(env Env, actor Actor, note string) (Effects, error) {
+	if err := c.CheckMeasure(actor); err != nil {
+		return Effects{}, err
 	}
 	var eff Effects
 	c.Measured, c.MeasuredAt = true, env.Now

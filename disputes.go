@@ -130,11 +130,23 @@ func (c *Customer) openDispute() *Dispute {
 
 // CheckOpenDispute says whether actor may dispute the customer's ownership now.
 func (c *Customer) CheckOpenDispute(actor Actor, statement string) error {
-	if err := actor.Require(PermDispute, "申请归属裁决"); err != nil {
+	if err := c.canOpenDispute(actor); err != nil {
 		return err
 	}
 	if strings.TrimSpace(statement) == "" {
 		return &Error{Code: CodeInvalid, Message: "请说明您的依据", Fields: []FieldError{{Field: "note", Message: "必填（报备时间、邀约记录、通话记录等）"}}}
+	}
+	return nil
+}
+
+// canOpenDispute: someone of the customer's store other than the owner claims an owned
+// customer, one dispute at a time.
+func (c *Customer) canOpenDispute(actor Actor) error {
+	if err := actor.Require(PermDispute, "申请归属裁决"); err != nil {
+		return err
+	}
+	if !actor.InStore(c.StoreID) && !c.Sees(actor) {
+		return notFound()
 	}
 	if c.Stage == StageInvalid || c.Stage == StageArchived || c.Stage == StagePool || c.Owner.ID == "" {
 		return Errorf(CodeConflict, "%s客户没有可争议的归属", c.Stage.Label())
@@ -208,16 +220,23 @@ func (c *Customer) evidence(claimant Actor, statement string) []string {
 
 // CheckRuleDispute says whether actor may rule on the open dispute with outcome.
 func (c *Customer) CheckRuleDispute(actor Actor, outcome string) error {
-	if err := actor.Require(PermDisputeRule, "裁决归属争议"); err != nil {
+	if err := c.canRuleDispute(actor); err != nil {
 		return err
-	}
-	if !actor.InStore(c.StoreID) {
-		return Errorf(CodeForbidden, "只有本店店经理或总监可以裁决")
 	}
 	switch outcome {
 	case DisputeOwner, DisputeClaimant, DisputeSplit, DisputeClaimantSubsidy:
 	default:
 		return &Error{Code: CodeInvalid, Message: "裁决结果有误", Fields: []FieldError{{Field: "outcome", Message: "只能是 owner（原归属人）、claimant（申请人）、split（各50%）或 claimant_subsidy（改归申请人，名单分配人补助）"}}}
+	}
+	return nil
+}
+
+func (c *Customer) canRuleDispute(actor Actor) error {
+	if err := actor.Require(PermDisputeRule, "裁决归属争议"); err != nil {
+		return err
+	}
+	if !actor.InStore(c.StoreID) {
+		return Errorf(CodeForbidden, "只有本店店经理或总监可以裁决")
 	}
 	if c.openDispute() == nil {
 		return Errorf(CodeConflict, "没有待裁决的归属争议")

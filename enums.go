@@ -194,6 +194,6 @@ func (k ComplaintCategory) Label() string { return complaintCategories.label(str
 func ComplaintCategories() []Option { return append([]Option(nil), complaintCategories...) }
 
 // FollowUpChannels are the ways a follow-up is made, for forms.
-func FollowUpChannels() []Option {
-	return []Option{{"phone", "电话"}, {"visit", "到店/上门"}, {"wechat", "微信"}, {"other", "其他"}}
-}
+func FollowUpChannels() []Option { return append([]Option(nil), followUpChannels...) }
+
+var followUpChannels = enum{{"phone", "电话"}, {"visit", "到店/上门"}, {"wechat", "微信"}, {"other", "其他"}}

@@ -85,10 +85,7 @@ type PoolStats struct {
 // public pool the visit is a claim: the pool's daily limit, the previous owner's
 // cooling-off and the owner's capacity apply (SPEC.md step 2 "Public pool rules").
 func (c *Customer) CheckStoreVisit(env Env, actor Actor, stats PoolStats) error {
-	if c.Stage == StageInvalid {
-		return Errorf(CodeConflict, "无效客户不能登记到店")
-	}
-	if err := actor.Require(PermStoreVisit, "登记到店"); err != nil {
+	if err := c.canStoreVisit(actor); err != nil {
 		return err
 	}
 	if c.Stage != StagePool {
@@ -105,6 +102,17 @@ func (c *Customer) CheckStoreVisit(env Env, actor Actor, stats PoolStats) error 
 		}
 	}
 	return p.Take(LimitOwnerCapacity, actor.Person()).Check(stats.Held)
+}
+
+// canStoreVisit is the part of CheckStoreVisit that needs no counts: a live customer.
+func (c *Customer) canStoreVisit(actor Actor) error {
+	switch c.Stage {
+	case StageInvalid:
+		return Errorf(CodeConflict, "无效客户不能登记到店")
+	case StageArchived:
+		return Errorf(CodeConflict, "已归档客户不能登记到店")
+	}
+	return actor.Require(PermStoreVisit, "登记到店")
 }
 
 // StoreVisit records the customer coming to the store. Inside the claim window it keeps
@@ -153,7 +161,7 @@ func (c *Customer) CheckPhoneEnquiry(actor Actor) error {
 	if err := actor.Require(PermPhoneEnquiry, "登记来电咨询"); err != nil {
 		return err
 	}
-	if c.Stage == StageInvalid || c.Stage == StagePool {
+	if c.Stage == StageInvalid || c.Stage == StagePool || c.Stage == StageArchived {
 		return Errorf(CodeConflict, "%s客户不能登记来电咨询", c.Stage.Label())
 	}
 	return nil

@@ -210,19 +210,28 @@ func (c *Customer) RecordFollowUp(env Env, actor Actor, channel, note string) (E
 
 // CheckGrade says whether actor may give the customer grade g.
 func (c *Customer) CheckGrade(actor Actor, g Grade) error {
-	if err := actor.Require(PermGrade, "调整客户分级"); err != nil {
+	if err := c.canGrade(actor); err != nil {
 		return err
 	}
 	if !g.Valid() {
 		return &Error{Code: CodeInvalid, Message: "分级有误", Fields: []FieldError{{Field: "grade", Message: "只能是 A、B、C、D"}}}
 	}
+	if g == GradeA {
+		return Errorf(CodeConflict, "A级须已签设计协议并交定金：请登记定金")
+	}
+	return nil
+}
+
+// canGrade: grades B–D are set by hand in pre-sale before the deposit; A comes with the
+// deposit (SPEC.md "grade").
+func (c *Customer) canGrade(actor Actor) error {
+	if err := actor.Require(PermGrade, "调整客户分级"); err != nil {
+		return err
+	}
 	if !c.presale() {
 		return Errorf(CodeConflict, "%s阶段的客户不再分级", c.Stage.Label())
 	}
-	if g == GradeA && c.DepositAt.IsZero() {
-		return Errorf(CodeConflict, "A级须已签设计协议并交定金：请登记定金")
-	}
-	if g != GradeA && !c.DepositAt.IsZero() {
+	if !c.DepositAt.IsZero() {
 		return Errorf(CodeConflict, "客户已交定金，分级为A")
 	}
 	return nil
@@ -307,17 +316,35 @@ func (c *Customer) neglected(env Env, eff *Effects, clk Clock) {
 
 // CheckReassign says whether actor may give the customer to owner.
 func (c *Customer) CheckReassign(actor Actor, owner Person) error {
-	if err := actor.Require(PermReassign, "重新分配客户"); err != nil {
+	return c.CheckReassignTo(actor, owner, "")
+}
+
+// CheckReassignTo says whether actor may give the customer to owner and, when store is
+// another store, move the customer there: only a supervisor who oversees both stores
+// moves a customer between stores.
+func (c *Customer) CheckReassignTo(actor Actor, owner Person, store string) error {
+	if err := c.canReassign(actor); err != nil {
 		return err
+	}
+	if store != "" && store != c.StoreID && !(actor.Role == RoleSupervisor && actor.InStore(store) && actor.InStore(c.StoreID)) {
+		return &Error{Code: CodeForbidden, Message: "只有总监可以把客户调到其管辖的其他门店",
+			Fields: []FieldError{{Field: InStore, Message: "须为客户所在门店"}}}
 	}
 	if owner.ID == "" {
 		return &Error{Code: CodeInvalid, Message: "请选择新的归属人", Fields: []FieldError{{Field: "person", Message: "必选"}}}
 	}
-	if c.Stage == StageInvalid || c.Stage == StageArchived {
-		return Errorf(CodeConflict, "%s客户不能重新分配", c.Stage.Label())
-	}
 	if owner.ID == c.Owner.ID && c.Flag == "" {
 		return Errorf(CodeConflict, "%s已是归属人", owner.Name)
+	}
+	return nil
+}
+
+func (c *Customer) canReassign(actor Actor) error {
+	if err := actor.Require(PermReassign, "重新分配客户"); err != nil {
+		return err
+	}
+	if c.Stage == StageInvalid || c.Stage == StageArchived {
+		return Errorf(CodeConflict, "%s客户不能重新分配", c.Stage.Label())
 	}
 	return nil
 }
@@ -328,10 +355,21 @@ func (c *Customer) CheckReassign(actor Actor, owner Person) error {
 // the flag and the escalations that raised it are cleared, the customer stays where it
 // is, and the overdue work itself stays open (and overdue) with its owner.
 func (c *Customer) Reassign(env Env, actor Actor, owner Person, note string) (Effects, error) {
-	if err := c.CheckReassign(actor, owner); err != nil {
+	return c.ReassignTo(env, actor, owner, "", note)
+}
+
+// ReassignTo is Reassign, moving the customer to store first when it is another store:
+// from then on the staff of that store see it, and those of the old store no longer do.
+func (c *Customer) ReassignTo(env Env, actor Actor, owner Person, store, note string) (Effects, error) {
+	if err := c.CheckReassignTo(actor, owner, store); err != nil {
 		return Effects{}, err
 	}
 	var eff Effects
+	if store != "" && store != c.StoreID {
+		from := c.StoreID
+		c.StoreID, c.Record.StoreID = store, store
+		eff.log(env, "store_moved", actor.Person(), fmt.Sprintf("%s将客户从门店%s调到门店%s", actor.Name, from, store))
+	}
 	if owner.ID == c.Owner.ID {
 		flag := c.Flag
 		c.clearFlag()
@@ -362,11 +400,18 @@ func (c *Customer) Reassign(env Env, actor Actor, owner Person, note string) (Ef
 
 // CheckProposeInvalid says whether actor may propose the customer invalid.
 func (c *Customer) CheckProposeInvalid(actor Actor, reason string) error {
-	if err := actor.Require(PermInvalidPropose, "申请无效客户"); err != nil {
+	if err := c.canProposeInvalid(actor); err != nil {
 		return err
 	}
 	if reason == "" {
 		return &Error{Code: CodeInvalid, Message: "请说明无效原因", Fields: []FieldError{{Field: "note", Message: "必填（无效原因）"}}}
+	}
+	return nil
+}
+
+func (c *Customer) canProposeInvalid(actor Actor) error {
+	if err := actor.Require(PermInvalidPropose, "申请无效客户"); err != nil {
+		return err
 	}
 	if c.Stage == StageInvalid || c.Stage == StageArchived {
 		return Errorf(CodeConflict, "%s客户不能申请无效", c.Stage.Label())

@@ -8,6 +8,9 @@ import (
 // CheckCompleteTask says whether the task (rule, subject, seq) can be marked done now.
 // Work that needs an outcome (a call-back: reached or not) must say it.
 func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq int, reached *bool) error {
+	if seq == 0 && rule.Spec().Work != "" && !c.Sees(actor) {
+		return notFound() // work is for those tied to the customer now; a notice is acknowledged by whoever got it
+	}
 	if seq == 0 {
 		switch rule {
 		case RuleVerify:
@@ -37,13 +40,7 @@ func (c *Customer) CheckCompleteTask(actor Actor, rule Rule, subject string, seq
 			return c.CheckCallback(actor)
 		}
 		if rule.Spec().Work != "" {
-			perm, what := PermAcknowledge, "完成该任务"
-			switch rule {
-			case RuleDepositVisit, RuleContractVisit, RuleInspectionVisit, RuleAfterSalesVisit, RuleLivingExperience, RuleHouseCheck:
-				perm, what = PermReturnVisit, "登记回访"
-			case RuleWeeklyCheck:
-				perm, what = PermMilestone, "登记每周检查"
-			}
+			perm, what := TaskPermission(rule, seq)
 			if err := actor.Require(perm, what); err != nil {
 				return err
 			}

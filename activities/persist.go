@@ -59,6 +59,9 @@ type customerRow struct {
 	Record         json.RawMessage `bun:"record,type:jsonb"`
 	State          json.RawMessage `bun:"state,type:jsonb"`
 	UpdatedAt      time.Time       `bun:"updated_at"`
+	// RelatedIDs: the staff tied to the customer now (renoflow.Customer.Related), which
+	// the row scope of sales advisors and designers reads.
+	RelatedIDs []string `bun:"related_ids,array"`
 }
 
 func newCustomerRow(c renoflow.Customer, at time.Time) (*customerRow, error) {
@@ -79,7 +82,7 @@ func newCustomerRow(c renoflow.Customer, at time.Time) (*customerRow, error) {
 		FiledBy: c.FiledBy.ID, FiledByName: c.FiledBy.Name, FiledAt: c.FiledAt, VerifiedAt: c.VerifiedAt,
 		ClaimDue: c.ClaimDue, FirstConsultAt: c.FirstConsultAt, FirstConsult: c.FirstConsult,
 		LastServiceAt: c.LastServiceAt, DepositAt: c.DepositAt, ContractAt: c.ContractAt, CompletedAt: c.CompletedAt, Flagged: c.Flag != "", FlagReason: c.Flag, Invalid: c.Stage == renoflow.StageInvalid,
-		Record: rec, State: state, UpdatedAt: at,
+		Record: rec, State: state, UpdatedAt: at, RelatedIDs: c.Related(),
 	}, nil
 }
 
@@ -193,6 +196,7 @@ func saveCustomer(ctx context.Context, tx bun.Tx, b Batch) error {
 		Set("last_service_at = EXCLUDED.last_service_at, flagged = EXCLUDED.flagged, flag_reason = EXCLUDED.flag_reason").
 		Set("deposit_at = EXCLUDED.deposit_at, contract_at = EXCLUDED.contract_at, completed_at = EXCLUDED.completed_at").
 		Set("invalid = EXCLUDED.invalid, record = EXCLUDED.record, state = EXCLUDED.state, updated_at = EXCLUDED.updated_at").
+		Set("related_ids = EXCLUDED.related_ids").
 		Where("?TableAlias.revision < EXCLUDED.revision").
 		Exec(ctx); err != nil {
 		return fmt.Errorf("save customer %s: %w", c.ID, err)
@@ -271,6 +275,12 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 			Where("assignee_id = ?", r.From).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
 			return fmt.Errorf("reassign tasks of %s: %w", c.ID, err)
 		}
+	}
+	// Open work follows the customer to the store it is in now (a supervisor may move a
+	// customer between stores): the old store's staff no longer see it.
+	if _, err := tx.NewUpdate().Table("tasks").Set("store_id = ?", c.StoreID).Where("customer_id = ?", c.ID).
+		Where("store_id <> ?", c.StoreID).Where("status = ?", string(renoflow.TaskOpen)).Exec(ctx); err != nil {
+		return fmt.Errorf("move the open tasks of %s to store %s: %w", c.ID, c.StoreID, err)
 	}
 	for _, sc := range eff.Scores {
 		if _, err := tx.NewRaw(`INSERT INTO followup_scores (customer_id, month, owner_id, store_id, grade, quota, done, missing, points)

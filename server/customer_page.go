@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/workflows"
 )
 
 // formField is one input of an action form as the customer page draws it.
@@ -59,32 +58,9 @@ var (
 	}
 )
 
-// complaintStatuses are the complaint statuses each complaint action applies to.
-var complaintStatuses = map[string][]string{
-	"complaint-answer":   {renoflow.ComplaintOpen},
-	"complaint-resolve":  {renoflow.ComplaintOpen, renoflow.ComplaintAnswered},
-	"complaint-reassign": {renoflow.ComplaintOpen, renoflow.ComplaintAnswered},
-	"complaint-close":    {renoflow.ComplaintResolved},
-}
-
-// complaintsFor lists the complaints an action on one complaint may pick: those in the
-// statuses it applies to, or for marking major every complaint not yet marked.
-func complaintsFor(st *renoflow.Customer, update string) []renoflow.Complaint {
-	if update == workflows.UpdateComplaintMajor {
-		var out []renoflow.Complaint
-		for _, k := range st.Complaints {
-			if !k.Major {
-				out = append(out, k)
-			}
-		}
-		return out
-	}
-	return complaintsIn(st, complaintStatuses[update]...)
-}
-
-// actionForms builds the forms the customer page offers actor: the actions their role
-// may take (the same permission authorize checks) that make sense at the customer's
-// stage. A refused submission comes back filled in, with its message and bad fields.
+// actionForms builds the forms the customer page offers actor: exactly the actions the
+// domain says they may take on the customer now (StaffAction.Can: permission, relation,
+// stage). A refused submission comes back filled in, with its message and bad fields.
 func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *CustomerRow, st *renoflow.Customer, failed *actionFailure) ([]actionForm, error) {
 	var out []actionForm
 	pickers := map[staffKind][]renoflow.Option{}
@@ -99,7 +75,7 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 	for i := range actionSpecs {
 		a := &actionSpecs[i]
 		isFailed := failed != nil && failed.Update == a.Update
-		if !actor.Can(a.Perm) || (!a.Offer(st, actor) && !isFailed) {
+		if !isFailed && a.Can(st, actor) != nil {
 			continue
 		}
 		f := actionForm{Update: a.Update, Label: a.Label, RequestID: uuid.NewString()}
@@ -136,7 +112,7 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 			case fieldDate:
 				ff.Kind, ff.Label, ff.Required, ff.Hint = "date", "入住日期", false, "不填则为今天"
 			case fieldComplaint:
-				for _, k := range complaintsFor(st, a.Update) {
+				for _, k := range st.ComplaintChoices(a.StaffAction, actor) {
 					ff.Options = append(ff.Options, renoflow.Option{Code: k.ID,
 						Label: k.ID + " " + k.Category.Label() + "：" + k.Text + "（" + complaintStatusLabels[k.Status] + "，处理人" + k.Handler.Name + "）"})
 				}
@@ -150,19 +126,29 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 					return nil, err
 				}
 				ff.Options = opts
-				if name == fieldHandler && a.Update == "complaint-open" {
+				if name == fieldHandler && a.Update == renoflow.ActComplaintOpen {
 					ff.Required, ff.Hint = false, "不选则由归属人处理"
 				}
 			case fieldAmount:
 				ff.Kind, ff.Label = "number", "金额（元）"
+			case fieldStore:
+				ff.Label, ff.Required, ff.Hint = "调往门店", false, "总监可把客户连同新的归属人调到其管辖的另一门店"
+				opts, err := s.storesOf(ctx, actor)
+				if err != nil {
+					return nil, err
+				}
+				ff.Options = opts
+				if ff.Value == "" {
+					ff.Value = row.StoreID
+				}
 			case fieldOutcome:
 				ff.Label, ff.Options = "裁决结果", disputeOutcomes
 			}
 			f.Fields = append(f.Fields, ff)
 		}
 		note := formField{Name: fieldNote, Label: "备注（可选）", Kind: "text", Value: values[fieldNote], Error: errs[fieldNote]}
-		if a.NoteLabel != "" {
-			note.Label, note.Kind, note.Required = a.NoteLabel, "textarea", a.NoteRequired
+		if a.Note != "" {
+			note.Label, note.Kind, note.Required = a.Note, "textarea", a.NoteRequired
 		}
 		f.Fields = append(f.Fields, note)
 		out = append(out, f)
@@ -181,7 +167,7 @@ func parseActionForm(c *fiber.Ctx, a *actionSpec, p *renoflow.Problems) (ActionI
 	in := ActionInput{Note: form[fieldNote], Channel: form[fieldChannel], Grade: form[fieldGrade],
 		DesignerID: form[fieldDesigner], OwnerID: form[fieldOwner], HandlerID: form[fieldHandler],
 		Milestone: form[fieldMilestone], Category: form[fieldCategory], ComplaintID: form[fieldComplaint], Outcome: form[fieldOutcome],
-		Severity: form[fieldSeverity], Date: form[fieldDate]}
+		Severity: form[fieldSeverity], Date: form[fieldDate], StoreID: form[fieldStore]}
 	boolean := func(field string) *bool {
 		if form[field] == "" {
 			return nil
@@ -250,7 +236,7 @@ func (s *Server) pageAction(c *fiber.Ctx) error {
 		return renoflow.Errorf(renoflow.CodeNotFound, "没有这项操作")
 	}
 	ctx, actor, id := c.UserContext(), actorOf(c), c.Params("id")
-	row, state, err := s.authorize(ctx, actor, id, a.Perm, a.What)
+	row, state, err := s.authorize(ctx, actor, id, a.Perm, a.Verb)
 	if err != nil {
 		return err
 	}

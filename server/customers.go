@@ -68,30 +68,31 @@ func (r *CustomerRow) fill() {
 	}
 }
 
-// scope restricts a customer query to what actor may see (SPEC.md "People (roles)"): a
-// sales advisor the customers they filed (or were given as owner), a designer those
-// dispatched to them (accepted, or waiting for their answer or work: an open task
-// addressed to them), store roles their store, a supervisor their stores, the admin
-// everything.
+// scope restricts a customer query to what actor may see: the domain's row scope
+// (renoflow.ScopeOf, the query form of Customer.Sees — access follows the customer's
+// current relation, kept in related_ids, never its history).
 func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQuery {
 	col := func(c string) bun.Ident { return bun.Ident(alias + "." + c) }
-	switch actor.Role {
-	case renoflow.RoleAdmin:
+	sc := renoflow.ScopeOf(actor)
+	if sc.All {
 		return q
-	case renoflow.RoleSupervisor:
-		if len(actor.Stores) == 0 {
-			return q.Where("false")
-		}
-		return q.Where("? IN (?)", col("store_id"), bun.In(actor.Stores))
-	case renoflow.RoleSalesAdvisor:
-		return q.Where("(? = ? OR ? = ?)", col("filed_by"), actor.ID, col("owner_id"), actor.ID)
-	case renoflow.RoleDesigner:
-		return q.Where("(? = ? OR EXISTS (SELECT 1 FROM tasks AS dt WHERE dt.customer_id = ? AND dt.assignee_id = ? AND dt.status = 'open'))",
-			col("designer_id"), actor.ID, col("id"), actor.ID)
-	case renoflow.RoleCustomerManager, renoflow.RoleCustomerService, renoflow.RoleStoreManager:
-		return q.Where("? = ?", col("store_id"), actor.StoreID)
 	}
-	return q.Where("false")
+	if len(sc.Stores) == 0 && sc.Person == "" && sc.PoolStore == "" {
+		return q.Where("false")
+	}
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("false")
+		if len(sc.Stores) > 0 {
+			q = q.WhereOr("? IN (?)", col("store_id"), bun.In(sc.Stores))
+		}
+		if sc.Person != "" {
+			q = q.WhereOr("? = ANY(?)", sc.Person, col("related_ids"))
+		}
+		if sc.PoolStore != "" {
+			q = q.WhereOr("(? = ? AND ? = ?)", col("store_id"), sc.PoolStore, col("stage"), string(renoflow.StagePool))
+		}
+		return q
+	})
 }
 
 // customer loads one customer actor may see; not found when they may not.
@@ -179,10 +180,7 @@ func (s *Server) customerDetail(ctx context.Context, actor renoflow.Actor, id st
 		return nil, err
 	}
 	wid := workflows.CustomerWorkflowID(id)
-	d := &CustomerDetail{Customer: row, State: state, Timeline: tl, Tasks: tasks, WorkflowID: wid}
-	if s.cfg.TemporalUIURL != "" {
-		d.WorkflowURL = fmt.Sprintf("%s/namespaces/%s/workflows/%s", strings.TrimRight(s.cfg.TemporalUIURL, "/"), s.cfg.Namespace, wid)
-	}
+	d := &CustomerDetail{Customer: row, State: state, Timeline: tl, Tasks: tasks, WorkflowID: wid, WorkflowURL: s.workflowLink(actor, wid)}
 	return d, nil
 }
 
@@ -192,7 +190,7 @@ func (s *Server) customerDetail(ctx context.Context, actor renoflow.Actor, id st
 func (s *Server) apiAction(a *actionSpec) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx, actor := c.UserContext(), actorOf(c)
-		row, state, err := s.authorize(ctx, actor, c.Params("id"), a.Perm, a.What)
+		row, state, err := s.authorize(ctx, actor, c.Params("id"), a.Perm, a.Verb)
 		if err != nil {
 			return err
 		}

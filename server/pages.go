@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -449,9 +450,13 @@ func (s *Server) pageCustomers(c *fiber.Ctx) error {
 
 // storeOptions lists the stores actor may file into.
 func (s *Server) storeOptions(c *fiber.Ctx) ([]renoflow.Option, error) {
-	a := actorOf(c)
+	return s.storesOf(c.UserContext(), actorOf(c))
+}
+
+// storesOf lists the stores actor works in or oversees (every store for the admin).
+func (s *Server) storesOf(ctx context.Context, a renoflow.Actor) ([]renoflow.Option, error) {
 	if a.Role == renoflow.RoleAdmin {
-		return s.storeOptionsAll(c.UserContext())
+		return s.storeOptionsAll(ctx)
 	}
 	stores := actorStores(a)
 	if len(stores) == 0 {
@@ -459,7 +464,7 @@ func (s *Server) storeOptions(c *fiber.Ctx) ([]renoflow.Option, error) {
 	}
 	var rows []renoflow.Option
 	if err := s.db.NewSelect().Table("stores").ColumnExpr("id AS code, name AS label").Where("id IN (?)", bunIn(stores)).
-		Order("id").Scan(c.UserContext(), &rows); err != nil {
+		Order("id").Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list stores: %w", err)
 	}
 	return rows, nil

@@ -71,6 +71,8 @@ func (s *Server) routes(app *fiber.App) {
 	web.Get("/reports/export.xlsx", requirePerm(renoflow.PermReports, "查看报表"), s.exportReport)
 	web.Get("/customers/:id", s.pageCustomer)
 	web.Post("/customers/:id/actions/:action", s.pageAction)
+	web.All(TemporalUIPath, s.temporalUI)
+	web.All(TemporalUIPath+"/*", s.temporalUI)
 	web.Get("/reports", requirePerm(renoflow.PermReports, "查看报表"), s.pageReports)
 	duty := requirePerm(renoflow.PermDispatchConfirm, "设置设计师在岗状态")
 	web.Get("/designers", duty, s.pageDesigners)

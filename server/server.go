@@ -21,8 +21,9 @@ import (
 type Config struct {
 	// Namespace is the Temporal namespace of the workflows.
 	Namespace string
-	// TemporalUIURL is the base URL of the Temporal Web UI, for links to a customer's
-	// workflow ("" hides the links).
+	// TemporalUIURL is the base URL the app reaches the Temporal Web UI at (loopback or
+	// a private network; the UI's public path must be TemporalUIPath). The app serves it
+	// under TemporalUIPath to supervisors and admins only, read-only; "" hides it.
 	TemporalUIURL string
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration

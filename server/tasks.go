@@ -211,40 +211,6 @@ func (s *Server) tasksOf(ctx context.Context, customerID string) ([]TaskRow, err
 	return rows, nil
 }
 
-// taskPermission is the permission marking a task done needs, as the domain's
-// CheckCompleteTask asks it: doing its work needs the work's own permission (verifying
-// needs PermVerify, a call-back PermCallback, …), and acknowledging a reminder or an
-// escalation needs PermAcknowledge. The server checks it before anything is sent.
-func taskPermission(rule renoflow.Rule, seq int) (renoflow.Permission, string) {
-	if seq != 0 {
-		return renoflow.PermAcknowledge, "办理任务"
-	}
-	switch rule {
-	case renoflow.RuleVerify:
-		return renoflow.PermVerify, "核实报备"
-	case renoflow.RuleFirstCallback:
-		return renoflow.PermCallback, "登记首谈回访"
-	case renoflow.RuleFollowUp:
-		return renoflow.PermFollowUp, "登记跟进"
-	case renoflow.RuleWeeklyCheck:
-		return renoflow.PermMilestone, "登记每周检查"
-	case renoflow.RuleDispatchConfirm:
-		return renoflow.PermDispatchConfirm, "确认派单"
-	case renoflow.RuleDispatchAccept:
-		return renoflow.PermDispatchRespond, "接单或拒单"
-	case renoflow.RuleComplaintAnswer, renoflow.RuleComplaintResolve:
-		return renoflow.PermComplaintHandle, "处理投诉"
-	case renoflow.RuleInvalidReview:
-		return renoflow.PermInvalidConfirm, "审核无效客户"
-	case renoflow.RuleDispute:
-		return renoflow.PermDisputeRule, "裁决归属争议"
-	case renoflow.RuleDepositVisit, renoflow.RuleInspectionVisit, renoflow.RuleAfterSalesVisit,
-		renoflow.RuleLivingExperience, renoflow.RuleHouseCheck:
-		return renoflow.PermReturnVisit, "回访客户"
-	}
-	return renoflow.PermAcknowledge, "办理任务"
-}
-
 // completeTask marks a task done through the customer's workflow: doing the work it asks
 // for (verifying, recording a call-back) or acknowledging a reminder. The task must be the
 // actor's (a store manager or supervisor may close any task of their stores), and the
@@ -270,8 +236,14 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 	if t.Status != string(renoflow.TaskOpen) {
 		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeConflict, "该任务已办结")
 	}
-	perm, what := taskPermission(renoflow.Rule(t.Rule), t.Seq)
-	if _, _, err := s.authorize(ctx, actor, t.CustomerID, perm, what); err != nil {
+	// The work a task asks for is done on a customer the actor is tied to now; a notice
+	// addressed to them is theirs to acknowledge whatever became of the customer.
+	perm, what := renoflow.TaskPermission(renoflow.Rule(t.Rule), t.Seq)
+	if perm == renoflow.PermAcknowledge && t.AssigneeID == actor.ID {
+		if err := actor.Require(perm, what); err != nil {
+			return renoflow.Customer{}, err
+		}
+	} else if _, _, err := s.authorize(ctx, actor, t.CustomerID, perm, what); err != nil {
 		return renoflow.Customer{}, err
 	}
 	if channel != "" && renoflow.Rule(t.Rule) == renoflow.RuleFollowUp && t.Seq == 0 {

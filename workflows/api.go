@@ -57,39 +57,41 @@ type CustomerInput struct {
 	Applied []string `json:"applied,omitempty"`
 }
 
-// Update names: staff actions that can be refused, so the caller hears the refusal at once.
+// Update names: staff actions that can be refused, so the caller hears the refusal at once. The
+// staff actions are the domain's catalogue (renoflow.StaffActions); their argument is a
+// renoflow.Request, which every input type below encodes to.
 const (
-	UpdateFiled        = "filed"         // waits until the filing is written; returns the state
-	UpdateVerify       = "verify"        // customer service verifies the filing
-	UpdateStoreVisit   = "store-visit"   // the customer came to the store (keeps the claim; claims from the pool)
-	UpdatePhoneEnquiry = "phone-enquiry" // the customer phoned in
-	UpdateCallback     = "callback"      // outcome of the open first call-back
-	UpdateCompleteTask = "complete-task" // a task is marked done
+	UpdateFiled        = "filed"                  // waits until the filing is written; returns the state
+	UpdateVerify       = renoflow.ActVerify       // customer service verifies the filing
+	UpdateStoreVisit   = renoflow.ActStoreVisit   // the customer came to the store (keeps the claim; claims from the pool)
+	UpdatePhoneEnquiry = renoflow.ActPhoneEnquiry // the customer phoned in
+	UpdateCallback     = renoflow.ActCallback     // outcome of the open first call-back
+	UpdateCompleteTask = "complete-task"          // a task is marked done
 
-	UpdateFollowUp          = "follow-up"          // FollowUpInput: a monthly follow-up was made
-	UpdateGrade             = "grade"              // GradeInput: the customer is (re)graded
-	UpdateDispatchPropose   = "dispatch-propose"   // PersonInput: the customer manager proposes a designer
-	UpdateDispatchConfirm   = "dispatch-confirm"   // Action: the store manager confirms (a supervisor authorises)
-	UpdateDispatchAccept    = "dispatch-accept"    // Action: the designer accepts
-	UpdateDispatchRefuse    = "dispatch-refuse"    // Action (Note = reason): the designer refuses
-	UpdateMeasure           = "measure"            // Action: the house was measured (量房)
-	UpdateDesignProgress    = "design-progress"    // Action (Note): design progress (方案)
-	UpdateDeposit           = "deposit"            // PaymentInput: deposit paid → grade A
-	UpdateContract          = "contract"           // PaymentInput: contract signed → construction
-	UpdateMilestone         = "milestone"          // MilestoneInput: a construction inspection passed
-	UpdateComplaintOpen     = "complaint-open"     // ComplaintOpenInput: a complaint is recorded
-	UpdateComplaintAnswer   = "complaint-answer"   // ComplaintInput (Note = answer)
-	UpdateComplaintResolve  = "complaint-resolve"  // ComplaintInput (Note = resolution)
-	UpdateComplaintReassign = "complaint-reassign" // ComplaintReassignInput: the store manager reassigns it
-	UpdateComplaintClose    = "complaint-close"    // ComplaintCloseInput: satisfied → closed and archived
-	UpdateComplaintMajor    = "complaint-major"    // ComplaintInput (Note = why): marked a major complaint (重大投诉) after it was logged
-	UpdateMovedIn           = "moved-in"           // MovedInInput: the customer moved in (实际入住)
-	UpdateInvalidPropose    = "invalid-propose"    // Action (Note = reason): proposed invalid
-	UpdateInvalidConfirm    = "invalid-confirm"    // Action: the store manager confirms it invalid
-	UpdateInvalidReject     = "invalid-reject"     // Action: the store manager rejects the proposal
-	UpdateReassign          = "reassign"           // PersonInput: a new owner
-	UpdateDisputeOpen       = "dispute-open"       // Action (Note = the claimant's evidence): disputed ownership
-	UpdateDisputeRule       = "dispute-rule"       // DisputeRuleInput: the store manager's ruling
+	UpdateFollowUp          = renoflow.ActFollowUp          // FollowUpInput: a monthly follow-up was made
+	UpdateGrade             = renoflow.ActGrade             // GradeInput: the customer is (re)graded
+	UpdateDispatchPropose   = renoflow.ActDispatchPropose   // PersonInput: the customer manager proposes a designer
+	UpdateDispatchConfirm   = renoflow.ActDispatchConfirm   // Action: the store manager confirms (a supervisor authorises)
+	UpdateDispatchAccept    = renoflow.ActDispatchAccept    // Action: the designer accepts
+	UpdateDispatchRefuse    = renoflow.ActDispatchRefuse    // Action (Note = reason): the designer refuses
+	UpdateMeasure           = renoflow.ActMeasure           // Action: the house was measured (量房)
+	UpdateDesignProgress    = renoflow.ActDesignProgress    // Action (Note): design progress (方案)
+	UpdateDeposit           = renoflow.ActDeposit           // PaymentInput: deposit paid → grade A
+	UpdateContract          = renoflow.ActContract          // PaymentInput: contract signed → construction
+	UpdateMilestone         = renoflow.ActMilestone         // MilestoneInput: a construction inspection passed
+	UpdateComplaintOpen     = renoflow.ActComplaintOpen     // ComplaintOpenInput: a complaint is recorded
+	UpdateComplaintAnswer   = renoflow.ActComplaintAnswer   // ComplaintInput (Note = answer)
+	UpdateComplaintResolve  = renoflow.ActComplaintResolve  // ComplaintInput (Note = resolution)
+	UpdateComplaintReassign = renoflow.ActComplaintReassign // ComplaintReassignInput: the store manager reassigns it
+	UpdateComplaintClose    = renoflow.ActComplaintClose    // ComplaintCloseInput: satisfied → closed and archived
+	UpdateComplaintMajor    = renoflow.ActComplaintMajor    // ComplaintInput (Note = why): marked a major complaint (重大投诉) after it was logged
+	UpdateMovedIn           = renoflow.ActMovedIn           // MovedInInput: the customer moved in (实际入住)
+	UpdateInvalidPropose    = renoflow.ActInvalidPropose    // Action (Note = reason): proposed invalid
+	UpdateInvalidConfirm    = renoflow.ActInvalidConfirm    // Action: the store manager confirms it invalid
+	UpdateInvalidReject     = renoflow.ActInvalidReject     // Action: the store manager rejects the proposal
+	UpdateReassign          = renoflow.ActReassign          // PersonInput: a new owner
+	UpdateDisputeOpen       = renoflow.ActDisputeOpen       // Action (Note = the claimant's evidence): disputed ownership
+	UpdateDisputeRule       = renoflow.ActDisputeRule       // DisputeRuleInput: the store manager's ruling
 )
 
 // QueryState returns the customer's live state.

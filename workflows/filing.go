@@ -127,41 +127,6 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 		return err
 	}
 	steps := []error{
-		transition(ctx, w, UpdateVerify,
-			func(in Action) error { return c.CheckVerify(in.Actor) },
-			func(_ workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
-				return c.Verify(env, in.Actor, in.Note)
-			}),
-		transition(ctx, w, UpdateStoreVisit,
-			func(in Action) error {
-				if err := in.Actor.Require(renoflow.PermStoreVisit, "登记到店"); err != nil {
-					return err
-				}
-				if c.Stage == renoflow.StageInvalid {
-					return renoflow.Errorf(renoflow.CodeConflict, "无效客户不能登记到店")
-				}
-				return nil
-			},
-			func(ctx workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
-				var stats renoflow.PoolStats
-				if c.Stage == renoflow.StagePool {
-					actx := readOptions(ctx, "公海认领规则")
-					if err := workflow.ExecuteActivity(actx, acts.PoolStats, in.Actor.ID, env.Now).Get(actx, &stats); err != nil {
-						return renoflow.Effects{}, err
-					}
-				}
-				return c.StoreVisit(env, in.Actor, stats, in.Note)
-			}),
-		transition(ctx, w, UpdatePhoneEnquiry,
-			func(in Action) error { return c.CheckPhoneEnquiry(in.Actor) },
-			func(_ workflow.Context, env renoflow.Env, in Action) (renoflow.Effects, error) {
-				return c.PhoneEnquiry(env, in.Actor, in.Note)
-			}),
-		transition(ctx, w, UpdateCallback,
-			func(in CallbackInput) error { return c.CheckCallback(in.Actor) },
-			func(_ workflow.Context, env renoflow.Env, in CallbackInput) (renoflow.Effects, error) {
-				return c.RecordCallback(env, in.Actor, in.Reached, in.Note)
-			}),
 		transition(ctx, w, UpdateCompleteTask,
 			func(in CompleteTaskInput) error {
 				return c.CheckCompleteTask(in.Actor, in.Rule, in.Subject, in.Seq, in.Reached)
@@ -170,14 +135,41 @@ func (w *customerImpl) registerUpdates(ctx workflow.Context) error {
 				return c.CompleteTask(env, in.Actor, in.Rule, in.Subject, in.Seq, in.Reached, in.Note)
 			}),
 	}
-	steps = append(steps, w.registerPresale(ctx)...)
-	steps = append(steps, w.registerDispatch(ctx)...)
-	steps = append(steps, w.registerConstruction(ctx)...)
-	steps = append(steps, w.registerComplaints(ctx)...)
+	// Every staff action of the domain's catalogue is an update of the same name.
+	for _, a := range renoflow.StaffActions() {
+		steps = append(steps, transition(ctx, w, a.Update,
+			func(in renoflow.Request) error { return a.Check(c, in) },
+			func(ctx workflow.Context, env renoflow.Env, in renoflow.Request) (renoflow.Effects, error) {
+				f, err := w.read(ctx, env, a.Reads(c), in.Actor)
+				if err != nil {
+					return renoflow.Effects{}, err
+				}
+				return a.Apply(c, env, in, f)
+			}))
+	}
 	for _, err := range steps {
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// read reads what an action needs from the database before it applies (an activity each,
+// retried until the database answers).
+func (w *customerImpl) read(ctx workflow.Context, env renoflow.Env, what renoflow.Read, actor renoflow.Actor) (renoflow.Facts, error) {
+	var f renoflow.Facts
+	if what&renoflow.ReadPoolStats != 0 {
+		actx := readOptions(ctx, "公海认领规则")
+		if err := workflow.ExecuteActivity(actx, acts.PoolStats, actor.ID, env.Now).Get(actx, &f.Pool); err != nil {
+			return f, err
+		}
+	}
+	if what&renoflow.ReadDesigners != 0 {
+		actx := readOptions(ctx, "派单候选设计师")
+		if err := workflow.ExecuteActivity(actx, acts.Designers, w.state.StoreID, env.Now).Get(actx, &f.Designers); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
 }

@@ -112,18 +112,20 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
   PostgreSQL   %s
   data         %s   (log: %s)
 Press Ctrl-C to stop.
-`, time.Since(started).Seconds(), web, server.DemoPassword, web, web, metricsURL, orNone(uiURL), temporalAddr, cfg.Namespace,
+`, time.Since(started).Seconds(), web, server.DemoPassword, web, web, metricsURL, uiLine(web, uiURL), temporalAddr, cfg.Namespace,
 		redact(dbURL), cfg.DataDir, filepath.Join(cfg.DataDir, "renoflow.log"))
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping…")
 	return nil
 }
 
-func orNone(s string) string {
-	if s == "" {
+// uiLine says where the Temporal Web UI is: under the app, for supervisors and admins
+// (the UI itself listens on loopback only).
+func uiLine(web, uiURL string) string {
+	if uiURL == "" {
 		return "(not started: TEMPORAL_ADDRESS given)"
 	}
-	return s
+	return web + server.TemporalUIPath + "   (supervisors and admins, read-only; the UI itself listens on " + uiURL + ")"
 }
 
 // pgDir is where the managed cluster keeps its data: inside the data directory, unless

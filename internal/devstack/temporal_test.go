@@ -103,7 +103,7 @@ func TestInMemoryWithUI(t *testing.T) {
 	require.ErrorContains(t, renoworker.EnsureSearchAttributes(ctx, c, tp.Namespace(),
 		map[string]enumspb.IndexedValueType{"RenoflowStage": enumspb.INDEXED_VALUE_TYPE_INT}), "has type")
 
-	status, ctype, body := httpGet(t, tp.UIURL()+"/")
+	status, ctype, body := httpGet(t, tp.UIURL()+UIPublicPath+"/")
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, ctype, "text/html")
 	require.Contains(t, strings.ToLower(body), "<html")
@@ -112,10 +112,25 @@ func TestInMemoryWithUI(t *testing.T) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "ui-visible", TaskQueue: "nobody"}, "Nothing")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		status, ctype, body := httpGet(t, tp.UIURL()+"/api/v1/namespaces/renoflow-test/workflows")
+		status, ctype, body := httpGet(t, tp.UIURL()+UIPublicPath+"/api/v1/namespaces/renoflow-test/workflows")
 		return status == http.StatusOK && strings.Contains(ctype, "application/json") &&
 			json.Valid([]byte(body)) && strings.Contains(body, run.GetID())
 	}, 20*time.Second, 50*time.Millisecond)
+
+	// Read-only: the UI server itself refuses to terminate (or change) a workflow, and its
+	// settings tell the UI to offer none of it.
+	resp, err := http.Post(tp.UIURL()+UIPublicPath+"/api/v1/namespaces/renoflow-test/workflows/ui-visible/terminate",
+		"application/json", strings.NewReader(`{"reason":"x"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	_, _, settings := httpGet(t, tp.UIURL()+UIPublicPath+"/api/v1/settings")
+	for _, key := range []string{"DisableWriteActions", "WorkflowTerminateDisabled", "WorkflowCancelDisabled", "WorkflowResetDisabled"} {
+		require.Regexp(t, `"`+key+`":\s*true`, settings)
+	}
+	desc, err := c.DescribeWorkflowExecution(ctx, run.GetID(), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
 
 	began := time.Now()
 	require.NoError(t, tp.Stop())

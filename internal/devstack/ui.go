@@ -13,8 +13,12 @@ import (
 	"github.com/temporalio/ui-server/v2/server/server_options"
 )
 
-// uiHost is the address the Web UI listens on.
+// uiHost is the address the Web UI listens on: loopback only, so the app's gate is the
+// only way in.
 const uiHost = "127.0.0.1"
+
+// UIPublicPath is the path the app serves the Web UI under (server.TemporalUIPath).
+const UIPublicPath = "/temporal"
 
 // webUI is a running Temporal Web UI server.
 type webUI struct {
@@ -42,6 +46,19 @@ func startUI(ctx context.Context, frontendAddr string, port int, namespace strin
 		HideLogs:            true,
 		DisableNewsFetch:    true,  // offline: no fetch of temporal.io news
 		NotifyOnNewVersion:  false, // offline: no GitHub release check
+		// Served by the app under its own session at /temporal (server.TemporalUIPath),
+		// to read only: every write the UI offers is off, and refused by the UI server.
+		PublicPath:                UIPublicPath,
+		DisableWriteActions:       true,
+		WorkflowTerminateDisabled: true,
+		WorkflowCancelDisabled:    true,
+		WorkflowSignalDisabled:    true,
+		WorkflowUpdateDisabled:    true,
+		WorkflowResetDisabled:     true,
+		WorkflowPauseDisabled:     true,
+		BatchActionsDisabled:      true,
+		StartWorkflowDisabled:     true,
+		ActivityCommandsDisabled:  true,
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("validate Temporal Web UI config: %w", err)
@@ -69,7 +86,7 @@ func (u *webUI) waitReady(ctx context.Context) error {
 	defer tick.Stop()
 	var lastErr error
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.url+"/healthz", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.url+UIPublicPath+"/healthz", nil)
 		if err != nil {
 			return fmt.Errorf("build Temporal Web UI health request: %w", err)
 		}
