@@ -71,7 +71,7 @@ type staffAction struct {
 var staffActions = func() []staffAction {
 	var out []staffAction
 	for _, a := range renoflow.StaffActions() {
-		out = append(out, staffAction{a.Update, a.Perm, len(a.Fields) > 0 || a.NoteRequired})
+		out = append(out, staffAction{a.Update, a.Perm, a.Input(renoflow.Request{}) != nil})
 	}
 	return out
 }()
