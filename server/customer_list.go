@@ -324,7 +324,7 @@ func (s *Server) batch(ctx context.Context, actor renoflow.Actor, req BatchReque
 		}
 		seen[id] = true
 		r := BatchResult{ID: id}
-		row, state, err := s.authorize(ctx, actor, id, a.Perm, a.What)
+		row, state, err := s.authorize(ctx, actor, id, a.Perm, a.Verb)
 		if err == nil {
 			r.Name = row.Name
 			rid := ""
