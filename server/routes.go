@@ -27,6 +27,7 @@ func (s *Server) routes(app *fiber.App) {
 	authed.Get("/customers", s.apiCustomers)
 	authed.Post("/customers", s.apiFile)
 	authed.Post("/customers/batch", s.apiBatch)
+	authed.Post("/customers/import", s.apiImport)
 	authed.Post("/disputes", s.apiDispute)
 	authed.Get("/customers/:id", s.apiCustomer)
 	for i := range actionSpecs {
@@ -67,6 +68,9 @@ func (s *Server) routes(app *fiber.App) {
 	web.Post("/disputes", s.pageDispute)
 	web.Post("/customers/batch", s.pageBatch)
 	web.Get("/customers/export.xlsx", s.exportCustomers)
+	web.Get("/customers/import", requirePerm(renoflow.PermFile, "导入客户"), s.pageImport)
+	web.Post("/customers/import", requirePerm(renoflow.PermFile, "导入客户"), s.pageImportPost)
+	web.Get("/customers/import/template.xlsx", requirePerm(renoflow.PermFile, "导入客户"), s.importTemplate)
 	web.Get("/tasks/export.xlsx", s.exportTasks)
 	web.Get("/reports/export.xlsx", requirePerm(renoflow.PermReports, "查看报表"), s.exportReport)
 	web.Get("/customers/:id", s.pageCustomer)
