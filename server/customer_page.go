@@ -129,6 +129,9 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 				if name == fieldHandler && a.Update == renoflow.ActComplaintOpen {
 					ff.Required, ff.Hint = false, "不选则由归属人处理"
 				}
+				if name == fieldOwner && st.Flag != "" && st.Owner.ID != "" {
+					ff.Hint = "客户待重新分配；选择现归属人" + st.Owner.Name + "即确认归属、解除标记" // issue 10 §4
+				}
 			case fieldAmount:
 				ff.Kind, ff.Label = "number", "金额（元）"
 			case fieldStore:
