@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/internal/metrics"
+	"github.com/renoflow/renoflow/internal/notify"
 	"github.com/renoflow/renoflow/schema"
 	"github.com/renoflow/renoflow/server"
 	"github.com/renoflow/renoflow/worker"
@@ -134,6 +135,13 @@ func startWorker(cfg config, c client.Client, db *bun.DB, m *metrics.Set, log *s
 	return w, nil
 }
 
+// startSender runs the outbox sender (issue 14) in the worker process until ctx ends:
+// the providers come from the stored notification settings (admin page 通知设置), read on
+// every pass; with nothing configured the messages stay queued (the 发件箱 viewer).
+func startSender(ctx context.Context, db *bun.DB, log *slog.Logger) {
+	go notify.NewFromDB(db, notify.Config{Log: log}).Run(ctx, 5*time.Second)
+}
+
 // workerOptions are the worker's pollers, slots and sticky timeout from the settings
 // (issue 15). The SDK's defaults — 2 workflow pollers (1 on the sticky queue), 1,000
 // slots of each kind and a 5 s sticky schedule-to-start timeout — let a loaded worker
@@ -224,6 +232,7 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	startSender(ctx, db, log)
 	fmt.Fprintf(stdout, "renoflow worker polling task queue on %s (namespace %s)\n", cfg.TemporalAddress, cfg.Namespace)
 	<-ctx.Done()
 	w.Stop()

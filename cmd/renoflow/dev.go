@@ -90,6 +90,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	stops = append(stops, w.Stop)
+	startSender(ctx, db, log)
 	scfg := serverConfig(cfg, uiURL)
 	scfg.Metrics, scfg.MetricsOnApp = m, cfg.MetricsAddr == ""
 	app := server.NewServer(c, db, log, scfg)

@@ -60,6 +60,8 @@ type Sender struct {
 	db     *bun.DB
 	cfg    Config
 	limits map[renoflow.NotifyChannel]*rate.Limiter
+	fromDB bool   // NewFromDB: providers from the stored settings, read every pass
+	base   Config // the config the stored settings apply to
 }
 
 // New returns a Sender over db.
@@ -140,6 +142,13 @@ func (s *Sender) Run(ctx context.Context, poll time.Duration) {
 // SendDue handles every message due now (at most 1000 per pass) and returns how many
 // it handled (sent, retried later, failed, skipped or held for quiet hours).
 func (s *Sender) SendDue(ctx context.Context) (int, error) {
+	if s.fromDB {
+		set, err := LoadSettings(ctx, s.db)
+		if err != nil {
+			return 0, err
+		}
+		s.cfg = set.Apply(s.base)
+	}
 	chans := s.Channels()
 	if len(chans) == 0 {
 		return 0, nil

@@ -263,3 +263,40 @@ func TestBackoffCapped(t *testing.T) {
 	}
 	require.Equal(t, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute}, got)
 }
+
+// Settings stored by the admin page configure the sender on its next pass; secrets are
+// kept when the page sends the mask back and never appear in Public.
+func TestSettingsFromDB(t *testing.T) {
+	s := newSetup(t)
+	s.persist(t, "c1", "13812345678", s.now)
+	base := s.cfg
+	base.SMS, base.WeCom, base.Robot, base.RobotKeys, base.SMSTemplates = nil, nil, nil, nil, nil
+	snd := NewFromDB(s.db, base)
+	n, err := snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing configured: everything stays queued")
+	sms := s.cfg.SMS.(*TencentSMS)
+	set := Settings{WeComCorpID: "corp", WeComSecret: "s3cret", WeComAgentID: 1, WeComBaseURL: s.cfg.WeCom.(*WeCom).BaseURL,
+		SMSSecretID: "AKIDx", SMSSecretKey: "k3y", SMSAppID: "1400", SMSSign: "装修公司", SMSTemplates: s.cfg.SMSTemplates,
+		SMSEndpoint: sms.Endpoint, SMSScheme: "HTTP"}
+	require.NoError(t, SaveSettings(t.Context(), s.db, set, s.now))
+	require.NoError(t, SaveRobotKey(t.Context(), s.db, "s1", "robot-key-s1", s.now))
+	set.WeComSecret, set.SMSSecretKey = Secret, "" // the page sends the mask back
+	require.NoError(t, SaveSettings(t.Context(), s.db, set, s.now))
+	got, err := LoadSettings(t.Context(), s.db)
+	require.NoError(t, err)
+	require.Equal(t, "s3cret", got.WeComSecret)
+	require.Equal(t, "k3y", got.SMSSecretKey)
+	pub, _ := json.Marshal(got.Public())
+	require.NotContains(t, string(pub), "s3cret")
+	require.NotContains(t, string(pub), "k3y")
+	require.NotContains(t, string(pub), "robot-key-s1")
+	n, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	require.Equal(t, map[string]string{"c1 sms": "sent", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
+	a, err := TestMessage(t.Context(), s.db, base, renoflow.ChannelRobot, "s1")
+	require.NoError(t, err)
+	require.Equal(t, "ok", a)
+	require.Error(t, SaveSettings(t.Context(), s.db, Settings{QuietStart: "25:00", QuietEnd: "08:00"}, s.now))
+}

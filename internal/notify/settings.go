@@ -1,0 +1,217 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/renoflow/renoflow"
+)
+
+// Settings are the company's notification settings (table notify_settings, scope
+// "company"), edited on the admin page 通知设置. Secrets (WeComSecret, SMSSecretKey,
+// store robot keys) are never logged nor sent back to a browser: Public blanks them.
+type Settings struct {
+	WeComCorpID  string `json:"wecom_corp_id"`
+	WeComSecret  string `json:"wecom_secret"`
+	WeComAgentID int    `json:"wecom_agent_id"`
+	WeComBaseURL string `json:"wecom_base_url,omitempty"` // default https://qyapi.weixin.qq.com
+
+	SMSSecretID  string            `json:"sms_secret_id"`
+	SMSSecretKey string            `json:"sms_secret_key"`
+	SMSAppID     string            `json:"sms_app_id"`
+	SMSRegion    string            `json:"sms_region,omitempty"`
+	SMSSign      string            `json:"sms_sign"`
+	SMSTemplates map[string]string `json:"sms_templates"` // renoflow.SMSContact … → approved template id
+	SMSEndpoint  string            `json:"sms_endpoint,omitempty"` // default sms.tencentcloudapi.com
+	SMSScheme    string            `json:"sms_scheme,omitempty"`
+
+	QuietStart string `json:"quiet_start"` // "21:00"; equal to QuietEnd: no quiet hours
+	QuietEnd   string `json:"quiet_end"`   // "08:00"
+
+	// RobotKeys are the stores' group robot webhook keys (scope "store:<id>").
+	RobotKeys map[string]string `json:"-"`
+}
+
+// Secret marks a stored secret in Public.
+const Secret = "••••••"
+
+// Public is the settings as a page or API may show them: secrets replaced by Secret
+// when set.
+func (s Settings) Public() Settings {
+	hide := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return Secret
+	}
+	s.WeComSecret, s.SMSSecretKey = hide(s.WeComSecret), hide(s.SMSSecretKey)
+	keys := map[string]string{}
+	for k, v := range s.RobotKeys {
+		keys[k] = hide(v)
+	}
+	s.RobotKeys = keys
+	return s
+}
+
+// Quiet parses the quiet hours (default 21:00–08:00).
+func (s Settings) Quiet() (renoflow.QuietHours, error) {
+	if s.QuietStart == "" && s.QuietEnd == "" {
+		return renoflow.DefaultQuietHours, nil
+	}
+	start, err := clockMinutes(s.QuietStart)
+	if err != nil {
+		return renoflow.QuietHours{}, fmt.Errorf("免打扰开始时间：%w", err)
+	}
+	end, err := clockMinutes(s.QuietEnd)
+	if err != nil {
+		return renoflow.QuietHours{}, fmt.Errorf("免打扰结束时间：%w", err)
+	}
+	return renoflow.QuietHours{Start: start, End: end}, nil
+}
+
+func clockMinutes(v string) (int, error) {
+	h, m, ok := strings.Cut(v, ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 23 || mm < 0 || mm > 59 {
+		return 0, fmt.Errorf("须为 HH:MM（如 21:00）")
+	}
+	return hh*60 + mm, nil
+}
+
+// Apply returns base with the providers the settings configure (nil for a channel not
+// configured: its messages stay queued for the 发件箱 viewer).
+func (s Settings) Apply(base Config) Config {
+	c := base
+	if s.WeComCorpID != "" && s.WeComSecret != "" {
+		c.WeCom = &WeCom{BaseURL: s.WeComBaseURL, CorpID: s.WeComCorpID, Secret: s.WeComSecret, AgentID: s.WeComAgentID}
+	}
+	if len(s.RobotKeys) > 0 {
+		c.Robot = &Robot{BaseURL: s.WeComBaseURL}
+		c.RobotKeys = s.RobotKeys
+	}
+	if s.SMSSecretID != "" && s.SMSSecretKey != "" && s.SMSAppID != "" {
+		c.SMS = &TencentSMS{SecretID: s.SMSSecretID, SecretKey: s.SMSSecretKey, SdkAppID: s.SMSAppID, Region: s.SMSRegion,
+			Endpoint: s.SMSEndpoint, Scheme: s.SMSScheme}
+		c.SMSSign, c.SMSTemplates = s.SMSSign, s.SMSTemplates
+	}
+	if q, err := s.Quiet(); err == nil {
+		c.Quiet, c.NoQuiet = q, q.Start == q.End
+	}
+	return c
+}
+
+// LoadSettings reads the company's settings and the stores' robot keys.
+func LoadSettings(ctx context.Context, db bun.IDB) (Settings, error) {
+	var rows []struct {
+		Scope    string
+		Settings json.RawMessage
+	}
+	if err := db.NewRaw("SELECT scope, settings FROM notify_settings").Scan(ctx, &rows); err != nil {
+		return Settings{}, err
+	}
+	s := Settings{RobotKeys: map[string]string{}}
+	for _, r := range rows {
+		if r.Scope == "company" {
+			keys := s.RobotKeys
+			if err := json.Unmarshal(r.Settings, &s); err != nil {
+				return Settings{}, fmt.Errorf("notify settings: %w", err)
+			}
+			s.RobotKeys = keys
+			continue
+		}
+		if store, ok := strings.CutPrefix(r.Scope, "store:"); ok {
+			var st struct {
+				RobotKey string `json:"robot_key"`
+			}
+			if err := json.Unmarshal(r.Settings, &st); err != nil {
+				return Settings{}, fmt.Errorf("notify settings of %s: %w", store, err)
+			}
+			if st.RobotKey != "" {
+				s.RobotKeys[store] = st.RobotKey
+			}
+		}
+	}
+	return s, nil
+}
+
+// SaveSettings stores the company's settings; a secret given as Secret or "" keeps the
+// stored one (the page never holds it).
+func SaveSettings(ctx context.Context, db bun.IDB, s Settings, at time.Time) error {
+	old, err := LoadSettings(ctx, db)
+	if err != nil {
+		return err
+	}
+	if s.WeComSecret == Secret || s.WeComSecret == "" {
+		s.WeComSecret = old.WeComSecret
+	}
+	if s.SMSSecretKey == Secret || s.SMSSecretKey == "" {
+		s.SMSSecretKey = old.SMSSecretKey
+	}
+	if _, err := s.Quiet(); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = db.NewRaw(`INSERT INTO notify_settings (scope, settings, updated_at) VALUES ('company', ?, ?)
+		ON CONFLICT (scope) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`, string(raw), at).Exec(ctx)
+	return err
+}
+
+// SaveRobotKey stores a store's group robot webhook key; Secret keeps the stored one.
+func SaveRobotKey(ctx context.Context, db bun.IDB, storeID, key string, at time.Time) error {
+	if key == Secret {
+		return nil
+	}
+	raw, _ := json.Marshal(map[string]string{"robot_key": key})
+	_, err := db.NewRaw(`INSERT INTO notify_settings (scope, settings, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (scope) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`, "store:"+storeID, string(raw), at).Exec(ctx)
+	return err
+}
+
+// NewFromDB returns a Sender whose providers come from the stored settings, read again
+// on every pass (an admin's change applies without a restart); base supplies the rest.
+func NewFromDB(db *bun.DB, base Config) *Sender {
+	s := New(db, base)
+	s.fromDB, s.base = true, s.cfg
+	return s
+}
+
+// TestMessage sends a test message on one channel with the stored settings: to a WeCom
+// user id, a store's robot, or a phone (the contact template); the answer is the
+// provider's.
+func TestMessage(ctx context.Context, db *bun.DB, base Config, channel renoflow.NotifyChannel, to string) (string, error) {
+	set, err := LoadSettings(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	c := set.Apply(New(db, base).cfg)
+	text := "【renoflow】测试消息：通知设置有效"
+	switch channel {
+	case renoflow.ChannelWeCom:
+		if c.WeCom == nil {
+			return "", fmt.Errorf("未配置企业微信应用")
+		}
+		return c.WeCom.SendApp(ctx, to, text)
+	case renoflow.ChannelRobot:
+		if c.Robot == nil || c.RobotKeys[to] == "" {
+			return "", fmt.Errorf("门店未配置群机器人")
+		}
+		return c.Robot.SendRobot(ctx, c.RobotKeys[to], text)
+	case renoflow.ChannelSMS:
+		if c.SMS == nil || c.SMSTemplates[renoflow.SMSContact] == "" {
+			return "", fmt.Errorf("未配置短信服务或联系短信模板")
+		}
+		return c.SMS.SendSMS(ctx, SMS{Phone: to, Sign: c.SMSSign, TemplateID: c.SMSTemplates[renoflow.SMSContact],
+			Params: map[string]string{"name": "测试", "contact": "测试"}, Key: "test"})
+	}
+	return "", fmt.Errorf("未知渠道")
+}
