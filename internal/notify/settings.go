@@ -27,7 +27,7 @@ type Settings struct {
 	SMSAppID     string            `json:"sms_app_id"`
 	SMSRegion    string            `json:"sms_region,omitempty"`
 	SMSSign      string            `json:"sms_sign"`
-	SMSTemplates map[string]string `json:"sms_templates"` // renoflow.SMSContact … → approved template id
+	SMSTemplates map[string]string `json:"sms_templates"`          // renoflow.SMSContact … → approved template id
 	SMSEndpoint  string            `json:"sms_endpoint,omitempty"` // default sms.tencentcloudapi.com
 	SMSScheme    string            `json:"sms_scheme,omitempty"`
 
