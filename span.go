@@ -37,8 +37,16 @@ type Span struct {
 	Unit Unit
 }
 
+// unitAliases are the units as people type them in Chinese (issue 13: "7天", "2小时",
+// "3个工作日", "1周", "6个月").
+var unitAliases = map[string]Unit{
+	"秒": UnitSecond, "秒钟": UnitSecond, "分": UnitMinute, "分钟": UnitMinute, "小时": UnitHour, "个小时": UnitHour, "时": UnitHour,
+	"天": UnitDay, "日": UnitDay, "个工作日": UnitWorkingDay, "工作日": UnitWorkingDay, "周": UnitWeek, "星期": UnitWeek,
+	"个星期": UnitWeek, "个月": UnitMonth, "月": UnitMonth, "年": UnitYear,
+}
+
 // ParseSpan reads a span written as a whole number followed by a unit (s, min, h, d, wd,
-// w, mo, y).
+// w, mo, y, or in Chinese: 秒, 分钟, 小时, 天, 个工作日, 周, 个月, 年).
 func ParseSpan(s string) (Span, error) {
 	s = strings.TrimSpace(s)
 	i := 0
@@ -53,8 +61,11 @@ func ParseSpan(s string) (Span, error) {
 		return Span{}, fmt.Errorf("时长 %q 的数字过大", s)
 	}
 	u := Unit(strings.TrimSpace(s[i:]))
+	if a, ok := unitAliases[string(u)]; ok {
+		u = a
+	}
 	if _, ok := unitLabels[u]; !ok {
-		return Span{}, fmt.Errorf("时长 %q 的单位须为 s、min、h、d、wd、w、mo、y 之一", s)
+		return Span{}, fmt.Errorf("时长 %q 的单位须为 分钟、小时、天、个工作日、周、个月、年（或 min、h、d、wd、w、mo、y）之一", s)
 	}
 	return Span{N: n, Unit: u}, nil
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,4 +113,15 @@ func TestInboxPhoneAndFollowUpChannel(t *testing.T) {
 	raw, err := json.Marshal(sent[0].Args[0])
 	require.NoError(t, err)
 	require.Contains(t, string(raw), `"channel":"wechat"`)
+}
+
+// Demo logins are on the login page in dev mode only (issue 13).
+func TestLoginDemoAccountsDevOnly(t *testing.T) {
+	h := newHarness(t)
+	_, html, _ := h.page(nil, http.MethodGet, "/login", nil)
+	require.NotContains(t, html, "演示账号")
+	h.app = NewServer(h.tc, h.db, slog.New(slog.NewTextHandler(io.Discard, nil)), Config{Now: func() time.Time { return h.now }, DemoLogins: true})
+	_, html, _ = h.page(nil, http.MethodGet, "/login", nil)
+	require.Contains(t, html, "演示账号")
+	require.Contains(t, html, "<code>sm1</code>")
 }

@@ -57,6 +57,14 @@ var funcs = template.FuncMap{
 	"yuan":       func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + " 元" },
 	"timeLeft":   func(time.Time) string { return "" }, // replaced per render with the server clock
 	"fieldArgs":  fieldArgs,
+	// newestFirst orders a customer's timeline for the page (issue 13: newest first).
+	"newestFirst": func(rows []TimelineRow) []TimelineRow {
+		out := make([]TimelineRow, len(rows))
+		for i, r := range rows {
+			out[len(rows)-1-i] = r
+		}
+		return out
+	},
 	"selectArgs": selectArgs,
 }
 
@@ -306,7 +314,11 @@ func (s *Server) pageLogin(c *fiber.Ctx) error {
 // loginPage shows the login form with its CSRF token (loginCSRF).
 func (s *Server) loginPage(c *fiber.Ctx, status int, p page) error {
 	p.Title, p.CSRF = "登录", s.loginCSRF(c)
-	return s.render(c, status, "login", p, nil)
+	var data map[string]any
+	if s.cfg.DemoLogins {
+		data = map[string]any{"Demo": DemoStaff, "DemoPassword": DemoPassword}
+	}
+	return s.render(c, status, "login", p, data)
 }
 
 func (s *Server) pageLoginPost(c *fiber.Ctx) error {

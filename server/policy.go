@@ -239,9 +239,29 @@ func (s *Server) apiSavePolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	body = unwrapPolicy(body)
 	p, err := s.savePolicy(c.UserContext(), actorOf(c), body, c.Query("note"))
 	if err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"version": p.Version, "policy": p})
+}
+
+// unwrapPolicy takes GET /api/policy's answer as PUT's body (issue 13: the output can be
+// sent back unchanged): {"version": n, "policy": {...}} is the policy {...}.
+func unwrapPolicy(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	inner, ok := m["policy"]
+	if !ok {
+		return body
+	}
+	for k := range m {
+		if k != "policy" && k != "version" {
+			return body
+		}
+	}
+	return inner
 }

@@ -19,6 +19,8 @@ import (
 
 // Config holds the server's settings.
 type Config struct {
+	// DemoLogins lists the demo accounts on the login page (the dev command only).
+	DemoLogins bool
 	// Namespace is the Temporal namespace of the workflows.
 	Namespace string
 	// TemporalUIURL is the base URL the app reaches the Temporal Web UI at (loopback or

@@ -93,6 +93,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	startSender(ctx, db, log)
 	scfg := serverConfig(cfg, uiURL)
 	scfg.Metrics, scfg.MetricsOnApp = m, cfg.MetricsAddr == ""
+	scfg.DemoLogins = true // the dev command seeds the demo company: its login page lists the accounts
 	app := server.NewServer(c, db, log, scfg)
 	addr, err := serveHTTP(app, cfg.HTTPAddr, log)
 	if err != nil {
