@@ -156,12 +156,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 // asDomainError finds the domain error in err's chain, or describes err as one: a
 // backing service down or too slow is CodeUnavailable (503, see unavailable).
 func asDomainError(err error) *renoflow.Error {
-	if u := unavailable(err); u != nil {
-		return u
-	}
 	var de *renoflow.Error
-	if errors.As(err, &de) {
-		return de
+	if errors.As(err, &de) && de.Code != renoflow.CodeUnavailable {
+		return de // a refusal or bad input, whatever else the chain holds
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
@@ -176,6 +173,12 @@ func asDomainError(err error) *renoflow.Error {
 			code = renoflow.CodeInvalid
 		}
 		return &renoflow.Error{Code: code, Message: msg}
+	}
+	if u := unavailable(err); u != nil {
+		return u // the message of the service that is down
+	}
+	if de != nil {
+		return de
 	}
 	return &renoflow.Error{Code: renoflow.CodeInternal, Message: err.Error()}
 }
