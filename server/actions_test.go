@@ -500,3 +500,19 @@ func TestSeed004Actions(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.Equal(t, "2026-11-20", h.tc.sent()[0].Args[0].(renoflow.Request).Date)
 }
+
+// The customer page shows a major complaint and whether the customer moved in.
+func TestSeed004CustomerPage(t *testing.T) {
+	h := newHarness(t)
+	h.customer("c-done", "13800000009", "s1", "cm1", "张经理", renoflow.StageAfterSales, "", func(c *renoflow.Customer) {
+		c.CompletedAt, c.WarrantyEnd = h.now.AddDate(0, -1, 0), h.now.AddDate(2, 0, 0)
+		c.Complaints = []renoflow.Complaint{{ID: "K1", Category: "material", Text: "地板起鼓", Status: renoflow.ComplaintOpen,
+			Handler: renoflow.Person{ID: "cm1", Name: "张经理"}, Major: true}}
+	})
+	status, html, _ := h.page(h.login("cs1"), http.MethodGet, "/customers/c-done", nil)
+	require.Equal(t, http.StatusOK, status, html)
+	require.Contains(t, html, "重大投诉</span>")
+	require.Contains(t, html, "尚未登记实际入住")
+	require.Contains(t, html, `id="act-moved-in"`)
+	require.NotContains(t, html, `id="act-complaint-major"`, "the only complaint is major already")
+}
