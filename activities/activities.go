@@ -153,3 +153,39 @@ func EnsureDefaults(ctx context.Context, db *bun.DB) error {
 // now is the activities' clock for audit columns (created_at); business times come from
 // the workflow.
 func now() time.Time { return time.Now().UTC() }
+
+// PolicyHave names the policy and calendar versions a workflow already holds (-1: none).
+type PolicyHave struct {
+	Policy   int `json:"policy"`
+	Calendar int `json:"calendar"`
+}
+
+// PolicyUpdate answers LoadPolicySince: the newest versions, and the snapshot only when
+// one of them differs from what the workflow holds.
+type PolicyUpdate struct {
+	Policy   int             `json:"policy"`
+	Calendar int             `json:"calendar"`
+	Snapshot *PolicySnapshot `json:"snapshot,omitempty"`
+}
+
+// LoadPolicySince is LoadPolicy for a workflow that already holds a snapshot (issue 15
+// "per transition cost"): it reads only the newest version numbers, and the policy and
+// calendar themselves only when one changed, so the local activity's marker in the
+// customer's history stays a few bytes on every transition instead of the whole policy.
+func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
+	var up PolicyUpdate
+	err := a.DB.NewRaw(`SELECT (SELECT coalesce(max(version), 0) FROM policy_versions),
+		(SELECT coalesce(max(version), ?) FROM calendar_versions)`, renoflow.DefaultCalendar().Version).Scan(ctx, &up.Policy, &up.Calendar)
+	if err != nil {
+		return up, fmt.Errorf("read policy version: %w", err)
+	}
+	if up.Policy == have.Policy && up.Calendar == have.Calendar {
+		return up, nil
+	}
+	snap, err := a.LoadPolicy(ctx)
+	if err != nil {
+		return up, err
+	}
+	up.Policy, up.Calendar, up.Snapshot = snap.Version, snap.Calendar.Version, &snap
+	return up, nil
+}

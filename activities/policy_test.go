@@ -197,3 +197,33 @@ func TestLoadPolicyPartialBody(t *testing.T) {
 	require.Equal(t, want, snap.Policy)
 	require.Equal(t, 0, snap.Calendar.Version, "no calendar stored: the shipped one")
 }
+
+// TestLoadPolicySince: the snapshot comes back only when the policy or the calendar
+// changed since the versions the workflow holds; otherwise only the version numbers.
+func TestLoadPolicySince(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	require.NoError(t, EnsureDefaults(t.Context(), db))
+	first, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1})
+	require.NoError(t, err)
+	require.NotNil(t, first.Snapshot, "nothing held: the whole snapshot")
+	full, err := acts.LoadPolicy(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, full, *first.Snapshot)
+	have := PolicyHave{Policy: first.Policy, Calendar: first.Calendar}
+	same, err := acts.LoadPolicySince(t.Context(), have)
+	require.NoError(t, err)
+	require.Nil(t, same.Snapshot, "unchanged: no snapshot")
+	require.Equal(t, have, PolicyHave{Policy: same.Policy, Calendar: same.Calendar})
+
+	p := renoflow.DefaultPolicy()
+	p.VerifyWithin = renoflow.MustSpan("3h")
+	v, err := SavePolicy(t.Context(), db, p, "admin", "核实时限")
+	require.NoError(t, err)
+	changed, err := acts.LoadPolicySince(t.Context(), have)
+	require.NoError(t, err)
+	require.NotNil(t, changed.Snapshot, "a new policy version: the snapshot")
+	require.Equal(t, v, changed.Policy)
+	require.Equal(t, v, changed.Snapshot.Version)
+	require.Equal(t, renoflow.MustSpan("3h"), changed.Snapshot.Policy.VerifyWithin)
+}

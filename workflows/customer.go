@@ -56,6 +56,8 @@ type customerImpl struct {
 	filedAnswered bool
 	// applied holds the idempotency keys applied, carried across Continue-As-New.
 	applied appliedKeys
+	// policy is the policy snapshot last loaded in this run (LoadPolicySince).
+	policy *activities.PolicySnapshot
 }
 
 // filingAnswerWait bounds how long a refused filing's workflow stays open for the
@@ -291,11 +293,21 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 // without limit; if it ever fails for good (a stored policy that cannot be read), env
 // logs, waits retryCap and loads again, so an admin saving a valid policy unblocks it.
 // It fails only when the workflow is cancelled.
+//
+// From policySinceVersion on, the local activity is LoadPolicySince: it answers the
+// version numbers only, and the policy and calendar only when one changed since the
+// snapshot this run holds (w.policy), so a transition's marker is a few bytes.
 func (w *customerImpl) env(ctx workflow.Context, key string) (renoflow.Env, error) {
 	lctx := policyOptions(ctx)
+	since := workflow.GetVersion(ctx, "policy-since", workflow.DefaultVersion, policySinceVersion) >= policySinceVersion
 	for {
 		var snap activities.PolicySnapshot
-		err := workflow.ExecuteLocalActivity(lctx, "LoadPolicy").Get(lctx, &snap)
+		var err error
+		if since {
+			snap, err = w.loadPolicySince(lctx)
+		} else {
+			err = workflow.ExecuteLocalActivity(lctx, "LoadPolicy").Get(lctx, &snap)
+		}
 		if err == nil {
 			snap.Policy.Version = snap.Version
 			e := renoflow.Env{Now: workflow.Now(ctx), Policy: snap.Policy, Calendar: &snap.Calendar, Key: key, Version: w.rulesVersion(ctx)}
@@ -310,6 +322,30 @@ func (w *customerImpl) env(ctx workflow.Context, key string) (renoflow.Env, erro
 			return renoflow.Env{}, ctx.Err()
 		}
 	}
+}
+
+// policySinceVersion is the workflow.GetVersion from which env reads the policy with
+// LoadPolicySince (issue 15).
+const policySinceVersion = 1
+
+// loadPolicySince runs LoadPolicySince with the versions of the snapshot held and returns
+// the snapshot in force, keeping a new one when the policy or calendar changed.
+func (w *customerImpl) loadPolicySince(lctx workflow.Context) (activities.PolicySnapshot, error) {
+	have := activities.PolicyHave{Policy: -1, Calendar: -1}
+	if w.policy != nil {
+		have = activities.PolicyHave{Policy: w.policy.Version, Calendar: w.policy.Calendar.Version}
+	}
+	var up activities.PolicyUpdate
+	if err := workflow.ExecuteLocalActivity(lctx, "LoadPolicySince", have).Get(lctx, &up); err != nil {
+		return activities.PolicySnapshot{}, err
+	}
+	if up.Snapshot != nil {
+		w.policy = up.Snapshot
+	}
+	if w.policy == nil { // an answer without a snapshot to a workflow holding none: cannot happen
+		return activities.PolicySnapshot{}, temporal.NewApplicationError("LoadPolicySince answered no snapshot", "no_snapshot")
+	}
+	return *w.policy, nil
 }
 
 // rulesVersion is the version of the lifecycle rules this run follows: customers whose

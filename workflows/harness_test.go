@@ -70,6 +70,18 @@ func newHarness(t *testing.T, edit func(*renoflow.Policy)) *harness {
 		}
 		return activities.PolicySnapshot{Policy: h.policy, Version: 7, Calendar: renoflow.DefaultCalendar()}, nil
 	})
+	// LoadPolicySince answers the whole snapshot every time here, so a test that edits
+	// h.policy sees the edit at the next transition (the real activity's answer without
+	// a snapshot is tested in activities and TestPolicyReadOnlyWhenChanged).
+	h.env.OnActivity("LoadPolicySince", mock.Anything, mock.Anything).Return(func(context.Context, activities.PolicyHave) (activities.PolicyUpdate, error) {
+		if h.failPolicy != nil {
+			if err := h.failPolicy(); err != nil {
+				return activities.PolicyUpdate{}, err
+			}
+		}
+		snap := activities.PolicySnapshot{Policy: h.policy, Version: 7, Calendar: renoflow.DefaultCalendar()}
+		return activities.PolicyUpdate{Policy: 7, Calendar: snap.Calendar.Version, Snapshot: &snap}, nil
+	})
 	h.env.OnActivity("Persist", mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.Batch) error {
 		if h.failPersist != nil {
 			if err := h.failPersist(b); err != nil {

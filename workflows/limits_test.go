@@ -27,6 +27,8 @@ func TestLimitRefusedAtPersistRollsBack(t *testing.T) {
 	env.RegisterActivity(&activities.Activities{})
 	pol := renoflow.DefaultPolicy()
 	env.OnActivity("LoadPolicy", mock.Anything).Return(activities.PolicySnapshot{Policy: pol, Version: 7, Calendar: renoflow.DefaultCalendar()}, nil)
+	env.OnActivity("LoadPolicySince", mock.Anything, mock.Anything).Return(activities.PolicyUpdate{Policy: 7, Calendar: renoflow.DefaultCalendar().Version,
+		Snapshot: &activities.PolicySnapshot{Policy: pol, Version: 7, Calendar: renoflow.DefaultCalendar()}}, nil)
 	full := true
 	var batches []activities.Batch
 	env.OnActivity("Persist", mock.Anything, mock.Anything).Return(func(_ context.Context, b activities.Batch) error {

@@ -1,12 +1,19 @@
 package workflows
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
 )
 
 // A staff action that leaves the earliest clock where it was costs no timer commands
@@ -36,4 +43,44 @@ func TestTimerKeptWhenEarliestClockUnchanged(t *testing.T) {
 	t.Logf("timer commands: %d before the gradings, %d after", before, after)
 	require.Equal(t, before, after, "gradings that do not move the earliest clock start or cancel no timer")
 	require.Greater(t, fired, firedBefore, "the kept timer fires")
+}
+
+// The policy is read whole only when it changed (issue 15): every transition asks
+// LoadPolicySince with the versions it holds, and the answer carries the policy only for
+// the first transition and after a new version was saved.
+func TestPolicyReadOnlyWhenChanged(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(t0)
+	env.RegisterWorkflow(CustomerWorkflow)
+	env.RegisterActivity(&activities.Activities{})
+	version, pol := 7, renoflow.DefaultPolicy()
+	calls, snapshots := 0, 0
+	env.OnActivity("LoadPolicySince", mock.Anything, mock.Anything).Return(func(_ context.Context, have activities.PolicyHave) (activities.PolicyUpdate, error) {
+		calls++
+		up := activities.PolicyUpdate{Policy: version, Calendar: renoflow.DefaultCalendar().Version}
+		if have.Policy != version || have.Calendar != up.Calendar {
+			snapshots++
+			up.Snapshot = &activities.PolicySnapshot{Policy: pol, Version: version, Calendar: renoflow.DefaultCalendar()}
+		}
+		return up, nil
+	})
+	env.OnActivity("Persist", mock.Anything, mock.Anything).Return(nil)
+	update := func(id, name string, arg any) {
+		env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{OnAccept: func() {}, OnReject: func(err error) { t.Errorf("%s: %v", id, err) },
+			OnComplete: func(_ any, err error) { require.NoError(t, err, id) }}, arg)
+	}
+	env.RegisterDelayedCallback(func() { update("visit", UpdateStoreVisit, Action{Actor: filer}) }, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		update("grade-c", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeC})
+	}, 2*time.Minute)
+	env.RegisterDelayedCallback(func() { version = 8 }, 3*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		update("grade-b", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB})
+	}, 4*time.Minute)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 5*time.Minute)
+	env.ExecuteWorkflow(CustomerWorkflow, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer})
+	require.Equal(t, 4, calls, "filing, visit and two gradings each ask")
+	require.Equal(t, 2, snapshots, "the policy came whole at the filing and after version 8 was saved")
 }
