@@ -109,7 +109,7 @@ func scale(bin string, o scaleOpts) error {
 	}
 	// The filings come from many staff of many stores in a real company; the demo's store
 	// manager files them all, so the owner capacity (库容) is lifted for the run.
-	if err := putPolicy(admin, map[string]any{"owner_capacity": 1000000}); err != nil {
+	if err := putPolicy(admin, map[string]any{"owner_capacity": 100000}); err != nil {
 		return err
 	}
 	phone := 0
