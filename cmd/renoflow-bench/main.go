@@ -422,7 +422,8 @@ func (c *client) do(method, path string, in any, want int, out any) error {
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
+	// A filing still being written is accepted (202) and becomes a customer moments later.
+	if resp.StatusCode != want && !(want == http.StatusCreated && resp.StatusCode == http.StatusAccepted) {
 		return fmt.Errorf("%s %s: %d %.300s", method, path, resp.StatusCode, respBody)
 	}
 	if out != nil {
