@@ -457,7 +457,9 @@ func (s *Server) pageCustomers(c *fiber.Ctx) error {
 			"Owners": owners, "Designers": designers, "Stores": stores, "Channels": renoflow.Channels(),
 			"ManyStores": len(actorStores(actor)) > 1 || actor.Role == renoflow.RoleAdmin,
 			"Total":      total, "Pages": f.pages(total), "Sorts": customerSorts, "Query": template.URL(f.query()),
-			"CanReassign": actor.Can(renoflow.PermReassign)})
+			"CanReassign": actor.Can(renoflow.PermReassign),
+			"MoreFilters": f.StoreID != "" || f.DesignerID != "" || f.Channel != "" || f.From != "" || f.To != "" ||
+				f.Overdue || f.Flagged || f.InPool || f.IncludeInvalid})
 }
 
 // storeOptions lists the stores actor may file into.
