@@ -97,6 +97,10 @@ func (s *Server) routes(app *fiber.App) {
 	adminPages.Get("/calendar", calendar, s.pageAdminCalendar)
 	adminPages.Post("/calendar", calendar, s.pageAdminCalendarPost)
 	adminPages.Post("/calendar/import", calendar, s.pageAdminCalendarImport)
+	adminPages.Get("/notify", policy, s.pageAdminNotify) // issue 14: 通知设置 and 发件箱
+	adminPages.Post("/notify", policy, s.pageAdminNotifyPost)
+	adminPages.Post("/notify/robot", policy, s.pageAdminNotifyRobot)
+	adminPages.Post("/notify/test", policy, s.pageAdminNotifyTest)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

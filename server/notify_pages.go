@@ -1,0 +1,127 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/internal/notify"
+)
+
+// notifyFields are the company settings of the 通知设置 page (issue 14), in order.
+var notifyFields = []struct{ Key, Label string }{
+	{"wecom_corp_id", "企业微信 CorpID"}, {"wecom_secret", "企业微信应用 Secret"}, {"wecom_agent_id", "企业微信应用 AgentID"},
+	{"sms_secret_id", "腾讯云 SecretId"}, {"sms_secret_key", "腾讯云 SecretKey"}, {"sms_app_id", "短信 SdkAppId"},
+	{"sms_sign", "短信签名"}, {"sms_tpl_contact", "模板ID：定金后联系短信"}, {"sms_tpl_progress", "模板ID：施工进度短信"},
+	{"sms_tpl_visit", "模板ID：回访邀约短信"}, {"quiet_start", "免打扰开始（HH:MM）"}, {"quiet_end", "免打扰结束（HH:MM）"},
+}
+
+func notifyForm(s notify.Settings) map[string]string {
+	p := s.Public()
+	f := map[string]string{"wecom_corp_id": p.WeComCorpID, "wecom_secret": p.WeComSecret, "sms_secret_id": p.SMSSecretID,
+		"sms_secret_key": p.SMSSecretKey, "sms_app_id": p.SMSAppID, "sms_sign": p.SMSSign,
+		"sms_tpl_contact": p.SMSTemplates[renoflow.SMSContact], "sms_tpl_progress": p.SMSTemplates[renoflow.SMSProgress],
+		"sms_tpl_visit": p.SMSTemplates[renoflow.SMSVisit], "quiet_start": p.QuietStart, "quiet_end": p.QuietEnd}
+	if p.WeComAgentID != 0 {
+		f["wecom_agent_id"] = strconv.Itoa(p.WeComAgentID)
+	}
+	return f
+}
+
+// notifyPage shows the notification settings (secrets masked), the stores' robot keys,
+// the test-message form and the 发件箱: the latest messages with their delivery status
+// (with nothing configured, every message that would have been sent, still queued).
+func (s *Server) notifyPage(c *fiber.Ctx, status int, p page) error {
+	ctx := c.UserContext()
+	set, err := notify.LoadSettings(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	stores, err := s.listStores(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []activities.OutboxRow
+	q := s.db.NewSelect().Model(&rows).OrderExpr("id DESC").Limit(200)
+	if st := c.Query("status"); st != "" {
+		q = q.Where("status = ?", st)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return err
+	}
+	for i := range rows {
+		if rows[i].Channel == string(renoflow.ChannelSMS) {
+			rows[i].Recipient = renoflow.MaskPhone(rows[i].Recipient)
+		}
+	}
+	if p.Form == nil {
+		p.Form = notifyForm(set)
+	}
+	p.Title, p.Nav = "通知设置与发件箱", "notify"
+	return s.render(c, status, "admin_notify", p, map[string]any{
+		"Fields": notifyFields, "Stores": stores, "Robots": set.Public().RobotKeys, "Outbox": rows,
+		"Configured": set.Apply(notify.Config{}).SMS != nil || set.Apply(notify.Config{}).WeCom != nil || len(set.RobotKeys) > 0,
+	})
+}
+
+func (s *Server) pageAdminNotify(c *fiber.Ctx) error { return s.notifyPage(c, fiber.StatusOK, page{}) }
+
+// pageAdminNotifyPost saves the company settings; a masked secret keeps the stored one.
+func (s *Server) pageAdminNotifyPost(c *fiber.Ctx) error {
+	form := map[string]string{}
+	for _, f := range notifyFields {
+		form[f.Key] = strings.TrimSpace(c.FormValue(f.Key))
+	}
+	set := notify.Settings{WeComCorpID: form["wecom_corp_id"], WeComSecret: form["wecom_secret"], SMSSecretID: form["sms_secret_id"],
+		SMSSecretKey: form["sms_secret_key"], SMSAppID: form["sms_app_id"], SMSSign: form["sms_sign"],
+		SMSTemplates: map[string]string{renoflow.SMSContact: form["sms_tpl_contact"], renoflow.SMSProgress: form["sms_tpl_progress"],
+			renoflow.SMSVisit: form["sms_tpl_visit"]},
+		QuietStart: form["quiet_start"], QuietEnd: form["quiet_end"]}
+	errs := map[string]string{}
+	if v := form["wecom_agent_id"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs["wecom_agent_id"] = "企业微信应用 AgentID 须为正整数"
+		}
+		set.WeComAgentID = n
+	}
+	if _, err := set.Quiet(); err != nil {
+		errs["quiet_start"] = err.Error()
+	}
+	if len(errs) > 0 {
+		form["wecom_secret"], form["sms_secret_key"] = "", ""
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "通知设置有误", Form: form, Errors: errs})
+	}
+	if err := notify.SaveSettings(c.UserContext(), s.db, set, s.now()); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已保存通知设置"), fiber.StatusSeeOther)
+}
+
+// pageAdminNotifyRobot saves a store's group robot webhook key.
+func (s *Server) pageAdminNotifyRobot(c *fiber.Ctx) error {
+	store, key := strings.TrimSpace(c.FormValue("store_id")), strings.TrimSpace(c.FormValue("robot_key"))
+	if store == "" {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "请选择门店", Errors: map[string]string{"store_id": "请选择门店"}})
+	}
+	if err := notify.SaveRobotKey(c.UserContext(), s.db, store, key, s.now()); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已保存门店群机器人"), fiber.StatusSeeOther)
+}
+
+// pageAdminNotifyTest sends a test message on a channel and shows the provider's answer.
+func (s *Server) pageAdminNotifyTest(c *fiber.Ctx) error {
+	ch, to := renoflow.NotifyChannel(c.FormValue("channel")), strings.TrimSpace(c.FormValue("to"))
+	if to == "" {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "请填写接收人", Errors: map[string]string{"to": "请填写接收人（企业微信账号、门店编号或手机号）"}})
+	}
+	answer, err := notify.TestMessage(c.UserContext(), s.db, notify.Config{Log: s.log}, ch, to)
+	if err != nil {
+		return s.notifyPage(c, fiber.StatusBadGateway, page{Message: "测试消息发送失败：" + err.Error()})
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("测试消息已发送："+answer), fiber.StatusSeeOther)
+}

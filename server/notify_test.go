@@ -1,0 +1,57 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/renoflow/renoflow/internal/notify"
+)
+
+// Issue 14: the 发件箱 lists every queued message (phones masked) while nothing is
+// configured; the settings page saves the company settings and never shows a secret;
+// a test message with nothing configured says so.
+func TestAdminNotifyPage(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, template, params, next_at, created_at)
+		VALUES ('c1', 'entry:x#sms', 'sms', 'contact', '13812345678', 's1', 'contact', '{"name":"陈"}', now(), now())`).Exec(t.Context())
+	require.NoError(t, err)
+	status, html, _ := h.page(admin, http.MethodGet, "/admin/notify", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, "notify-unconfigured")
+	require.Contains(t, html, `data-key="entry:x#sms" data-status="queued"`)
+	require.Contains(t, html, "138****5678")
+	require.NotContains(t, html, "13812345678")
+
+	form := url.Values{"wecom_corp_id": {"corp"}, "wecom_secret": {"s3cret-value"}, "wecom_agent_id": {"1000002"}, "quiet_start": {"21:00"}, "quiet_end": {"08:00"}}
+	status, _, loc := h.page(admin, http.MethodPost, "/admin/notify", form)
+	require.Equal(t, http.StatusSeeOther, status)
+	status, html, _ = h.page(admin, http.MethodGet, loc, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, "已保存通知设置")
+	require.NotContains(t, html, "s3cret-value")
+	require.Contains(t, html, notify.Secret)
+	set, err := notify.LoadSettings(t.Context(), h.db)
+	require.NoError(t, err)
+	require.Equal(t, "s3cret-value", set.WeComSecret)
+
+	form.Set("wecom_agent_id", "x")
+	form.Set("quiet_end", "8点")
+	status, html, _ = h.page(admin, http.MethodPost, "/admin/notify", form)
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, html, "AgentID 须为正整数")
+	require.NotContains(t, html, "s3cret-value")
+
+	status, html, _ = h.page(admin, http.MethodPost, "/admin/notify/test", url.Values{"channel": {"sms"}, "to": {"13800000000"}})
+	require.Equal(t, http.StatusBadGateway, status)
+	require.Contains(t, html, "未配置短信服务")
+	_ = time.Second
+
+	// Only the admin (manage_policy) sees it.
+	status, _, _ = h.page(h.login("cm1"), http.MethodGet, "/admin/notify", nil)
+	require.NotEqual(t, http.StatusOK, status)
+}
