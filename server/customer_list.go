@@ -25,6 +25,8 @@ type CustomerFilter struct {
 	DesignerID     string
 	Channel        string
 	From, To       string // filing date range, YYYY-MM-DD in Asia/Shanghai, both inclusive
+	Consulted      string // YYYY-MM: first consulted in that month (a report's 征询 count)
+	Signed         string // YYYY-MM: signed in that month (a report's 签约 count)
 	Overdue        bool   // has open work past due
 	Flagged        bool   // 待重新分配
 	InPool         bool   // 公海
@@ -56,6 +58,7 @@ func customerFilterOf(c *fiber.Ctx) (CustomerFilter, error) {
 	f := CustomerFilter{Q: strings.TrimSpace(c.Query("q")), Stage: c.Query("stage"), Grade: c.Query("grade"),
 		OwnerID: c.Query("owner"), StoreID: c.Query("store"), DesignerID: c.Query("designer"), Channel: c.Query("channel"),
 		From: strings.TrimSpace(c.Query("from")), To: strings.TrimSpace(c.Query("to")),
+		Consulted: strings.TrimSpace(c.Query("consulted")), Signed: strings.TrimSpace(c.Query("signed")),
 		Overdue: c.Query("overdue") != "", Flagged: c.Query("flagged") != "", InPool: c.Query("pool") != "",
 		IncludeInvalid: c.Query("invalid") != "", Sort: c.Query("sort", "filed"), Page: 1, PerPage: defaultPerPage}
 	f.Desc = c.Query("dir", map[bool]string{true: "desc", false: "asc"}[f.Sort == "filed" || f.Sort == "updated"]) == "desc"
@@ -78,6 +81,13 @@ func customerFilterOf(c *fiber.Ctx) (CustomerFilter, error) {
 		if d.v != "" {
 			if _, err := time.ParseInLocation(time.DateOnly, d.v, renoflow.Zone); err != nil {
 				p.Add(d.field, "日期格式应为 2026-11-01")
+			}
+		}
+	}
+	for _, m := range []struct{ field, v string }{{"consulted", f.Consulted}, {"signed", f.Signed}} {
+		if m.v != "" {
+			if _, err := time.ParseInLocation("2006-01", m.v, renoflow.Zone); err != nil {
+				p.Add(m.field, "月份格式应为 2026-11")
 			}
 		}
 	}
@@ -115,6 +125,8 @@ func (f CustomerFilter) query() string {
 	set("channel", f.Channel)
 	set("from", f.From)
 	set("to", f.To)
+	set("consulted", f.Consulted)
+	set("signed", f.Signed)
 	for k, b := range map[string]bool{"overdue": f.Overdue, "flagged": f.Flagged, "pool": f.InPool, "invalid": f.IncludeInvalid} {
 		if b {
 			v.Set(k, "1")
@@ -186,6 +198,12 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	if f.To != "" {
 		d, _ := time.ParseInLocation(time.DateOnly, f.To, renoflow.Zone)
 		q = q.Where("c.filed_at < ?", d.AddDate(0, 0, 1))
+	}
+	for _, m := range []struct{ col, v string }{{"c.first_consult_at", f.Consulted}, {"c.contract_at", f.Signed}} {
+		if m.v != "" {
+			start, _ := time.ParseInLocation("2006-01", m.v, renoflow.Zone)
+			q = q.Where("? >= ? AND ? < ?", bun.Ident(m.col), start, bun.Ident(m.col), start.AddDate(0, 1, 0))
+		}
 	}
 	if f.Overdue {
 		q = q.Where("EXISTS (SELECT 1 FROM tasks AS ot WHERE ot.customer_id = c.id AND ot.status = 'open' AND ot.kind = ? AND ot.due_at < ?)",

@@ -459,7 +459,11 @@ func (s *Server) pageReports(c *fiber.Ctx) error {
 	if rep.Total != nil {
 		sections = append([]*StoreReport{rep.Total}, sections...)
 	}
+	extra, err := s.reportExtras(ctx, actor, rep)
+	if err != nil {
+		return err
+	}
+	extra["Report"], extra["Sections"], extra["StoreChoices"] = rep, sections, choices
 	return s.render(c, fiber.StatusOK, "reports", page{Title: "月度报表 " + rep.Month, Nav: "reports",
-		Form: map[string]string{"month": rep.Month, "store": rep.Store}},
-		map[string]any{"Report": rep, "Sections": sections, "StoreChoices": choices})
+		Form: map[string]string{"month": rep.Month, "store": rep.Store}}, extra)
 }
