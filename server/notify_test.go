@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,4 +55,33 @@ func TestAdminNotifyPage(t *testing.T) {
 	// Only the admin (manage_policy) sees it.
 	status, _, _ = h.page(h.login("cm1"), http.MethodGet, "/admin/notify", nil)
 	require.NotEqual(t, http.StatusOK, status)
+}
+
+// Supervisors see the month's delivery failures per channel in the monthly report.
+func TestReportDeliveryFailures(t *testing.T) {
+	h := newHarness(t)
+	nov := time.Date(2026, 11, 10, 10, 0, 0, 0, time.UTC)
+	for i, r := range []struct {
+		ch, status, store string
+		at                time.Time
+	}{
+		{"sms", "failed", "s1", nov}, {"sms", "failed", "s1", nov}, {"wecom", "failed", "s1", nov}, {"robot", "sent", "s1", nov},
+		{"sms", "failed", "s1", nov.AddDate(0, 1, 0)}, {"sms", "failed", "s2", nov},
+	} {
+		_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, status, next_at, created_at)
+			VALUES ('c1', ?, ?, 'k', 'x', ?, ?, ?, ?)`, "k"+strconv.Itoa(i), r.ch, r.store, r.status, r.at, r.at).Exec(t.Context())
+		require.NoError(t, err)
+	}
+	sup := h.login("sup1")
+	status, body := h.api(sup, http.MethodGet, "/api/reports/monthly?month=2026-11&store=s1", nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	st := asSlice(body["stores"])[0].(map[string]any)
+	require.Equal(t, map[string]any{"wecom": float64(1), "robot": float64(0), "sms": float64(2)}, st["delivery_failures"])
+	status, body = h.api(sup, http.MethodGet, "/api/reports/monthly?month=2026-11&store=all", nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	require.Equal(t, map[string]any{"wecom": float64(1), "robot": float64(0), "sms": float64(3)}, body["total"].(map[string]any)["delivery_failures"])
+	status, html, _ := h.page(sup, http.MethodGet, "/reports?month=2026-11&store=s1", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, "通知发送失败（本月）")
+	require.Contains(t, html, "短信：2")
 }

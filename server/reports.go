@@ -113,6 +113,27 @@ type StoreReport struct {
 	FollowUps []FollowUpScore  `json:"follow_ups"`
 	Overdue   OverdueCounts    `json:"overdue"`
 	Pool      PoolCounts       `json:"pool"`
+	// DeliveryFailures are the month's messages that could not be delivered (issue 14),
+	// per channel (wecom, robot, sms): failed after their retries.
+	DeliveryFailures DeliveryFailures `json:"delivery_failures"`
+}
+
+// DeliveryFailures counts failed messages per notification channel.
+type DeliveryFailures struct {
+	WeCom int `json:"wecom"`
+	Robot int `json:"robot"`
+	SMS   int `json:"sms"`
+}
+
+func (d *DeliveryFailures) add(ch string, n int) {
+	switch renoflow.NotifyChannel(ch) {
+	case renoflow.ChannelWeCom:
+		d.WeCom += n
+	case renoflow.ChannelRobot:
+		d.Robot += n
+	case renoflow.ChannelSMS:
+		d.SMS += n
+	}
 }
 
 // MonthlyReport is GET /api/reports/monthly's answer: the month, the stores asked for,
@@ -218,6 +239,9 @@ func (s *Server) monthlyReport(ctx context.Context, actor renoflow.Actor, month,
 	if err := s.reportPool(ctx, period, ids, byID); err != nil {
 		return nil, err
 	}
+	if err := s.reportDeliveryFailures(ctx, period, ids, byID); err != nil {
+		return nil, err
+	}
 	for _, sr := range rep.Stores {
 		sr.rate()
 		sortFollowUps(sr.FollowUps)
@@ -277,6 +301,9 @@ func total(stores []*StoreReport) *StoreReport {
 		t.Overdue.Other += sr.Overdue.Other
 		t.Pool.Lapsed += sr.Pool.Lapsed
 		t.Pool.Released += sr.Pool.Released
+		t.DeliveryFailures.WeCom += sr.DeliveryFailures.WeCom
+		t.DeliveryFailures.Robot += sr.DeliveryFailures.Robot
+		t.DeliveryFailures.SMS += sr.DeliveryFailures.SMS
 	}
 	t.rate()
 	sortFollowUps(t.FollowUps)
@@ -425,6 +452,27 @@ func (s *Server) reportPool(ctx context.Context, p renoflow.ReportPeriod, ids []
 	for _, r := range rows {
 		if sr := byID[r.StoreID]; sr != nil {
 			sr.Pool = PoolCounts{Lapsed: r.Lapsed, Released: r.Released}
+		}
+	}
+	return nil
+}
+
+// reportDeliveryFailures counts the messages of the month (by when they were queued) that
+// failed, per store and channel (issue 14).
+func (s *Server) reportDeliveryFailures(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
+	var rows []struct {
+		StoreID string `bun:"store_id"`
+		Channel string `bun:"channel"`
+		N       int    `bun:"n"`
+	}
+	if err := s.db.NewRaw(`SELECT store_id, channel, count(*) AS n FROM outbox
+		WHERE status = 'failed' AND created_at >= ? AND created_at < ? AND store_id IN (?) GROUP BY store_id, channel`,
+		p.Start, p.End, bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("count delivery failures: %w", err)
+	}
+	for _, r := range rows {
+		if sr := byID[r.StoreID]; sr != nil {
+			sr.DeliveryFailures.add(r.Channel, r.N)
 		}
 	}
 	return nil
