@@ -136,3 +136,24 @@ func Escalation(rule Rule, seq int, p Policy) (step EscalationStep, ok bool) {
 	}
 	return rungs[seq-1], true
 }
+
+// TitleFor is the rule's title with the durations of policy p, not the defaults (issue
+// 13): "报备3分钟后到期" when the policy reminds 3 minutes before, "7天内未到店" as
+// 3天 when the claim window is 3 days. Rules whose title names no duration keep Title.
+func (r Rule) TitleFor(p Policy) string {
+	switch r {
+	case RuleClaimReminder:
+		when := p.ClaimReminderBefore.Label() + "后"
+		if p.ClaimReminderBefore == (Span{1, UnitDay}) {
+			when = "明天"
+		}
+		return "报备" + when + "到期，请邀约客户到店"
+	case RuleClaimExpiry:
+		return "报备作废：" + p.ClaimWindow.Label() + "内未到店，客户进入公海"
+	case RuleNeglect:
+		return "服务不到位：" + p.NeglectAfter.Label() + "无服务记录"
+	case RuleLivingExperience:
+		return "入住体验回访（" + p.LivingExperienceAfter.Label() + "）"
+	}
+	return r.Title()
+}

@@ -58,3 +58,27 @@ func TestEveryRuleHasASpec(t *testing.T) {
 		}
 	}
 }
+
+// Rule titles say the durations of the policy in force (issue 13).
+func TestRuleTitleForPolicy(t *testing.T) {
+	p := DefaultPolicy()
+	if got := RuleClaimReminder.TitleFor(p); got != RuleClaimReminder.Title() {
+		t.Errorf("default policy: %q, want %q", got, RuleClaimReminder.Title())
+	}
+	for r, want := range map[Rule]string{RuleClaimExpiry: RuleClaimExpiry.Title(), RuleNeglect: RuleNeglect.Title(),
+		RuleLivingExperience: RuleLivingExperience.Title()} {
+		if got := r.TitleFor(p); got != want {
+			t.Errorf("%s default: %q, want %q", r, got, want)
+		}
+	}
+	p.ClaimReminderBefore, p.ClaimWindow = MustSpan("3min"), MustSpan("10min")
+	if got := RuleClaimReminder.TitleFor(p); got != "报备3分钟后到期，请邀约客户到店" {
+		t.Errorf("shrunk reminder: %q", got)
+	}
+	if got := RuleClaimExpiry.TitleFor(p); got != "报备作废：10分钟内未到店，客户进入公海" {
+		t.Errorf("shrunk window: %q", got)
+	}
+	if got := RuleVerify.TitleFor(p); got != "核实报备" {
+		t.Errorf("verify: %q", got)
+	}
+}

@@ -125,3 +125,18 @@ func TestLoginDemoAccountsDevOnly(t *testing.T) {
 	require.Contains(t, html, "演示账号")
 	require.Contains(t, html, "<code>sm1</code>")
 }
+
+// Task titles say the durations of the policy in force: a 3-minute reminder is not "明天".
+func TestInboxPolicyTitles(t *testing.T) {
+	h := newHarness(t)
+	pol := renoflow.DefaultPolicy()
+	pol.ClaimReminderBefore = renoflow.MustSpan("3min")
+	body, err := json.Marshal(pol)
+	require.NoError(t, err)
+	_, err = h.db.NewRaw(`INSERT INTO policy_versions (body) VALUES (?)`, string(body)).Exec(t.Context())
+	require.NoError(t, err)
+	h.inboxTask(custSA, "claim.reminder", "", 0, renoflow.RuleClaimReminder.Title(), "sa1", "", h.now.Add(time.Hour))
+	_, html, _ := h.page(h.login("sa1"), http.MethodGet, "/tasks", nil)
+	require.Contains(t, html, "报备3分钟后到期，请邀约客户到店")
+	require.NotContains(t, html, "明天")
+}

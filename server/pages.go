@@ -188,7 +188,12 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 		return err
 	}
 	now := s.now()
-	t.Funcs(template.FuncMap{"timeLeft": func(due time.Time) string { return timeLeft(due, now) }})
+	fm := template.FuncMap{"timeLeft": func(due time.Time) string { return timeLeft(due, now) }}
+	if pol, err := s.currentPolicy(c.UserContext()); err == nil {
+		// Rule titles say the durations of the policy in force (issue 13).
+		fm["ruleTitle"] = func(r any) string { return renoflow.Rule(fmt.Sprint(r)).TitleFor(pol) }
+	}
+	t.Funcs(fm)
 	m := map[string]any{
 		"Title": p.Title, "Nav": p.Nav, "Actor": p.Actor, "CSRF": p.CSRF, "Flash": p.Flash, "Links": navLinks(p.Actor),
 		"Message": p.Message, "Error": p.Error, "Form": p.Form, "Errors": p.Errors, "Next": p.Next, "Dispute": p.Dispute,
@@ -214,6 +219,18 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, p page, data map[
 	}
 	c.Status(status).Type("html", "utf-8")
 	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", m)
+}
+
+// policyTitles gives tasks the titles of the policy in force where the stored title is
+// the rule's default one (issue 13: "报备3分钟后到期" when the policy says 3 minutes).
+func policyTitles(tasks []TaskRow, pol renoflow.Policy) {
+	for i := range tasks {
+		r := renoflow.Rule(tasks[i].Rule)
+		if tasks[i].Title == r.Title() {
+			tasks[i].Title = r.TitleFor(pol)
+		}
+		tasks[i].RuleTitle = r.TitleFor(pol)
+	}
 }
 
 // navBadge is the task count the top navigation shows on every page.
@@ -377,6 +394,9 @@ func (s *Server) pageTasks(c *fiber.Ctx) error {
 	tasks, err := s.listTasks(c.UserContext(), actor, view)
 	if err != nil {
 		return err
+	}
+	if pol, err := s.currentPolicy(c.UserContext()); err == nil {
+		policyTitles(tasks, pol)
 	}
 	counts, err := s.taskCounts(c.UserContext(), actor)
 	if err != nil {
