@@ -222,7 +222,7 @@ func (s *Server) renderCustomer(c *fiber.Ctx, status int, id string, failed *act
 	return s.render(c, status, "customer", p, map[string]any{
 		"Detail": d, "S": &d.State, "Forms": forms, "StoreName": storeName, "Focus": strings.Join(focus, "、"),
 		"DispatchStatus": dispatchStatusLabels, "ComplaintStatus": complaintStatusLabels, "DisputeOutcome": optionLabels(disputeOutcomes),
-		"Failed": failed,
+		"Failed": failed, "Messages": s.customerMessages(ctx, d.Customer.ID),
 	})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -124,4 +125,20 @@ func (s *Server) pageAdminNotifyTest(c *fiber.Ctx) error {
 		return s.notifyPage(c, fiber.StatusBadGateway, page{Message: "测试消息发送失败：" + err.Error()})
 	}
 	return c.Redirect("/admin/notify?ok="+urlQueryEscape("测试消息已发送："+answer), fiber.StatusSeeOther)
+}
+
+// customerMessages are the customer's outbox messages, newest first, with their delivery
+// status and the provider's answer (issue 14); phones masked. A read error shows none.
+func (s *Server) customerMessages(ctx context.Context, id string) []activities.OutboxRow {
+	var rows []activities.OutboxRow
+	if err := s.db.NewSelect().Model(&rows).Where("customer_id = ?", id).OrderExpr("id DESC").Limit(100).Scan(ctx); err != nil {
+		s.log.Warn("read customer messages", "customer_id", id, "err", err)
+		return nil
+	}
+	for i := range rows {
+		if rows[i].Channel == string(renoflow.ChannelSMS) {
+			rows[i].Recipient = renoflow.MaskPhone(rows[i].Recipient)
+		}
+	}
+	return rows
 }

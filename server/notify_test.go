@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/notify"
 )
 
@@ -84,4 +85,21 @@ func TestReportDeliveryFailures(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, html, "通知发送失败（本月）")
 	require.Contains(t, html, "短信：2")
+}
+
+// The customer's page shows each message's delivery status and the provider's answer.
+func TestCustomerPageShowsDeliveries(t *testing.T) {
+	h := newHarness(t)
+	h.customer("c-msg", "13800000099", "s1", "cm1", "张经理", renoflow.StageDeposit, "", nil)
+	_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, status, attempts, answer, next_at, created_at)
+		VALUES ('c-msg', 'entry:dep#0#sms', 'sms', 'contact', '13800000099', 's1', 'failed', 5, 'FailedOperation: 余量不足', now(), now()),
+		       ('c-msg', 'task:deposit.visit//0#robot', 'robot', 'assigned', 's1', 's1', 'sent', 1, 'ok', now(), now())`).Exec(t.Context())
+	require.NoError(t, err)
+	status, html, _ := h.page(h.login("cm1"), http.MethodGet, "/customers/c-msg", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, `data-key="entry:dep#0#sms" data-status="failed"`)
+	require.Contains(t, html, "发送失败（5次）")
+	require.Contains(t, html, "FailedOperation: 余量不足")
+	require.Contains(t, html, `data-key="task:deposit.visit//0#robot" data-status="sent"`)
+	require.Contains(t, html, "138****0099")
 }
