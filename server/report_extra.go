@@ -111,7 +111,7 @@ func trendSVG(points []TrendPoint) template.HTML {
 	if maxPct <= 20 {
 		scale = 20
 	}
-	step := float64(w-left-20) / float64(max(len(points)-1, 1))
+	step := float64(w-left-40) / float64(max(len(points)-1, 1))
 	x := func(i int) float64 { return float64(left) + step*float64(i) }
 	y := func(pct float64) float64 { return float64(top) + (1-pct/scale)*float64(h-top-bottom) }
 	var b strings.Builder

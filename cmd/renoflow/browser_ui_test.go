@@ -71,4 +71,11 @@ func TestBrowserStaffDay(t *testing.T) {
 	cm.screenshot("tasks-cm1-phone")
 	require.Equal(t, http.StatusOK, cm.open("/customers"))
 	cm.screenshot("customers-cm1-phone")
+
+	// The store manager's report: the trend chart and the per-staff figures.
+	sm := b.as("sm1")
+	sm.do(chromedp.EmulateViewport(1280, 800))
+	require.Equal(t, http.StatusOK, sm.open("/reports"))
+	sm.do(chromedp.WaitVisible(chromedp.ID("trend-chart")), chromedp.WaitVisible(chromedp.ID("staff-figures")))
+	sm.screenshot("reports-sm1-desktop")
 }
