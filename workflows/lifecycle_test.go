@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 )
@@ -148,4 +149,27 @@ func TestWholeLifecycle(t *testing.T) {
 		require.Equal(t, 7, task.PolicyVersion, "every task names its policy version")
 	}
 	golden(t, "lifecycle", describeTasks(h.tasks()))
+	// Issue 14: the messages of the whole customer, one per business key (as the outbox
+	// keeps them), against a golden list ending with the count per channel.
+	golden(t, "lifecycle-messages", describeMessages(h.batches))
+}
+
+// describeMessages writes the outbox messages of the persisted batches, once per key:
+// not before, channel, kind, recipient, key; then the count per channel.
+func describeMessages(bs []activities.Batch) []string {
+	var out []string
+	seen, per := map[string]bool{}, map[renoflow.NotifyChannel]int{}
+	for _, b := range bs {
+		for _, m := range renoflow.Messages(b.Customer, b.Effects) {
+			if seen[m.Key] {
+				continue
+			}
+			seen[m.Key] = true
+			per[m.Channel]++
+			out = append(out, fmt.Sprintf("%s  %-6s %-9s → %-12s %s", m.NotBefore.In(renoflow.Zone).Format(renoflow.TimeLayout),
+				m.Channel, m.Kind, m.To, m.Key))
+		}
+	}
+	return append(out, fmt.Sprintf("total %d: wecom %d, robot %d, sms %d", len(seen), per[renoflow.ChannelWeCom],
+		per[renoflow.ChannelRobot], per[renoflow.ChannelSMS]))
 }
