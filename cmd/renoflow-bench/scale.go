@@ -313,17 +313,53 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 			{sm, "dispatch-confirm", map[string]any{}}, {dz, "dispatch-accept", map[string]any{}}, {dz, "measure", map[string]any{}},
 			{sm, "deposit", map[string]any{"amount_yuan": 20000}}, {sm, "contract", map[string]any{"amount_yuan": 300000}},
 		}
-		for _, s := range steps {
-			if err := s.c.post(c+s.path, s.in, http.StatusOK, nil); err != nil {
+		// doVisits does the customer's open deposit and inspection visits (customer service).
+		doVisits := func() error {
+			rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE customer_id = $1 AND status = 'open'
+				AND rule IN ('deposit.visit', 'inspection.visit')`, id)
+			if err != nil {
 				return err
+			}
+			var tasks []int64
+			for rows.Next() {
+				var t int64
+				if rows.Scan(&t) == nil {
+					tasks = append(tasks, t)
+				}
+			}
+			rows.Close()
+			for _, t := range tasks {
+				if err := cs.post(fmt.Sprintf("/api/tasks/%d/done", t), map[string]any{"note": "已回访"}, http.StatusOK, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for n, s := range steps {
+			err := s.c.post(c+s.path, s.in, http.StatusOK, nil)
+			for try := 0; err != nil && n == 0 && try < 60; try++ { // a filing accepted (202) is still being written
+				time.Sleep(500 * time.Millisecond)
+				err = s.c.post(c+s.path, s.in, http.StatusOK, nil)
+			}
+			if err != nil {
+				return err
+			}
+			if s.path == "deposit" {
+				if err := doVisits(); err != nil {
+					return err
+				}
 			}
 		}
 		for _, m := range []string{"material", "concealed", "mid", "completion"} {
 			if err := sm.post(c+"milestone", map[string]any{"milestone": m}, http.StatusOK, nil); err != nil {
 				return err
 			}
+			if err := doVisits(); err != nil {
+				return err
+			}
 		}
-		return nil
+		// seed 004: the after-sales visits wait for the move-in (实际入住).
+		return cs.post(c+"moved-in", map[string]any{}, http.StatusOK, nil)
 	})
 	_ = cm
 	// Customer service does every due visit (after-sales fire by themselves) until all are
