@@ -142,3 +142,33 @@ func (s *Server) customerMessages(ctx context.Context, id string) []activities.O
 	}
 	return rows
 }
+
+// pageAdminNotifyStaff binds a staff member to their 企业微信 user id (app messages).
+func (s *Server) pageAdminNotifyStaff(c *fiber.Ctx) error {
+	id, user := strings.TrimSpace(c.FormValue("staff_id")), strings.TrimSpace(c.FormValue("wecom_userid"))
+	res, err := s.db.NewRaw("UPDATE staff SET wecom_userid = ? WHERE id = ?", user, id).Exec(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "员工不存在", Errors: map[string]string{"staff_id": "员工编号不存在"}})
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已设置"+id+"的企业微信账号"), fiber.StatusSeeOther)
+}
+
+// pageAdminNotifyOptOut records a customer's SMS opt-out (退订) by phone, or lifts it.
+func (s *Server) pageAdminNotifyOptOut(c *fiber.Ctx) error {
+	phone, err := renoflow.ParsePhone(c.FormValue("phone"))
+	if err != nil {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "手机号无效", Errors: map[string]string{"phone": "请输入11位手机号"}})
+	}
+	q := "INSERT INTO sms_optouts (phone, at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING"
+	args := []any{string(phone), s.now()}
+	if c.FormValue("lift") != "" {
+		q, args = "DELETE FROM sms_optouts WHERE phone = ?", []any{string(phone)}
+	}
+	if _, err := s.db.NewRaw(q, args...).Exec(c.UserContext()); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已更新短信退订："+renoflow.MaskPhone(string(phone))), fiber.StatusSeeOther)
+}

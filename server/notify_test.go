@@ -103,3 +103,25 @@ func TestCustomerPageShowsDeliveries(t *testing.T) {
 	require.Contains(t, html, `data-key="task:deposit.visit//0#robot" data-status="sent"`)
 	require.Contains(t, html, "138****0099")
 }
+
+// The 发件箱 page binds a staff member's 企业微信 account and records a 退订.
+func TestAdminNotifyStaffAndOptOut(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	status, _, _ := h.page(admin, http.MethodPost, "/admin/notify/staff", url.Values{"staff_id": {"cm1"}, "wecom_userid": {"ZhangJingLi"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	var user string
+	require.NoError(t, h.db.NewRaw("SELECT wecom_userid FROM staff WHERE id = 'cm1'").Scan(t.Context(), &user))
+	require.Equal(t, "ZhangJingLi", user)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/staff", url.Values{"staff_id": {"nobody"}, "wecom_userid": {"x"}})
+	require.Equal(t, http.StatusBadRequest, status)
+
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/optout", url.Values{"phone": {"138 1234 5678"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	require.Equal(t, 1, h.count("sms_optouts"))
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/optout", url.Values{"phone": {"123"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/optout", url.Values{"phone": {"13812345678"}, "lift": {"1"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	require.Equal(t, 0, h.count("sms_optouts"))
+}

@@ -101,6 +101,8 @@ func (s *Server) routes(app *fiber.App) {
 	adminPages.Post("/notify", policy, s.pageAdminNotifyPost)
 	adminPages.Post("/notify/robot", policy, s.pageAdminNotifyRobot)
 	adminPages.Post("/notify/test", policy, s.pageAdminNotifyTest)
+	adminPages.Post("/notify/staff", policy, s.pageAdminNotifyStaff)
+	adminPages.Post("/notify/optout", policy, s.pageAdminNotifyOptOut)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
