@@ -140,3 +140,16 @@ func TestInboxPolicyTitles(t *testing.T) {
 	require.Contains(t, html, "报备3分钟后到期，请邀约客户到店")
 	require.NotContains(t, html, "明天")
 }
+
+// The count of overdue work on login (issue 13): the first page says it.
+func TestLoginSaysOverdue(t *testing.T) {
+	h := newHarness(t)
+	h.inboxTask(custS1, "construction.weekly", "", 0, "每周检查", "cm1", "", h.now.Add(-time.Hour))
+	b := h.browser()
+	resp, _ := b.loginForm("/login", "cm1", DemoPassword, "")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	require.True(t, strings.HasPrefix(loc, "/tasks?ok="), loc)
+	_, html := b.do(http.MethodGet, loc, nil)
+	require.Contains(t, html, "您有 1 项工作已逾期，请优先办理")
+}

@@ -362,6 +362,12 @@ func (s *Server) pageLoginPost(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	if next == "" {
 		next = home(sess.Actor)
+		// The count of overdue work on login (issue 13), on the first page.
+		if sess.Actor.Can(renoflow.PermAcknowledge) {
+			if n, err := s.taskCounts(c.UserContext(), sess.Actor); err == nil && n[ViewOverdue] > 0 {
+				next += "?ok=" + urlQueryEscape(fmt.Sprintf("您有 %d 项工作已逾期，请优先办理", n[ViewOverdue]))
+			}
+		}
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
