@@ -18,6 +18,7 @@ var notifyFields = []struct{ Key, Label string }{
 	{"sms_secret_id", "腾讯云 SecretId"}, {"sms_secret_key", "腾讯云 SecretKey"}, {"sms_app_id", "短信 SdkAppId"},
 	{"sms_sign", "短信签名"}, {"sms_tpl_contact", "模板ID：定金后联系短信"}, {"sms_tpl_progress", "模板ID：施工进度短信"},
 	{"sms_tpl_visit", "模板ID：回访邀约短信"}, {"quiet_start", "免打扰开始（HH:MM）"}, {"quiet_end", "免打扰结束（HH:MM）"},
+	{"digest_at", "每日待办推送时间（HH:MM，默认08:30）"},
 }
 
 func notifyForm(s notify.Settings) map[string]string {
@@ -25,7 +26,7 @@ func notifyForm(s notify.Settings) map[string]string {
 	f := map[string]string{"wecom_corp_id": p.WeComCorpID, "wecom_secret": p.WeComSecret, "sms_secret_id": p.SMSSecretID,
 		"sms_secret_key": p.SMSSecretKey, "sms_app_id": p.SMSAppID, "sms_sign": p.SMSSign,
 		"sms_tpl_contact": p.SMSTemplates[renoflow.SMSContact], "sms_tpl_progress": p.SMSTemplates[renoflow.SMSProgress],
-		"sms_tpl_visit": p.SMSTemplates[renoflow.SMSVisit], "quiet_start": p.QuietStart, "quiet_end": p.QuietEnd}
+		"sms_tpl_visit": p.SMSTemplates[renoflow.SMSVisit], "quiet_start": p.QuietStart, "quiet_end": p.QuietEnd, "digest_at": p.DigestAt}
 	if p.WeComAgentID != 0 {
 		f["wecom_agent_id"] = strconv.Itoa(p.WeComAgentID)
 	}
@@ -80,7 +81,7 @@ func (s *Server) pageAdminNotifyPost(c *fiber.Ctx) error {
 		SMSSecretKey: form["sms_secret_key"], SMSAppID: form["sms_app_id"], SMSSign: form["sms_sign"],
 		SMSTemplates: map[string]string{renoflow.SMSContact: form["sms_tpl_contact"], renoflow.SMSProgress: form["sms_tpl_progress"],
 			renoflow.SMSVisit: form["sms_tpl_visit"]},
-		QuietStart: form["quiet_start"], QuietEnd: form["quiet_end"]}
+		QuietStart: form["quiet_start"], QuietEnd: form["quiet_end"], DigestAt: form["digest_at"]}
 	errs := map[string]string{}
 	if v := form["wecom_agent_id"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -91,6 +92,11 @@ func (s *Server) pageAdminNotifyPost(c *fiber.Ctx) error {
 	}
 	if _, err := set.Quiet(); err != nil {
 		errs["quiet_start"] = err.Error()
+	}
+	if v := form["digest_at"]; v != "" {
+		if _, err := notify.ClockMinutes(v); err != nil {
+			errs["digest_at"] = "每日待办推送时间须为 HH:MM（如 08:30）"
+		}
 	}
 	if len(errs) > 0 {
 		form["wecom_secret"], form["sms_secret_key"] = "", ""

@@ -125,3 +125,15 @@ func TestAdminNotifyStaffAndOptOut(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, status)
 	require.Equal(t, 0, h.count("sms_optouts"))
 }
+
+func TestAdminNotifyDigestTime(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	status, _, _ := h.page(admin, http.MethodPost, "/admin/notify", url.Values{"digest_at": {"9点"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify", url.Values{"digest_at": {"09:15"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	set, err := notify.LoadSettings(t.Context(), h.db)
+	require.NoError(t, err)
+	require.Equal(t, 9*60+15, set.Apply(notify.Config{}).DigestAt)
+}

@@ -52,16 +52,18 @@ type Config struct {
 	PerSecond   rate.Limit          // per-channel rate limit; default 10 messages/s
 	SendTimeout time.Duration       // one provider call; default 15 s
 	Now         func() time.Time    // default time.Now
+	DigestAt    int                 // minutes after midnight (Zone) of the morning digest; default 08:30; <0 = none
 	Log         *slog.Logger
 }
 
 // Sender delivers the outbox.
 type Sender struct {
-	db     *bun.DB
-	cfg    Config
-	limits map[renoflow.NotifyChannel]*rate.Limiter
-	fromDB bool   // NewFromDB: providers from the stored settings, read every pass
-	base   Config // the config the stored settings apply to
+	db       *bun.DB
+	cfg      Config
+	limits   map[renoflow.NotifyChannel]*rate.Limiter
+	digested string // the company day whose digest is queued
+	fromDB   bool   // NewFromDB: providers from the stored settings, read every pass
+	base     Config // the config the stored settings apply to
 }
 
 // New returns a Sender over db.
@@ -86,6 +88,9 @@ func New(db *bun.DB, cfg Config) *Sender {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.DigestAt == 0 {
+		cfg.DigestAt = 8*60 + 30
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -152,6 +157,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	chans := s.Channels()
 	if len(chans) == 0 {
 		return 0, nil
+	}
+	if s.cfg.WeCom != nil {
+		if err := s.queueDigest(ctx, s.cfg.Now()); err != nil {
+			return 0, err
+		}
 	}
 	n := 0
 	for n < 1000 {
@@ -269,5 +279,30 @@ func (s *Sender) finish(ctx context.Context, tx bun.Tx, m *activities.OutboxRow,
 		q = q.Set("sent_at = ?", now)
 	}
 	_, err := q.Exec(ctx)
+	return err
+}
+
+// queueDigest queues, once per company day from DigestAt on, the morning digest of each
+// staff member's open work (企业微信): how many, how many overdue. Keyed by the day and
+// the staff member, so several senders queue it once.
+func (s *Sender) queueDigest(ctx context.Context, now time.Time) error {
+	if s.cfg.DigestAt < 0 {
+		return nil
+	}
+	l := now.In(renoflow.Zone)
+	day := l.Format("2006-01-02")
+	if s.digested == day || l.Hour()*60+l.Minute() < s.cfg.DigestAt {
+		return nil
+	}
+	_, err := s.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, body, next_at, created_at)
+		SELECT '', 'digest:' || ? || '#wecom:' || assignee_id, 'wecom', 'digest', assignee_id, max(store_id),
+		       '【今日待办】您有' || count(*) || '项待办' ||
+		       CASE WHEN count(*) FILTER (WHERE due_at < ?) > 0 THEN '，其中' || count(*) FILTER (WHERE due_at < ?) || '项已逾期' ELSE '' END,
+		       ?, ?
+		  FROM tasks WHERE status = 'open' AND kind = 'work' AND assignee_id <> '' GROUP BY assignee_id
+		ON CONFLICT (customer_id, key) DO NOTHING`, day, now, now, now, now).Exec(ctx)
+	if err == nil {
+		s.digested = day
+	}
 	return err
 }

@@ -91,7 +91,7 @@ func newSetup(t *testing.T) *setup {
 		Robot:        &Robot{BaseURL: srv.URL},
 		RobotKeys:    map[string]string{"s1": "robot-key-s1"},
 		Backoff:      time.Minute, MaxBackoff: 4 * time.Minute, MaxAttempts: 3, PerSecond: 1000,
-		Now: func() time.Time { return s.now },
+		Now: func() time.Time { return s.now }, DigestAt: -1,
 		Log: slog.New(slog.NewTextHandler(s.logs, nil)),
 	}
 	ctx := t.Context()
@@ -299,4 +299,23 @@ func TestSettingsFromDB(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ok", a)
 	require.Error(t, SaveSettings(t.Context(), s.db, Settings{QuietStart: "25:00", QuietEnd: "08:00"}, s.now))
+}
+
+// The morning digest goes once a day from DigestAt, to each staff member with open work.
+func TestMorningDigest(t *testing.T) {
+	s := newSetup(t)
+	s.now = time.Date(2026, 4, 1, 8, 0, 0, 0, renoflow.Zone)
+	s.persist(t, "c1", "13812345678", s.now.Add(-48*time.Hour)) // the call-back to cm1 is overdue
+	s.cfg.NoQuiet, s.cfg.DigestAt = true, 8*60+30
+	snd := New(s.db, s.cfg)
+	_, err := snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Len(t, s.f.app, 1, "the call-back itself; no digest before 08:30")
+	s.now = time.Date(2026, 4, 1, 8, 30, 0, 0, renoflow.Zone)
+	for range 2 {
+		_, err = New(s.db, s.cfg).SendDue(t.Context())
+		require.NoError(t, err)
+	}
+	require.Len(t, s.f.app, 2)
+	require.Equal(t, map[string]any{"content": "【今日待办】您有1项待办，其中1项已逾期"}, s.f.app[1]["text"])
 }

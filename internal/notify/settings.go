@@ -33,6 +33,7 @@ type Settings struct {
 
 	QuietStart string `json:"quiet_start"` // "21:00"; equal to QuietEnd: no quiet hours
 	QuietEnd   string `json:"quiet_end"`   // "08:00"
+	DigestAt   string `json:"digest_at"`   // the morning digest, "08:30" by default
 
 	// RobotKeys are the stores' group robot webhook keys (scope "store:<id>").
 	RobotKeys map[string]string `json:"-"`
@@ -64,18 +65,19 @@ func (s Settings) Quiet() (renoflow.QuietHours, error) {
 	if s.QuietStart == "" && s.QuietEnd == "" {
 		return renoflow.DefaultQuietHours, nil
 	}
-	start, err := clockMinutes(s.QuietStart)
+	start, err := ClockMinutes(s.QuietStart)
 	if err != nil {
 		return renoflow.QuietHours{}, fmt.Errorf("免打扰开始时间：%w", err)
 	}
-	end, err := clockMinutes(s.QuietEnd)
+	end, err := ClockMinutes(s.QuietEnd)
 	if err != nil {
 		return renoflow.QuietHours{}, fmt.Errorf("免打扰结束时间：%w", err)
 	}
 	return renoflow.QuietHours{Start: start, End: end}, nil
 }
 
-func clockMinutes(v string) (int, error) {
+// ClockMinutes parses "HH:MM" into minutes after midnight.
+func ClockMinutes(v string) (int, error) {
 	h, m, ok := strings.Cut(v, ":")
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
@@ -100,6 +102,12 @@ func (s Settings) Apply(base Config) Config {
 		c.SMS = &TencentSMS{SecretID: s.SMSSecretID, SecretKey: s.SMSSecretKey, SdkAppID: s.SMSAppID, Region: s.SMSRegion,
 			Endpoint: s.SMSEndpoint, Scheme: s.SMSScheme}
 		c.SMSSign, c.SMSTemplates = s.SMSSign, s.SMSTemplates
+	}
+	if m, err := ClockMinutes(s.DigestAt); err == nil {
+		c.DigestAt = m
+		if m == 0 {
+			c.DigestAt = 1 // 00:00 is the zero value (default): a minute later
+		}
 	}
 	if q, err := s.Quiet(); err == nil {
 		c.Quiet, c.NoQuiet = q, q.Start == q.End
@@ -156,6 +164,9 @@ func SaveSettings(ctx context.Context, db bun.IDB, s Settings, at time.Time) err
 	}
 	if _, err := s.Quiet(); err != nil {
 		return err
+	}
+	if _, err := ClockMinutes(s.DigestAt); s.DigestAt != "" && err != nil {
+		return fmt.Errorf("每日待办推送时间：%w", err)
 	}
 	raw, err := json.Marshal(s)
 	if err != nil {
