@@ -371,8 +371,8 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 		if archived == len(ids) {
 			break
 		}
-		rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE status = 'open' AND kind = 'work' AND customer_id = ANY($1::text[])
-			AND (rule LIKE 'aftersales.%' OR rule IN ('deposit.visit', 'inspection.visit'))`, pgArray(ids))
+		rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE status = 'open' AND customer_id = ANY($1::text[])
+			AND ((rule LIKE 'aftersales.%' AND rule <> 'aftersales.notice') OR rule IN ('deposit.visit', 'inspection.visit'))`, pgArray(ids))
 		if err != nil {
 			return err
 		}
@@ -384,7 +384,7 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 			}
 		}
 		rows.Close()
-		_, _ = concurrently(len(tasks), 8, func(i int) error {
+		_, _ = concurrently(len(tasks), 4, func(i int) error {
 			return cs.post(fmt.Sprintf("/api/tasks/%d/done", tasks[i]), map[string]any{"note": "已回访"}, http.StatusOK, nil)
 		})
 		time.Sleep(500 * time.Millisecond)
