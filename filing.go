@@ -22,9 +22,20 @@ func fmtTime(t time.Time) string { return t.In(Zone).Format(TimeLayout) }
 // owner is reminded ClaimReminderBefore the claim lapses. A filing made while the customer
 // is at the store or on the phone records that first consultation too.
 func NewCustomer(env Env, id string, rec Record, filer Actor, consultation string) (Customer, Effects) {
+	return NewCustomerFiledAt(env, id, rec, filer, consultation, time.Time{})
+}
+
+// NewCustomerFiledAt is NewCustomer keeping an original filing time (the customer import,
+// issue 13): filedAt, when not zero and not after env.Now, is the record's filing time
+// (报备登记时间, the first evidence in a 撞单 dispute); the claim and verification clocks
+// still count from env.Now. A zero filedAt is NewCustomer.
+func NewCustomerFiledAt(env Env, id string, rec Record, filer Actor, consultation string, filedAt time.Time) (Customer, Effects) {
+	if filedAt.IsZero() || filedAt.After(env.Now) {
+		filedAt = env.Now
+	}
 	c := Customer{
 		ID: id, Record: rec, Stage: StageFiled, StoreID: rec.StoreID,
-		Owner: filer.Person(), OwnerSince: env.Now, FiledBy: filer.Person(), FiledAt: env.Now,
+		Owner: filer.Person(), OwnerSince: env.Now, FiledBy: filer.Person(), FiledAt: filedAt,
 		LastServiceAt: env.Now,
 	}
 	var eff Effects

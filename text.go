@@ -135,3 +135,28 @@ func InInputRange(t time.Time) bool {
 	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return !d.Before(MinInputDate) && !d.After(MaxInputDate)
 }
+
+// ParseFiledAt reads an original filing time (报备时间) from an imported sheet (issue 13):
+// "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DD" (also with "/" and unpadded month/day), in the
+// company zone. The error (Chinese) says the format, the accepted range (MinInputDate …
+// MaxInputDate) or that the time is after now.
+func ParseFiledAt(s string, now time.Time) (time.Time, error) {
+	var t time.Time
+	var err error
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05", time.DateOnly,
+		"2006/1/2 15:04", "2006/1/2 15:04:05", "2006/1/2", "2006-1-2 15:04", "2006-1-2"} {
+		if t, err = time.ParseInLocation(layout, s, Zone); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("报备时间 %q 格式须为 YYYY-MM-DD HH:MM 或 YYYY-MM-DD", s)
+	}
+	if !InInputRange(t) {
+		return time.Time{}, fmt.Errorf("报备时间 %s %s", s, InputDateRange())
+	}
+	if t.After(now) {
+		return time.Time{}, fmt.Errorf("报备时间 %s 不能晚于现在", s)
+	}
+	return t, nil
+}

@@ -26,6 +26,9 @@ type FileRequest struct {
 	// Key is the request's idempotency key (the Idempotency-Key header, or the filing
 	// form's hidden field): a repeat by the same filer answers with the customer it filed.
 	Key string `json:"-"`
+	// FiledAt is the original filing time (报备时间) of an imported row, set only by the
+	// import after renoflow.ParseFiledAt; zero: now.
+	FiledAt time.Time `json:"-"`
 }
 
 // FileResult is the answer to a successful filing.
@@ -114,7 +117,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	}
 
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
-		ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
+		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
 	wid := workflows.CustomerWorkflowID(id)
 	if !repeat {
 		_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

@@ -40,13 +40,20 @@ type fakeTemporal struct {
 	refuse  *renoflow.Error
 	// starts are the workflows started (filings).
 	starts []client.StartWorkflowOptions
+	// inputs are the started customer workflows' inputs.
+	inputs []workflows.CustomerInput
 }
 
 // ExecuteWorkflow records a started workflow (a filing).
-func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.starts = append(f.starts, o)
+	if len(args) > 0 {
+		if in, ok := args[0].(workflows.CustomerInput); ok {
+			f.inputs = append(f.inputs, in)
+		}
+	}
 	return nil, nil
 }
 

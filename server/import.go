@@ -13,6 +13,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
@@ -30,7 +31,11 @@ var importColumns = []struct{ Header, Field string }{
 	{"小区", "house.community"}, {"户型", "house.layout"}, {"面积（㎡）", renoflow.FieldArea},
 	{"交房日期", renoflow.FieldHandover}, {"客情说明", renoflow.FieldSituation}, {"客户来源", renoflow.FieldChannel},
 	{"门店", renoflow.FieldStore}, {"预算（万元）", renoflow.FieldBudget},
+	{"报备时间", fieldFiledAt},
 }
+
+// fieldFiledAt is the import's optional original filing time column (renoflow.ParseFiledAt).
+const fieldFiledAt = "filed_at"
 
 // maxImportRows bounds one sheet; maxImportBytes its upload.
 const (
@@ -190,6 +195,14 @@ func (s *Server) importPlan(ctx context.Context, actor renoflow.Actor, name stri
 				add(renoflow.FieldStore, "没有名为“"+v+"”的门店")
 			}
 		}
+		var filedAt time.Time
+		if v := get("报备时间"); v != "" {
+			if t, terr := renoflow.ParseFiledAt(v, s.now()); terr != nil {
+				add(fieldFiledAt, terr.Error())
+			} else {
+				filedAt = t
+			}
+		}
 		rec, err := renoflow.ParseFiling(in)
 		var de *renoflow.Error
 		if errors.As(err, &de) {
@@ -228,7 +241,7 @@ func (s *Server) importPlan(ctx context.Context, actor renoflow.Actor, name stri
 			continue
 		}
 		out = append(out, ir)
-		reqs = append(reqs, &FileRequest{FilingInput: in, Key: importKey(sheetKey, rowNo)})
+		reqs = append(reqs, &FileRequest{FilingInput: in, Key: importKey(sheetKey, rowNo), FiledAt: filedAt})
 	}
 	return out, reqs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/renoflow/renoflow"
 	"github.com/stretchr/testify/require"
@@ -165,4 +166,46 @@ func TestImportPage(t *testing.T) {
 	require.Equal(t, "姓名", rows[0][0])
 	_, html, _ = h.page(cm1, http.MethodGet, "/customers", nil)
 	require.Contains(t, html, `id="import-link"`)
+}
+
+// The import keeps a row's original filing time (报备时间, issue 13): a valid one reaches the
+// workflow's input; one in the future, out of the accepted range or malformed names the
+// cell and files nothing; a row without one is filed now (zero FiledAt).
+func TestImportFiledAt(t *testing.T) {
+	h := newHarness(t)
+	_, err := h.db.NewRaw(`UPDATE stores SET name = '旗舰店' WHERE id = 's1'`).Exec(t.Context())
+	require.NoError(t, err)
+	f := excelize.NewFile()
+	header := []any{}
+	for _, c := range importColumns {
+		header = append(header, c.Header)
+	}
+	require.NoError(t, f.SetSheetRow("Sheet1", "A1", &header))
+	future := h.now.Add(48 * time.Hour).In(renoflow.Zone).Format("2006-01-02 15:04")
+	for i, filed := range []string{"2024-03-05 10:30", "", future, "1900-01-01", "昨天"} {
+		row := []any{fmt.Sprintf("客户%d", i), "女", fmt.Sprintf("1370000%04d", i), "翠湖苑", "三室两厅", "", "", "想装修", "朋友介绍", "旗舰店", "30", filed}
+		axis, _ := excelize.CoordinatesToCellName(1, i+2)
+		require.NoError(t, f.SetSheetRow("Sheet1", axis, &row))
+	}
+	var buf bytes.Buffer
+	require.NoError(t, f.Write(&buf))
+
+	status, rep := h.postSheet(h.login("sm1"), "/api/customers/import", "客户.xlsx", buf.Bytes())
+	require.Equal(t, http.StatusOK, status, "%v", rep)
+	require.EqualValues(t, 2, rep["filed"])
+	bad := map[int]string{}
+	for _, p := range asSlice(rep["problems"]) {
+		m := p.(map[string]any)
+		bad[int(m["row"].(float64))] = m["column"].(string) + "：" + m["reason"].(string)
+	}
+	require.Len(t, bad, 3, "%v", bad)
+	require.Contains(t, bad[4], "报备时间")
+	require.Contains(t, bad[4], "不能晚于现在")
+	require.Contains(t, bad[5], "须在1950-01-01到2099-12-31之间")
+	require.Contains(t, bad[6], "格式须为")
+
+	require.Len(t, h.tc.inputs, 2)
+	want := time.Date(2024, 3, 5, 10, 30, 0, 0, renoflow.Zone)
+	require.True(t, h.tc.inputs[0].FiledAt.Equal(want), "%v", h.tc.inputs[0].FiledAt)
+	require.True(t, h.tc.inputs[1].FiledAt.IsZero(), "no 报备时间: filed now")
 }

@@ -6,6 +6,7 @@ package workflows
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/renoflow/renoflow"
 	"go.temporal.io/api/serviceerror"
@@ -55,6 +56,10 @@ type CustomerInput struct {
 	// Applied are the idempotency keys (update IDs) applied in earlier runs, newest last,
 	// so a repeated request after Continue-As-New changes nothing (issue 10 §2).
 	Applied []string `json:"applied,omitempty"`
+	// FiledAt is the original filing time an imported sheet gives (issue 13), validated at
+	// the edge (renoflow.ParseFiledAt); zero: the workflow's start. The clocks count from
+	// the start either way.
+	FiledAt time.Time `json:"filed_at,omitzero"`
 }
 
 // Update names: staff actions that can be refused, so the caller hears the refusal at once. The
