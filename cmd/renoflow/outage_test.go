@@ -358,8 +358,19 @@ func TestTemporalOutage(t *testing.T) {
 	})
 	tmp.start(t)
 	t.Logf("%d rounds of requests answered 503 during the outage", checked)
+	// The app's Temporal client reconnects with a backoff of its own: until it has, a
+	// filing still answers 503 (and reserves nothing), as a client that retries sees.
+	eventually(t, "the app reaches the restarted Temporal server", func() bool {
+		status, health := (&apiClient{t: t, base: d.Web}).call(http.MethodGet, "/healthz", nil)
+		return status == http.StatusOK && health["temporal"] == "ok"
+	})
 	for i := 0; i < checked; i++ { // the refused filings hold no phone
-		status, body := cm.call(http.MethodPost, "/customers", filing(fmt.Sprintf("1373333%04d", i)))
+		var status int
+		var body map[string]any
+		eventually(t, "a refused filing files once Temporal is back", func() bool {
+			status, body = cm.call(http.MethodPost, "/customers", filing(fmt.Sprintf("1373333%04d", i)))
+			return status != http.StatusServiceUnavailable
+		})
 		require.Equal(t, http.StatusCreated, status, "%v", body)
 	}
 	outageChecks(t, d, ids)
