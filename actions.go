@@ -292,6 +292,7 @@ const (
 	ActDisputeOpen       = "dispute-open"
 	ActDisputeRule       = "dispute-rule"
 	ActReassign          = "reassign"
+	ActRelease           = "release" // 放入公海
 )
 
 // always is the can of an action with no condition of its own.
@@ -461,6 +462,11 @@ var staffActions = []StaffAction{
 		check: func(c *Customer, in Request) error { return c.CheckReassignTo(in.Actor, in.Person, in.Store) },
 		apply: func(c *Customer, env Env, in Request, _ Facts) (Effects, error) {
 			return c.ReassignTo(env, in.Actor, in.Person, in.Store, in.Note)
+		}},
+	{Update: ActRelease, Perm: PermReassign, Verb: "放入公海", Section: "lifecycle 2", Note: "放入公海原因", NoteRequired: true,
+		can: func(c *Customer, a Actor) error { return c.CheckRelease(a) },
+		apply: func(c *Customer, env Env, in Request, _ Facts) (Effects, error) {
+			return c.Release(env, in.Actor, in.Note)
 		}},
 }
 

@@ -268,6 +268,20 @@ func (c *Customer) release(env Env, eff *Effects, clk Clock) {
 		return
 	}
 	prev := c.Owner
+	c.toPool(env, eff, "售前保护期满，客户释放到公海")
+	c.notify(env, eff, clk, ToStoreManager, "售前保护期满：客户释放到公海",
+		fmt.Sprintf("%s自%s起%s内未交定金，已从%s名下释放到公海", c.Record.Name, fmtTime(clk.ArmedAt), env.Policy.PresaleProtection.Label(), prev.Name))
+	eff.Pool = append(eff.Pool, PoolMove{Key: "clock:" + clk.Key(), Kind: "release", At: env.Now, StoreID: c.StoreID,
+		From: prev.ID, Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, Due: clk.Due})
+	fired(env, eff, clk, fmt.Sprintf("售前保护期满（%s）未交定金，客户从%s名下释放到公海", fmtTime(clk.Due), prev.Name))
+}
+
+// toPool moves a pre-sale customer into the public pool: its follow-ups, protection and
+// neglect clocks stop; from rules v3 the previous owner's open call-backs, a dispatch still
+// waiting and an open dispute no longer apply (Conclude closes their tasks). why names the
+// voided dispute's reason.
+func (c *Customer) toPool(env Env, eff *Effects, why string) {
+	prev := c.Owner
 	c.stopPresale(env, eff, "客户已释放到公海")
 	c.Clocks.Cancel(RuleNeglect, "")
 	if env.Version >= 3 {
@@ -277,15 +291,41 @@ func (c *Customer) release(env Env, eff *Effects, clk Clock) {
 		if d := c.dispatch(); d != nil && (d.Status == DispatchProposed || d.Status == DispatchConfirmed) {
 			d.Status, d.AnsweredAt, d.Reason = DispatchReturned, env.Now, "客户已释放到公海"
 		}
-		c.voidDispute(env, eff, "售前保护期满，客户释放到公海")
+		c.voidDispute(env, eff, why)
 	}
 	c.PreviousOwner, c.PreviousOwnerUntil = prev, env.Now
 	c.Owner, c.OwnerSince, c.Stage = Person{}, env.Now, StagePool
-	c.notify(env, eff, clk, ToStoreManager, "售前保护期满：客户释放到公海",
-		fmt.Sprintf("%s自%s起%s内未交定金，已从%s名下释放到公海", c.Record.Name, fmtTime(clk.ArmedAt), env.Policy.PresaleProtection.Label(), prev.Name))
-	eff.Pool = append(eff.Pool, PoolMove{Key: "clock:" + clk.Key(), Kind: "release", At: env.Now, StoreID: c.StoreID,
-		From: prev.ID, Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, Due: clk.Due})
-	fired(env, eff, clk, fmt.Sprintf("售前保护期满（%s）未交定金，客户从%s名下释放到公海", fmtTime(clk.Due), prev.Name))
+}
+
+// CheckRelease says whether actor may put the customer into the public pool by hand
+// (放入公海, issue 13): the store manager or a supervisor (PermReassign), a pre-sale or
+// design customer without a deposit — the customers the protection period releases.
+func (c *Customer) CheckRelease(actor Actor) error {
+	if err := actor.Require(PermReassign, "放入公海"); err != nil {
+		return err
+	}
+	if !(c.Stage == StagePresale || c.Stage == StageDesign) {
+		return Errorf(CodeConflict, "%s客户不能放入公海", c.Stage.Label())
+	}
+	if !c.DepositAt.IsZero() {
+		return Errorf(CodeConflict, "已交定金的客户不能放入公海")
+	}
+	return nil
+}
+
+// Release puts the customer into the public pool by hand (放入公海): the same move as the
+// protection period's release (toPool), logged with the actor and note; a pool event of
+// kind "release" records it.
+func (c *Customer) Release(env Env, actor Actor, note string) (Effects, error) {
+	if err := c.CheckRelease(actor); err != nil {
+		return Effects{}, err
+	}
+	var eff Effects
+	prev := c.Owner
+	c.toPool(env, &eff, actor.Name+"将客户放入公海")
+	eff.Pool = append(eff.Pool, PoolMove{Key: "release:" + env.Key, Kind: "release", At: env.Now, StoreID: c.StoreID, From: prev.ID})
+	eff.log(env, "released", actor.Person(), withNote(fmt.Sprintf("%s将客户从%s名下放入公海", actor.Name, prev.Name), note))
+	return eff, nil
 }
 
 // served records service to the customer and restarts the neglect watch (SPEC.md step 13).

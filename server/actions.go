@@ -104,6 +104,7 @@ var formRows = map[string]formRow{
 	renoflow.ActDisputeOpen:       {Label: "申请归属裁决"},
 	renoflow.ActDisputeRule:       {Label: "裁决归属争议"},
 	renoflow.ActReassign:          {Label: "重新分配归属人", PersonField: fieldOwner, PersonKind: staffOwner},
+	renoflow.ActRelease:           {Label: "放入公海"},
 }
 
 // actionSpecs lists every staff action on a customer, in the catalogue's order (the

@@ -41,6 +41,7 @@ var validInput = map[string]map[string]any{
 	workflows.UpdateInvalidConfirm:    {},
 	workflows.UpdateInvalidReject:     {"note": "再联系一次"},
 	workflows.UpdateReassign:          {"owner_id": "sa1"},
+	workflows.UpdateRelease:           {"note": "长期联系不上"},
 	workflows.UpdateDisputeOpen:       {"note": "我先带客户看过样板间"},
 	workflows.UpdateDisputeRule:       {"outcome": "split", "note": "两人都有邀约记录"},
 }
@@ -322,7 +323,7 @@ func TestCustomerPageForms(t *testing.T) {
 	// Customer service handles complaints, but K1's handler is cm1: the domain refuses cs1 its answer.
 	require.ElementsMatch(t, []string{"verify", "store-visit", "phone-enquiry", "complaint-open", "complaint-major"}, forms("cs1", custS1))
 	require.ElementsMatch(t, []string{"verify", "store-visit", "phone-enquiry", "follow-up", "grade", "dispatch-propose",
-		"complaint-open", "complaint-answer", "complaint-resolve", "complaint-reassign", "complaint-major", "dispute-open", "reassign"}, forms("sm1", custS1))
+		"complaint-open", "complaint-answer", "complaint-resolve", "complaint-reassign", "complaint-major", "dispute-open", "reassign", "release"}, forms("sm1", custS1))
 	require.ElementsMatch(t, []string{"store-visit"}, forms("sa1", custSA))
 	require.ElementsMatch(t, []string{"measure", "design-progress"}, forms("d1", custD1), "K1 is cm1's to handle")
 	require.Empty(t, forms("admin", custS1))

@@ -299,13 +299,17 @@ const maxBatch = 200
 // batchActions are the list's batch actions (issue 13): each is the single action of the
 // catalogue, applied customer by customer through the same gate, checks and workflow
 // update, so the same rules and limits hold.
-var batchActions = map[string]string{"reassign": "reassign"}
+var batchActions = map[string]string{"reassign": renoflow.ActReassign, "release": renoflow.ActRelease}
+
+// batchVerbs name the batch actions on the result page.
+var batchVerbs = map[string]string{"reassign": "转移", "release": "放入公海"}
 
 // BatchRequest is a batch action on customers of the list.
 type BatchRequest struct {
-	Action  string   `json:"action"`             // reassign (转移)
+	Action  string   `json:"action"`             // reassign (转移) or release (放入公海)
 	IDs     []string `json:"ids"`                // the customers
 	OwnerID string   `json:"owner_id,omitempty"` // the new owner (reassign)
+	Note    string   `json:"note,omitempty"`     // the reason (release: required) or a note
 }
 
 // BatchResult is one customer's outcome of a batch action.
@@ -323,7 +327,7 @@ func (s *Server) batch(ctx context.Context, actor renoflow.Actor, req BatchReque
 	var p renoflow.Problems
 	update, ok := batchActions[req.Action]
 	if !ok {
-		p.Add("action", "只能是 reassign（转移）")
+		p.Add("action", "只能是 reassign（转移）或 release（放入公海）")
 	}
 	if len(req.IDs) == 0 {
 		p.Add("ids", "请至少选择一位客户")
@@ -349,7 +353,7 @@ func (s *Server) batch(ctx context.Context, actor renoflow.Actor, req BatchReque
 			if key != "" {
 				rid = key + "-" + id
 			}
-			_, err = s.perform(ctx, actor, row, state, a, ActionInput{OwnerID: req.OwnerID}, rid)
+			_, err = s.perform(ctx, actor, row, state, a, ActionInput{OwnerID: req.OwnerID, Note: req.Note}, rid)
 		}
 		if err != nil {
 			var de *renoflow.Error
@@ -368,7 +372,7 @@ func (s *Server) batch(ctx context.Context, actor renoflow.Actor, req BatchReque
 	return out, nil
 }
 
-// apiBatch: POST /api/customers/batch {action, ids, owner_id} → {results: [...]}.
+// apiBatch: POST /api/customers/batch {action, ids, owner_id, note} → {results: [...]}.
 func (s *Server) apiBatch(c *fiber.Ctx) error {
 	var req BatchRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -383,7 +387,7 @@ func (s *Server) apiBatch(c *fiber.Ctx) error {
 
 // pageBatch: POST /customers/batch (the list's checkboxes) → the per-row results.
 func (s *Server) pageBatch(c *fiber.Ctx) error {
-	req := BatchRequest{Action: c.FormValue("action"), OwnerID: c.FormValue(fieldOwner)}
+	req := BatchRequest{Action: c.FormValue("action"), OwnerID: c.FormValue(fieldOwner), Note: c.FormValue("note")}
 	for _, v := range c.Request().PostArgs().PeekMulti("id") {
 		req.IDs = append(req.IDs, string(v))
 	}
@@ -398,5 +402,5 @@ func (s *Server) pageBatch(c *fiber.Ctx) error {
 		}
 	}
 	return s.render(c, fiber.StatusOK, "batch_result", page{Title: "批量操作结果", Nav: "customers"},
-		map[string]any{"Results": res, "Done": done, "Refused": len(res) - done, "Back": c.FormValue("back")})
+		map[string]any{"Results": res, "Verb": batchVerbs[req.Action], "Done": done, "Refused": len(res) - done, "Back": c.FormValue("back")})
 }

@@ -108,3 +108,46 @@ func TestCustomerBatchReassign(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.ElementsMatch(t, []string{"action", "ids"}, errorFields(body))
 }
+
+// Batch 放入公海: the catalogue's release action per customer, through the same gate and
+// update as the single action, a result per row; a customer out of scope is refused on its
+// row, a role without 重新分配 on every row; the list offers it.
+func TestCustomerBatchRelease(t *testing.T) {
+	h := newHarness(t)
+	sm1 := h.login("sm1")
+	_, html, _ := h.page(sm1, http.MethodGet, "/customers", nil)
+	require.Contains(t, html, `<button type="submit" name="action" value="release">放入公海</button>`)
+
+	status, body := h.api(sm1, http.MethodPost, "/api/customers/batch",
+		map[string]any{"action": "release", "ids": []string{custS1, custS2}, "note": "长期联系不上"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	res := asSlice(body["results"])
+	require.Len(t, res, 2)
+	require.Equal(t, true, res[0].(map[string]any)["ok"])
+	require.Equal(t, false, res[1].(map[string]any)["ok"])
+	require.Contains(t, res[1].(map[string]any)["message"], "找不到")
+	sent := h.tc.sent()
+	require.Len(t, sent, 1)
+	require.Equal(t, workflows.UpdateRelease, sent[0].UpdateName)
+
+	form := url.Values{"action": {"release"}, "note": {"长期联系不上"}, "id": {custS1}, "_request": {"5f0c5e4e-8d55-4d0b-9c55-3a4a3c1f1a02"}}
+	status, html, _ = h.page(sm1, http.MethodPost, "/customers/batch", form)
+	require.Equal(t, http.StatusOK, status, html)
+	require.Contains(t, html, `批量放入公海结果`)
+	require.Contains(t, html, `成功 <strong>1</strong> 位`)
+	require.Len(t, h.tc.sent(), 1)
+
+	cm1 := h.login("cm1")
+	status, body = h.api(cm1, http.MethodPost, "/api/customers/batch", map[string]any{"action": "release", "ids": []string{custS1}, "note": "长期联系不上"})
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, false, asSlice(body["results"])[0].(map[string]any)["ok"])
+	require.Empty(t, h.tc.sent())
+
+	// Without the reason every row is refused naming it; nothing reaches a workflow.
+	status, body = h.api(sm1, http.MethodPost, "/api/customers/batch", map[string]any{"action": "release", "ids": []string{custS1}})
+	require.Equal(t, http.StatusOK, status)
+	r0 := asSlice(body["results"])[0].(map[string]any)
+	require.Equal(t, false, r0["ok"])
+	require.Contains(t, r0["message"], "放入公海原因")
+	require.Empty(t, h.tc.sent())
+}

@@ -95,6 +95,7 @@ const (
 	UpdateInvalidConfirm    = renoflow.ActInvalidConfirm    // Action: the store manager confirms it invalid
 	UpdateInvalidReject     = renoflow.ActInvalidReject     // Action: the store manager rejects the proposal
 	UpdateReassign          = renoflow.ActReassign          // PersonInput: a new owner
+	UpdateRelease           = renoflow.ActRelease           // Action (Note = reason): put into the public pool (放入公海)
 	UpdateDisputeOpen       = renoflow.ActDisputeOpen       // Action (Note = the claimant's evidence): disputed ownership
 	UpdateDisputeRule       = renoflow.ActDisputeRule       // DisputeRuleInput: the store manager's ruling
 )
