@@ -315,19 +315,11 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 		}
 		// doVisits does the customer's open deposit and inspection visits (customer service).
 		doVisits := func() error {
-			rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE customer_id = $1 AND status = 'open'
+			tasks, err := taskIDs(ctx, db, `SELECT id FROM tasks WHERE customer_id = $1 AND status = 'open'
 				AND rule IN ('deposit.visit', 'inspection.visit')`, id)
 			if err != nil {
 				return err
 			}
-			var tasks []int64
-			for rows.Next() {
-				var t int64
-				if rows.Scan(&t) == nil {
-					tasks = append(tasks, t)
-				}
-			}
-			rows.Close()
 			for _, t := range tasks {
 				if err := cs.post(fmt.Sprintf("/api/tasks/%d/done", t), map[string]any{"note": "已回访"}, http.StatusOK, nil); err != nil {
 					return err
@@ -371,19 +363,11 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 		if archived == len(ids) {
 			break
 		}
-		rows, err := db.QueryContext(ctx, `SELECT id FROM tasks WHERE status = 'open' AND customer_id = ANY($1::text[])
+		tasks, err := taskIDs(ctx, db, `SELECT id FROM tasks WHERE status = 'open' AND customer_id = ANY($1::text[])
 			AND ((rule LIKE 'aftersales.%' AND rule <> 'aftersales.notice') OR rule IN ('deposit.visit', 'inspection.visit'))`, pgArray(ids))
 		if err != nil {
 			return err
 		}
-		var tasks []int64
-		for rows.Next() {
-			var t int64
-			if rows.Scan(&t) == nil {
-				tasks = append(tasks, t)
-			}
-		}
-		rows.Close()
 		_, _ = concurrently(len(tasks), 4, func(i int) error {
 			return cs.post(fmt.Sprintf("/api/tasks/%d/done", tasks[i]), map[string]any{"note": "已回访"}, http.StatusOK, nil)
 		})
@@ -540,3 +524,21 @@ func (quietLogger) Debug(string, ...interface{}) {}
 func (quietLogger) Info(string, ...interface{})  {}
 func (quietLogger) Warn(string, ...interface{})  {}
 func (quietLogger) Error(string, ...interface{}) {}
+
+// taskIDs runs a query that selects task ids and returns them.
+func taskIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
