@@ -11,12 +11,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/renoflow/renoflow/internal/apiclient"
 )
 
 func main() {
@@ -133,15 +133,16 @@ func run(builds, tests bool, filings, burst int) error {
 	defer dev.stop() //nolint:errcheck
 	fmt.Printf("run → ready, restart:               %8.2f s\n", dev.ready.Seconds())
 
-	api := &client{base: dev.web}
-	if err := api.login("cm1"); err != nil {
+	ctx := context.Background()
+	api, err := login(ctx, dev.web, "cm1")
+	if err != nil {
 		return err
 	}
 	var lat []time.Duration
 	var ids []string
 	for i := 0; i < filings; i++ {
 		start := time.Now()
-		id, err := api.file(fmt.Sprintf("1390%07d", i))
+		id, err := file(ctx, api, fmt.Sprintf("1390%07d", i))
 		if err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func run(builds, tests bool, filings, burst int) error {
 	lat = lat[:0]
 	for _, id := range ids[:min(len(ids), 100)] {
 		start := time.Now()
-		if err := api.post("/api/customers/"+id+"/store-visit", map[string]any{"note": "bench"}, http.StatusOK, nil); err != nil {
+		if _, err := api.Act(ctx, id, "store-visit", map[string]any{"note": "bench"}); err != nil {
 			return err
 		}
 		lat = append(lat, time.Since(start))
@@ -160,8 +161,8 @@ func run(builds, tests bool, filings, burst int) error {
 	report("store visit (update)", lat)
 
 	// The burst is filed by the store manager: cm1 is near the owner capacity (库容) by now.
-	burster := &client{base: dev.web}
-	if err := burster.login("sm1"); err != nil {
+	burster, err := login(ctx, dev.web, "sm1")
+	if err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
@@ -175,7 +176,7 @@ func run(builds, tests bool, filings, burst int) error {
 		go func(i int) {
 			defer wg.Done()
 			t := time.Now()
-			_, err := burster.file(fmt.Sprintf("1380%07d", i))
+			_, err := file(ctx, burster, fmt.Sprintf("1380%07d", i))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -368,66 +369,19 @@ func report(what string, lat []time.Duration) {
 	fmt.Printf("%-28s n=%-4d p50 %6.1f ms  p95 %6.1f ms  max %6.1f ms\n", what, len(lat), pct(0.5), pct(0.95), pct(1))
 }
 
-// client calls the JSON API as one staff member.
-type client struct {
-	base, token string
+// login returns a client of the JSON API logged in as a demo staff member.
+func login(ctx context.Context, base, who string) (*apiclient.Client, error) {
+	c := apiclient.New(base)
+	_, err := c.Login(ctx, who, "renoflow")
+	return c, err
 }
 
-func (c *client) login(login string) error {
-	var out struct {
-		Token string `json:"token"`
-	}
-	if err := c.post("/api/login", map[string]string{"login": login, "password": "renoflow"}, http.StatusOK, &out); err != nil {
-		return err
-	}
-	c.token = out.Token
-	return nil
-}
-
-func (c *client) file(phone string) (string, error) {
-	var out struct {
-		CustomerID string `json:"customer_id"`
-	}
-	err := c.post("/api/customers", map[string]any{
+// file files a bench customer with phone and returns its ID; a filing still being
+// written is accepted (202) and becomes a customer moments later.
+func file(ctx context.Context, c *apiclient.Client, phone string) (string, error) {
+	f, err := c.File(ctx, map[string]any{
 		"name": "陈", "gender": "female", "phone": phone, "situation": "压测客户",
 		"house": map[string]any{"layout": "三室两厅", "area_m2": 120}, "channel": "walk_in", "store_id": "s1",
-	}, http.StatusCreated, &out)
-	return out.CustomerID, err
-}
-
-func (c *client) post(path string, in any, want int, out any) error {
-	return c.do(http.MethodPost, path, in, want, out)
-}
-
-// get calls GET path and wants 200.
-func (c *client) get(path string) error { return c.do(http.MethodGet, path, nil, http.StatusOK, nil) }
-
-func (c *client) do(method, path string, in any, want int, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(resp.Body)
-	// A filing still being written is accepted (202) and becomes a customer moments later.
-	if resp.StatusCode != want && !(want == http.StatusCreated && resp.StatusCode == http.StatusAccepted) {
-		return fmt.Errorf("%s %s: %d %.300s", method, path, resp.StatusCode, respBody)
-	}
-	if out != nil {
-		return json.Unmarshal(respBody, out)
-	}
-	return nil
+	})
+	return f.CustomerID, err
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
@@ -98,24 +99,24 @@ func scale(bin string, o scaleOpts) error {
 	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(d.pgURL)))
 	defer db.Close()
 
-	cm, sm, admin := &client{base: d.web}, &client{base: d.web}, &client{base: d.web}
+	ctx := context.Background()
+	var cm, sm, admin *apiclient.Client
 	for _, c := range []struct {
-		c    *client
+		c    **apiclient.Client
 		name string
-	}{{cm, "cm1"}, {sm, "sm1"}, {admin, "admin"}} {
-		if err := c.c.login(c.name); err != nil {
+	}{{&cm, "cm1"}, {&sm, "sm1"}, {&admin, "admin"}} {
+		if *c.c, err = login(ctx, d.web, c.name); err != nil {
 			return err
 		}
 	}
 	// The filings come from many staff of many stores in a real company; the demo's store
 	// manager files them all, so the owner capacity (库容) is lifted for the run.
-	if err := putPolicy(admin, map[string]any{"owner_capacity": 100000}); err != nil {
+	if err := putPolicy(ctx, admin, map[string]any{"owner_capacity": 100000}); err != nil {
 		return err
 	}
 	phone := 0
 	nextPhone := func() string { phone++; return fmt.Sprintf("139%08d", phone) }
 	pids := procs{dev: d.cmd.Process.Pid, data: data}
-	ctx := context.Background()
 
 	// 1. Filing throughput and CPU per filing, interleaved with raw starts.
 	var rawRates, fileRates, rawCPU, fileCPU, fileBenchCPU []float64
@@ -129,7 +130,7 @@ func scale(bin string, o scaleOpts) error {
 		c1 := pids.cpu()
 		rawRates = append(rawRates, rate)
 		rawCPU = append(rawCPU, (c1.dev+c1.pg+c1.self-c0.dev-c0.pg-c0.self).Seconds()*1000/float64(o.perRound))
-		rate, errs := concurrently(o.perRound, o.clients, func(i int) error { _, err := sm.file(nextPhone()); return err })
+		rate, errs := concurrently(o.perRound, o.clients, func(i int) error { _, err := file(ctx, sm, nextPhone()); return err })
 		c2 := pids.cpu()
 		fileErrs += errs
 		fileRates = append(fileRates, rate)
@@ -152,7 +153,7 @@ func scale(bin string, o scaleOpts) error {
 	// raw timer workflows started beside them fire at the same moments; filings go on
 	// meanwhile, as on a working day.
 	if o.timers > 0 {
-		if err := putPolicy(admin, map[string]any{"claim_window": "3600s", "claim_reminder_before": fmt.Sprintf("%ds", 3600-int(o.timerDelay.Seconds()))}); err != nil {
+		if err := putPolicy(ctx, admin, map[string]any{"claim_window": "3600s", "claim_reminder_before": fmt.Sprintf("%ds", 3600-int(o.timerDelay.Seconds()))}); err != nil {
 			return err
 		}
 		seen := map[string]time.Time{}
@@ -163,7 +164,7 @@ func scale(bin string, o scaleOpts) error {
 			if _, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: "rawtimer-" + uuid.NewString(), TaskQueue: rawQueue}, rawTimer, "", due); err != nil {
 				return err
 			}
-			id, err := sm.file(nextPhone())
+			id, err := file(ctx, sm, nextPhone())
 			if err == nil {
 				mk.mu.Lock()
 				mine = append(mine, id)
@@ -197,7 +198,7 @@ func scale(bin string, o scaleOpts) error {
 				late = append(late, at.Sub(due))
 			}
 		}
-		if err := putPolicy(admin, map[string]any{"claim_window": "7d", "claim_reminder_before": "1d"}); err != nil {
+		if err := putPolicy(ctx, admin, map[string]any{"claim_window": "7d", "claim_reminder_before": "1d"}); err != nil {
 			return err
 		}
 		mk.mu.Lock()
@@ -216,7 +217,7 @@ func scale(bin string, o scaleOpts) error {
 		_, _ = db.ExecContext(ctx, `ANALYZE customers; ANALYZE tasks`)
 		for _, q := range []struct {
 			what, path string
-			c          *client
+			c          *apiclient.Client
 		}{
 			{"GET /api/tasks (cm1) p50/p99 ms", "/api/tasks?view=open", cm},
 			{"GET /api/customers?q=1390 (sm1) p50/p99 ms", "/api/customers?q=" + url.QueryEscape("1390"), sm},
@@ -225,7 +226,7 @@ func scale(bin string, o scaleOpts) error {
 			var lat []time.Duration
 			for i := 0; i < o.apiCalls; i++ {
 				t := time.Now()
-				if err := q.c.get(q.path); err != nil {
+				if _, err := q.c.Call(ctx, http.MethodGet, q.path, nil, nil); err != nil { // the answer is read, not decoded
 					return err
 				}
 				lat = append(lat, time.Since(t))
@@ -240,7 +241,7 @@ func scale(bin string, o scaleOpts) error {
 	var rss []float64
 	for _, n := range o.open {
 		if n > open {
-			_, _ = concurrently(n-open, o.clients, func(i int) error { _, err := sm.file(nextPhone()); return err })
+			_, _ = concurrently(n-open, o.clients, func(i int) error { _, err := file(ctx, sm, nextPhone()); return err })
 			open = n
 		}
 		rss = append(rss, rssMB(d.cmd.Process.Pid))
@@ -272,8 +273,8 @@ FROM customers c, (VALUES ('verify'), ('neglect')) AS r(rule) WHERE c.id LIKE 's
 
 // lifecycle drives o.lifecycle customers concurrently through every stage with a policy
 // shrunk to seconds and waits until all are archived.
-func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOpts, nextPhone func() string) error {
-	if err := putPolicy(admin, map[string]any{
+func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB, o scaleOpts, nextPhone func() string) error {
+	if err := putPolicy(ctx, admin, map[string]any{
 		"verify_within": "1h", "claim_window": "1h", "claim_reminder_before": "30min", "first_callback_within": "1h", "presale_protection": "1h",
 		"neglect_after": "1h", "dispatch_confirm_within": "1h", "dispatch_accept_within": "1h",
 		"post_deposit_visit_within": "1h", "weekly_check_every": "1h", "inspection_visit_within": "1h",
@@ -283,28 +284,28 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 	}); err != nil {
 		return err
 	}
-	logins := map[string]*client{}
+	logins := map[string]*apiclient.Client{}
 	for _, l := range []string{"cm1", "cs1", "sm1", "d1"} {
-		logins[l] = &client{base: d.web}
-		if err := logins[l].login(l); err != nil {
+		c, err := login(ctx, d.web, l)
+		if err != nil {
 			return err
 		}
+		logins[l] = c
 	}
 	cm, cs, sm, dz := logins["cm1"], logins["cs1"], logins["sm1"], logins["d1"]
 	start := time.Now()
 	var mu sync.Mutex
 	var ids []string
 	_, errs := concurrently(o.lifecycle, o.lifecycle, func(i int) error {
-		id, err := sm.file(nextPhone())
+		id, err := file(ctx, sm, nextPhone())
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		ids = append(ids, id)
 		mu.Unlock()
-		c := "/api/customers/" + id + "/"
 		steps := []struct {
-			c    *client
+			c    *apiclient.Client
 			path string
 			in   map[string]any
 		}{
@@ -321,17 +322,17 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 				return err
 			}
 			for _, t := range tasks {
-				if err := cs.post(fmt.Sprintf("/api/tasks/%d/done", t), map[string]any{"note": "已回访"}, http.StatusOK, nil); err != nil {
+				if _, err := cs.CompleteTask(ctx, t, apiclient.TaskDone{Note: "已回访"}); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
 		for n, s := range steps {
-			err := s.c.post(c+s.path, s.in, http.StatusOK, nil)
+			_, err := s.c.Act(ctx, id, s.path, s.in)
 			for try := 0; err != nil && n == 0 && try < 60; try++ { // a filing accepted (202) is still being written
 				time.Sleep(500 * time.Millisecond)
-				err = s.c.post(c+s.path, s.in, http.StatusOK, nil)
+				_, err = s.c.Act(ctx, id, s.path, s.in)
 			}
 			if err != nil {
 				return err
@@ -343,7 +344,7 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 			}
 		}
 		for _, m := range []string{"material", "concealed", "mid", "completion"} {
-			if err := sm.post(c+"milestone", map[string]any{"milestone": m}, http.StatusOK, nil); err != nil {
+			if _, err := sm.Act(ctx, id, "milestone", map[string]any{"milestone": m}); err != nil {
 				return err
 			}
 			if err := doVisits(); err != nil {
@@ -351,7 +352,8 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 			}
 		}
 		// seed 004: the after-sales visits wait for the move-in (实际入住).
-		return cs.post(c+"moved-in", map[string]any{}, http.StatusOK, nil)
+		_, err = cs.Act(ctx, id, "moved-in", map[string]any{})
+		return err
 	})
 	_ = cm
 	// Customer service does every due visit (after-sales fire by themselves) until all are
@@ -369,7 +371,8 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 			return err
 		}
 		_, _ = concurrently(len(tasks), 4, func(i int) error {
-			return cs.post(fmt.Sprintf("/api/tasks/%d/done", tasks[i]), map[string]any{"note": "已回访"}, http.StatusOK, nil)
+			_, err := cs.CompleteTask(ctx, tasks[i], apiclient.TaskDone{Note: "已回访"})
+			return err
 		})
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -378,8 +381,9 @@ func lifecycle(ctx context.Context, d *dev, admin *client, db *sql.DB, o scaleOp
 	return nil
 }
 
-func putPolicy(admin *client, p map[string]any) error {
-	return admin.do(http.MethodPut, "/api/policy", p, http.StatusOK, nil)
+func putPolicy(ctx context.Context, admin *apiclient.Client, p map[string]any) error {
+	_, err := admin.SetPolicy(ctx, p)
+	return err
 }
 
 // concurrently runs n calls of f on k goroutines and returns the successful calls per
