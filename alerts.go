@@ -19,15 +19,10 @@ func init() {
 // SQLSTATE and its class, never the value). The customer's state is not changed.
 func (c *Customer) Unwritable(env Env, what, reason string) Effects {
 	summary := fmt.Sprintf("数据无法保存：「%s」的数据无法写入数据库（%s），本次变更未生效，已通知督导核查", what, reason)
-	calendar := 0
-	if env.Calendar != nil {
-		calendar = env.Calendar.Version
-	}
+	d := dueNow(env, env.Now)
 	var eff Effects
-	eff.Tasks = append(eff.Tasks, Task{Rule: RuleUnwritable, Subject: env.Key, Title: RuleUnwritable.Title(),
-		Detail: summary, AssigneeRole: ToSupervisor, StoreID: c.StoreID, Due: env.Now,
-		PolicyVersion: env.Policy.Version, CalendarVersion: calendar, CreatedAt: env.Now})
+	eff.Tasks = append(eff.Tasks, c.newTask(env, RuleUnwritable, env.Key, 0, ToSupervisor, d, summary))
 	eff.Timeline = append(eff.Timeline, Entry{Key: "unwritable:" + env.Key, At: env.Now, Kind: "alert",
-		Summary: summary, Rule: RuleUnwritable, PolicyVersion: env.Policy.Version, CalendarVersion: calendar})
+		Summary: summary, Rule: RuleUnwritable, PolicyVersion: d.Policy, CalendarVersion: d.Calendar})
 	return eff
 }

@@ -69,21 +69,6 @@ func (cs *Clocks) Cancel(rule Rule, subject string) int {
 	return n
 }
 
-// CancelRule drops every clock of rule, whatever its subject.
-func (cs *Clocks) CancelRule(rule Rule) int {
-	out := (*cs)[:0]
-	n := 0
-	for _, x := range *cs {
-		if x.Rule == rule {
-			n++
-			continue
-		}
-		out = append(out, x)
-	}
-	*cs = out
-	return n
-}
-
 // CancelAll drops every clock (an invalid customer's timers stop).
 func (cs *Clocks) CancelAll() { *cs = (*cs)[:0] }
 

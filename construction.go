@@ -244,11 +244,9 @@ func (c *Customer) scheduledWork(env Env, eff *Effects, clk Clock) {
 		}
 		detail = map[Rule]string{RuleLivingExperience: "入住三个月体验回访：", RuleHouseCheck: "竣工一年房屋检查："}[clk.Rule] + c.Record.Name
 	}
-	spec := clk.Rule.Spec()
-	id, role := c.assignee(spec.Work, clk.Subject)
-	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: 0, Title: spec.Title, Detail: detail,
-		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: due,
-		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
+	d := dueBy(clk)
+	d.At = due
+	eff.Tasks = append(eff.Tasks, c.newTask(env, clk.Rule, clk.Subject, 0, clk.Rule.Spec().Work, d, detail))
 	c.arm(env, clk.Rule, clk.Subject, 1, due, due)
 	fired(env, eff, clk, fmt.Sprintf("%s到期，应于%s前完成", detail, fmtTime(due)))
 }

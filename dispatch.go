@@ -282,10 +282,9 @@ func (c *Customer) RefuseDispatch(env Env, actor Actor, reason string) (Effects,
 	until := env.Add(env.Now, env.Policy.RefusalSuspension)
 	eff.Suspensions = append(eff.Suspensions, Suspension{DesignerID: actor.ID, Until: until})
 	c.arm(env, RuleSuspensionEnd, actor.ID, 0, until, time.Time{})
-	id, role := c.assignee(ToOwner, "")
-	eff.Tasks = append(eff.Tasks, Task{Rule: RuleDispatchAccept, Subject: c.dispatchSubject(), Seq: 2, Title: "设计师拒单：请重新派单",
-		Detail: fmt.Sprintf("设计师%s拒单：%s", actor.Name, reason), AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID,
-		Due: env.Now, PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, CreatedAt: env.Now})
+	t := c.newTask(env, RuleDispatchAccept, c.dispatchSubject(), 2, ToOwner, dueNow(env, env.Now), fmt.Sprintf("设计师%s拒单：%s", actor.Name, reason))
+	t.Title = "设计师拒单：请重新派单"
+	eff.Tasks = append(eff.Tasks, t)
 	eff.log(env, "dispatch_refused", actor.Person(), fmt.Sprintf("设计师%s拒单：%s；停止派单至%s", actor.Name, reason, fmtTime(until)))
 	return eff, nil
 }
@@ -370,9 +369,8 @@ func (c *Customer) DesignProgress(env Env, actor Actor, note string) (Effects, e
 
 // openWorkFor is openWork addressed to a given person.
 func (c *Customer) openWorkFor(env Env, eff *Effects, rule Rule, subject string, due time.Time, personID, detail string) {
-	spec := rule.Spec()
-	eff.Tasks = append(eff.Tasks, Task{Rule: rule, Subject: subject, Seq: 0, Title: spec.Title, Detail: detail,
-		AssigneeID: personID, StoreID: c.StoreID, Due: due,
-		PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, CreatedAt: env.Now})
+	t := c.newTask(env, rule, subject, 0, "", dueNow(env, due), detail)
+	t.AssigneeID = personID
+	eff.Tasks = append(eff.Tasks, t)
 	c.arm(env, rule, subject, 1, due, due)
 }

@@ -253,49 +253,15 @@ func (c *Customer) RecordCallback(env Env, actor Actor, reached bool, note strin
 	return eff, nil
 }
 
-// Fire applies a clock that fell due: a notice makes its one task, a lapse or release
-// moves the customer, a scheduled visit opens its work, an overdue work task climbs the
-// escalation ladder. Every firing writes one task and one timeline entry keyed by the
-// clock, naming its rule, policy version and due time.
-func (c *Customer) Fire(env Env, clk Clock) Effects {
-	var eff Effects
-	switch {
-	case clk.Rule == RuleClaimReminder:
-		c.notify(env, &eff, clk, ToOwner, "报备即将到期：请邀约客户到店",
-			fmt.Sprintf("%s的报备保护期将于%s到期", c.Record.Name, fmtTime(c.ClaimDue)))
-		fired(env, &eff, clk, fmt.Sprintf("提醒%s：报备保护期将于%s到期", c.Owner.Name, fmtTime(c.ClaimDue)))
-	case clk.Rule == RuleClaimExpiry:
-		c.lapse(env, &eff, clk)
-	case clk.Rule == RuleFollowUpMonth:
-		c.closeMonth(env, &eff, clk)
-	case clk.Rule == RulePresaleProtection:
-		c.release(env, &eff, clk)
-	case clk.Rule == RuleNeglect:
-		c.neglected(env, &eff, clk)
-	case clk.Rule == RuleSuspensionEnd:
-		c.suspensionEnded(env, &eff, clk)
-	case clk.Rule == RuleAfterSalesNotice:
-		c.visitNotice(env, &eff, clk)
-	case clk.Rule == RuleDispatchAccept && clk.Seq == 1:
-		c.returnDispatch(env, &eff, clk)
-	case clk.Seq == 0:
-		c.scheduledWork(env, &eff, clk)
-	default:
-		c.escalate(env, &eff, clk)
-	}
-	c.settle(env, &eff)
-	return eff
-}
-
 // lapse voids the claim (备档作废): the customer goes to the public pool.
 func (c *Customer) lapse(env Env, eff *Effects, clk Clock) {
 	prev := c.Owner
 	c.PreviousOwner, c.PreviousOwnerUntil = prev, env.Now
 	c.Owner, c.OwnerSince, c.Stage = Person{}, env.Now, StagePool
-	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: clk.Seq, Title: "报备作废：客户进入公海",
-		Detail:     fmt.Sprintf("%s在报备后%s内未到店，报备作废，客户进入公海", c.Record.Name, env.Policy.ClaimWindow.Label()),
-		AssigneeID: prev.ID, StoreID: c.StoreID, Due: clk.Due,
-		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
+	t := c.newTask(env, clk.Rule, clk.Subject, clk.Seq, "", dueBy(clk),
+		fmt.Sprintf("%s在报备后%s内未到店，报备作废，客户进入公海", c.Record.Name, env.Policy.ClaimWindow.Label()))
+	t.Title, t.AssigneeID = "报备作废：客户进入公海", prev.ID
+	eff.Tasks = append(eff.Tasks, t)
 	eff.Pool = append(eff.Pool, PoolMove{Key: "clock:" + clk.Key(), Kind: "lapse", At: env.Now, StoreID: c.StoreID,
 		From: prev.ID, Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, Due: clk.Due})
 	e := fired(env, eff, clk, fmt.Sprintf("报备作废：%s报备后未在保护期内到店（到期%s），客户进入公海", prev.Name, fmtTime(clk.Due)))
@@ -320,38 +286,6 @@ func (c *Customer) closePoolNotices(env Env, eff *Effects) {
 	reason := c.claimedReason()
 	for _, r := range []Rule{RuleClaimExpiry, RulePresaleProtection} {
 		eff.Closed = append(eff.Closed, TaskClose{Rule: r, Seq: -1, Status: TaskCancelled, At: env.Now, Outcome: reason, Reason: reason})
-	}
-}
-
-// escalate applies one rung of the escalation ladder to overdue work.
-func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
-	step, ok := Escalation(clk.Rule, clk.Seq, env.Policy)
-	if !ok {
-		return
-	}
-	detail := fmt.Sprintf("%s：应于%s完成", c.Record.Name, fmtTime(clk.WorkDue))
-	if clk.Subject != "" {
-		detail += "（" + clk.Subject + "）"
-	}
-	c.notify(env, eff, clk, step.To, step.Title, detail)
-	if clk.Rule == RuleComplaintResolve && step.To == ToStoreManager {
-		if k := c.complaintOf(clk.Subject); k != nil {
-			k.Escalated = true
-		}
-	}
-	summary := step.Title + "（应于" + fmtTime(clk.WorkDue) + "完成）"
-	if step.Flag {
-		c.raiseFlag(FlagCause{Rule: clk.Rule, Subject: clk.Subject, Reason: step.Title})
-	}
-	fired(env, eff, clk, summary)
-	if !step.Next.IsZero() {
-		// The next rung counts from this rung's due time, not from when it fired: after
-		// an outage the ladder keeps its schedule (rules version 2; issue 9).
-		from := clk.Due
-		if env.Version < 2 {
-			from = env.Now
-		}
-		c.arm(env, clk.Rule, clk.Subject, clk.Seq+1, env.Add(from, step.Next), clk.WorkDue)
 	}
 }
 

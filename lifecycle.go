@@ -1,7 +1,7 @@
 package renoflow
 
 import (
-	"strconv"
+	"fmt"
 	"time"
 )
 
@@ -125,148 +125,6 @@ const RulesVersion = 3
 // Add is the due time span after start on the calendar in force.
 func (e Env) Add(start time.Time, s Span) time.Time { return e.Calendar.Add(start, s) }
 
-// Task is a task the workflow creates for staff: who, what, when due, and which rule and
-// policy version made it.
-type Task struct {
-	Rule            Rule      `json:"rule"`
-	Subject         string    `json:"subject,omitempty"`
-	Seq             int       `json:"seq"`
-	Title           string    `json:"title"`
-	Detail          string    `json:"detail,omitempty"`
-	AssigneeID      string    `json:"assignee_id,omitempty"`   // a person, or
-	AssigneeRole    Recipient `json:"assignee_role,omitempty"` // a role in StoreID
-	StoreID         string    `json:"store_id"`
-	Due             time.Time `json:"due"`
-	WorkDue         time.Time `json:"work_due,omitzero"` // for an escalation: when the work was due
-	PolicyVersion   int       `json:"policy_version"`
-	CalendarVersion int       `json:"calendar_version"`
-	CreatedAt       time.Time `json:"created_at"`
-}
-
-// Key is the task's due point key (rule/subject/seq).
-func (t Task) Key() string { return TaskKey(t.Rule, t.Subject, t.Seq) }
-
-// TaskStatus is the state of a task row.
-type TaskStatus string
-
-// Task states.
-const (
-	TaskOpen      TaskStatus = "open"
-	TaskDone      TaskStatus = "done"
-	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid); the reason says why
-	// TaskAcknowledged is a notice read by its recipient (知悉): a notice only informs, so
-	// it is never "done" and never overdue.
-	TaskAcknowledged TaskStatus = "acknowledged"
-)
-
-// TaskClose closes the open tasks of (Rule, Subject), every rung, or the one rung Seq
-// when Seq ≥ 0.
-type TaskClose struct {
-	Rule    Rule       `json:"rule"`
-	Subject string     `json:"subject,omitempty"`
-	Seq     int        `json:"seq"` // -1 = every rung
-	Status  TaskStatus `json:"status"`
-	By      Person     `json:"by,omitzero"`
-	At      time.Time  `json:"at"`
-	Outcome string     `json:"outcome,omitempty"`
-	// Reason says why a cancelled task no longer applies (客户已被认领, 报备作废 …).
-	Reason string `json:"reason,omitempty"`
-}
-
-// Entry is one line of the customer's timeline.
-type Entry struct {
-	Key             string            `json:"key"`
-	At              time.Time         `json:"at"`
-	Kind            string            `json:"kind"`
-	Actor           Person            `json:"actor,omitzero"`
-	Summary         string            `json:"summary"`
-	Rule            Rule              `json:"rule,omitempty"`
-	PolicyVersion   int               `json:"policy_version,omitempty"`
-	CalendarVersion int               `json:"calendar_version,omitempty"`
-	Due             time.Time         `json:"due,omitzero"`
-	Data            map[string]string `json:"data,omitempty"`
-}
-
-// PoolMove records a customer entering or leaving the public pool (公海).
-type PoolMove struct {
-	Key           string    `json:"key"`
-	Kind          string    `json:"kind"` // "lapse", "release" (into the pool) or "claim" (out of it)
-	At            time.Time `json:"at"`
-	StoreID       string    `json:"store_id"`
-	From          string    `json:"from,omitempty"`
-	To            string    `json:"to,omitempty"`
-	Rule          Rule      `json:"rule,omitempty"`
-	PolicyVersion int       `json:"policy_version,omitempty"`
-	Due           time.Time `json:"due,omitzero"`
-}
-
-// Effects are the writes one transition asks for; the workflow hands them to an activity.
-type Effects struct {
-	Tasks        []Task      `json:"tasks,omitempty"`
-	Closed       []TaskClose `json:"closed,omitempty"`
-	Timeline     []Entry     `json:"timeline,omitempty"`
-	Pool         []PoolMove  `json:"pool,omitempty"`
-	ReleasePhone bool        `json:"release_phone,omitempty"`
-	// CloseAll closes every open task of the customer with this status (invalid or
-	// archived customer), for CloseAllReason.
-	CloseAll       TaskStatus `json:"close_all,omitempty"`
-	CloseAllReason string     `json:"close_all_reason,omitempty"`
-	// Scores are closed follow-up months for the scorecard.
-	Scores []MonthScore `json:"scores,omitempty"`
-	// Suspensions take designers off dispatch until a time; a zero Until lifts one.
-	Suspensions []Suspension `json:"suspensions,omitempty"`
-	// Reassign moves the open tasks addressed to one person to another.
-	Reassign *Reassignment `json:"reassign,omitempty"`
-	// Limits are the cross-customer limits the transition takes (库容, 公海每日认领,
-	// 设计师定金客户); the persist checks each atomically and refuses the whole
-	// transition when one is reached.
-	Limits []LimitTake `json:"limits,omitempty"`
-}
-
-// Suspension takes a designer off dispatch until Until (SPEC.md step 5); Lift ends the
-// suspension that was set until Until.
-type Suspension struct {
-	DesignerID string    `json:"designer_id"`
-	Until      time.Time `json:"until"`
-	Lift       bool      `json:"lift,omitempty"`
-}
-
-// Reassignment moves open tasks addressed to From to To.
-type Reassignment struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-// Empty reports whether there is nothing to write.
-func (e Effects) Empty() bool {
-	return len(e.Tasks) == 0 && len(e.Closed) == 0 && len(e.Timeline) == 0 && len(e.Pool) == 0 && !e.ReleasePhone &&
-		e.CloseAll == "" && len(e.Scores) == 0 && len(e.Suspensions) == 0 && e.Reassign == nil && len(e.Limits) == 0
-}
-
-// Merge appends other's effects to e.
-func (e *Effects) Merge(other Effects) {
-	e.Tasks = append(e.Tasks, other.Tasks...)
-	e.Closed = append(e.Closed, other.Closed...)
-	e.Timeline = append(e.Timeline, other.Timeline...)
-	e.Pool = append(e.Pool, other.Pool...)
-	e.ReleasePhone = e.ReleasePhone || other.ReleasePhone
-	if other.CloseAll != "" {
-		e.CloseAll, e.CloseAllReason = other.CloseAll, other.CloseAllReason
-	}
-	e.Scores = append(e.Scores, other.Scores...)
-	e.Suspensions = append(e.Suspensions, other.Suspensions...)
-	if other.Reassign != nil {
-		e.Reassign = other.Reassign
-	}
-	e.Limits = append(e.Limits, other.Limits...)
-}
-
-// log adds a timeline entry for an action by actor.
-func (e *Effects) log(env Env, kind string, actor Person, summary string) *Entry {
-	e.Timeline = append(e.Timeline, Entry{Key: env.Key + "#" + strconv.Itoa(len(e.Timeline)), At: env.Now, Kind: kind, Actor: actor, Summary: summary})
-	return &e.Timeline[len(e.Timeline)-1]
-}
-
 // assignee resolves a recipient to a person or a role of the customer's store; subject
 // names the complaint for its handler.
 func (c *Customer) assignee(to Recipient, subject string) (id string, role Recipient) {
@@ -305,11 +163,7 @@ func (c *Customer) arm(env Env, rule Rule, subject string, seq int, due time.Tim
 // openWork creates the work task (rung 0) of (rule, subject) due at due for the rule's
 // worker, and arms the clock whose firing means the work is overdue.
 func (c *Customer) openWork(env Env, eff *Effects, rule Rule, subject string, due time.Time, detail string) {
-	spec := rule.Spec()
-	id, role := c.assignee(spec.Work, subject)
-	eff.Tasks = append(eff.Tasks, Task{Rule: rule, Subject: subject, Seq: 0, Title: spec.Title, Detail: detail,
-		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: due,
-		PolicyVersion: env.Policy.Version, CalendarVersion: env.Calendar.Version, CreatedAt: env.Now})
+	eff.Tasks = append(eff.Tasks, c.newTask(env, rule, subject, 0, rule.Spec().Work, dueNow(env, due), detail))
 	c.arm(env, rule, subject, 1, due, due)
 }
 
@@ -328,10 +182,9 @@ func (c *Customer) closeWork(env Env, eff *Effects, rule Rule, subject string, s
 
 // notify creates the single task a notice rule's firing makes.
 func (c *Customer) notify(env Env, eff *Effects, clk Clock, to Recipient, title, detail string) {
-	id, role := c.assignee(to, clk.Subject)
-	eff.Tasks = append(eff.Tasks, Task{Rule: clk.Rule, Subject: clk.Subject, Seq: clk.Seq, Title: title, Detail: detail,
-		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: clk.Due, WorkDue: clk.WorkDue,
-		PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, CreatedAt: env.Now})
+	t := c.newTask(env, clk.Rule, clk.Subject, clk.Seq, to, dueBy(clk), detail)
+	t.Title = title
+	eff.Tasks = append(eff.Tasks, t)
 }
 
 // fired adds the timeline entry of a clock's firing, naming its rule, policy version and due time.
@@ -339,4 +192,70 @@ func fired(env Env, eff *Effects, clk Clock, summary string) *Entry {
 	eff.Timeline = append(eff.Timeline, Entry{Key: "clock:" + clk.Key(), At: env.Now, Kind: "timer", Summary: summary,
 		Rule: clk.Rule, PolicyVersion: clk.PolicyVersion, CalendarVersion: clk.CalendarVersion, Due: clk.Due})
 	return &eff.Timeline[len(eff.Timeline)-1]
+}
+
+// Fire applies a clock that fell due: a notice makes its one task, a lapse or release
+// moves the customer, a scheduled visit opens its work, an overdue work task climbs the
+// escalation ladder. Every firing writes one task and one timeline entry keyed by the
+// clock, naming its rule, policy version and due time.
+func (c *Customer) Fire(env Env, clk Clock) Effects {
+	var eff Effects
+	switch {
+	case clk.Rule == RuleClaimReminder:
+		c.notify(env, &eff, clk, ToOwner, "报备即将到期：请邀约客户到店",
+			fmt.Sprintf("%s的报备保护期将于%s到期", c.Record.Name, fmtTime(c.ClaimDue)))
+		fired(env, &eff, clk, fmt.Sprintf("提醒%s：报备保护期将于%s到期", c.Owner.Name, fmtTime(c.ClaimDue)))
+	case clk.Rule == RuleClaimExpiry:
+		c.lapse(env, &eff, clk)
+	case clk.Rule == RuleFollowUpMonth:
+		c.closeMonth(env, &eff, clk)
+	case clk.Rule == RulePresaleProtection:
+		c.release(env, &eff, clk)
+	case clk.Rule == RuleNeglect:
+		c.neglected(env, &eff, clk)
+	case clk.Rule == RuleSuspensionEnd:
+		c.suspensionEnded(env, &eff, clk)
+	case clk.Rule == RuleAfterSalesNotice:
+		c.visitNotice(env, &eff, clk)
+	case clk.Rule == RuleDispatchAccept && clk.Seq == 1:
+		c.returnDispatch(env, &eff, clk)
+	case clk.Seq == 0:
+		c.scheduledWork(env, &eff, clk)
+	default:
+		c.escalate(env, &eff, clk)
+	}
+	c.settle(env, &eff)
+	return eff
+}
+
+// escalate applies one rung of the escalation ladder to overdue work.
+func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
+	step, ok := Escalation(clk.Rule, clk.Seq, env.Policy)
+	if !ok {
+		return
+	}
+	detail := fmt.Sprintf("%s：应于%s完成", c.Record.Name, fmtTime(clk.WorkDue))
+	if clk.Subject != "" {
+		detail += "（" + clk.Subject + "）"
+	}
+	c.notify(env, eff, clk, step.To, step.Title, detail)
+	if clk.Rule == RuleComplaintResolve && step.To == ToStoreManager {
+		if k := c.complaintOf(clk.Subject); k != nil {
+			k.Escalated = true
+		}
+	}
+	summary := step.Title + "（应于" + fmtTime(clk.WorkDue) + "完成）"
+	if step.Flag {
+		c.raiseFlag(FlagCause{Rule: clk.Rule, Subject: clk.Subject, Reason: step.Title})
+	}
+	fired(env, eff, clk, summary)
+	if !step.Next.IsZero() {
+		// The next rung counts from this rung's due time, not from when it fired: after
+		// an outage the ladder keeps its schedule (rules version 2; issue 9).
+		from := clk.Due
+		if env.Version < 2 {
+			from = env.Now
+		}
+		c.arm(env, clk.Rule, clk.Subject, clk.Seq+1, env.Add(from, step.Next), clk.WorkDue)
+	}
 }

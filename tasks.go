@@ -3,7 +3,56 @@ package renoflow
 import (
 	"strconv"
 	"strings"
+	"time"
 )
+
+// Task is a task the workflow creates for staff: who, what, when due, and which rule and
+// policy version made it.
+type Task struct {
+	Rule            Rule      `json:"rule"`
+	Subject         string    `json:"subject,omitempty"`
+	Seq             int       `json:"seq"`
+	Title           string    `json:"title"`
+	Detail          string    `json:"detail,omitempty"`
+	AssigneeID      string    `json:"assignee_id,omitempty"`   // a person, or
+	AssigneeRole    Recipient `json:"assignee_role,omitempty"` // a role in StoreID
+	StoreID         string    `json:"store_id"`
+	Due             time.Time `json:"due"`
+	WorkDue         time.Time `json:"work_due,omitzero"` // for an escalation: when the work was due
+	PolicyVersion   int       `json:"policy_version"`
+	CalendarVersion int       `json:"calendar_version"`
+	CreatedAt       time.Time `json:"created_at"`
+}
+
+// Key is the task's due point key (rule/subject/seq).
+func (t Task) Key() string { return TaskKey(t.Rule, t.Subject, t.Seq) }
+
+// TaskStatus is the state of a task row.
+type TaskStatus string
+
+// Task states.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskDone      TaskStatus = "done"
+	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid); the reason says why
+	// TaskAcknowledged is a notice read by its recipient (知悉): a notice only informs, so
+	// it is never "done" and never overdue.
+	TaskAcknowledged TaskStatus = "acknowledged"
+)
+
+// TaskClose closes the open tasks of (Rule, Subject), every rung, or the one rung Seq
+// when Seq ≥ 0.
+type TaskClose struct {
+	Rule    Rule       `json:"rule"`
+	Subject string     `json:"subject,omitempty"`
+	Seq     int        `json:"seq"` // -1 = every rung
+	Status  TaskStatus `json:"status"`
+	By      Person     `json:"by,omitzero"`
+	At      time.Time  `json:"at"`
+	Outcome string     `json:"outcome,omitempty"`
+	// Reason says why a cancelled task no longer applies (客户已被认领, 报备作废 …).
+	Reason string `json:"reason,omitempty"`
+}
 
 // CheckCompleteTask says whether the task (rule, subject, seq) can be marked done now.
 // Work that needs an outcome (a call-back: reached or not) must say it.
@@ -98,4 +147,41 @@ func (c *Customer) CompleteTask(env Env, actor Actor, rule Rule, subject string,
 func complaintID(subject string) string {
 	id, _, _ := strings.Cut(subject, ".")
 	return id
+}
+
+// deadline is a task's due time with what computed it: the policy and calendar versions
+// under which its duration was counted and, for an escalation rung, when the work itself
+// was due. Every task carries them, so its due time can be explained (SPEC.md "Tasks").
+type deadline struct {
+	At       time.Time
+	WorkDue  time.Time
+	Policy   int
+	Calendar int
+}
+
+// dueNow is a due time at counted now, under the policy and calendar in force (a calendar
+// may be missing only when an alert is raised before one was loaded: version 0).
+func dueNow(env Env, at time.Time) deadline {
+	d := deadline{At: at, Policy: env.Policy.Version}
+	if env.Calendar != nil {
+		d.Calendar = env.Calendar.Version
+	}
+	return d
+}
+
+// dueBy is the due time of clk, under the versions that armed it.
+func dueBy(clk Clock) deadline {
+	return deadline{At: clk.Due, WorkDue: clk.WorkDue, Policy: clk.PolicyVersion, Calendar: clk.CalendarVersion}
+}
+
+// newTask is the one way a transition makes a task: the task (rule, subject, seq) of the
+// customer's store, titled as the rule's spec says, addressed as to resolves (assignee; ""
+// leaves it unaddressed for the caller to name a person), due at d and stamped with d's
+// versions. Callers override Title or AssigneeID only where the task says something else
+// or goes to a given person.
+func (c *Customer) newTask(env Env, rule Rule, subject string, seq int, to Recipient, d deadline, detail string) Task {
+	id, role := c.assignee(to, subject)
+	return Task{Rule: rule, Subject: subject, Seq: seq, Title: rule.Title(), Detail: detail,
+		AssigneeID: id, AssigneeRole: role, StoreID: c.StoreID, Due: d.At, WorkDue: d.WorkDue,
+		PolicyVersion: d.Policy, CalendarVersion: d.Calendar, CreatedAt: env.Now}
 }
