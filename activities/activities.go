@@ -6,13 +6,10 @@ package activities
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/temporal"
 )
@@ -30,129 +27,29 @@ type PolicySnapshot struct {
 }
 
 // LoadPolicy returns the newest policy and calendar versions (the defaults as version 0
-// when the company has saved none).
+// when the company has saved none). A stored policy that no longer parses is a
+// non-retryable "invalid_policy" error: retrying cannot fix it.
 func (a *Activities) LoadPolicy(ctx context.Context) (PolicySnapshot, error) {
 	var snap PolicySnapshot
-	p, version, err := LatestPolicy(ctx, a.DB)
+	p, err := postgres.LatestPolicy(ctx, a.DB)
+	var invalid *postgres.InvalidPolicyError
+	if errors.As(err, &invalid) {
+		return snap, temporal.NewNonRetryableApplicationError(invalid.Error(), "invalid_policy", err)
+	}
 	if err != nil {
 		return snap, err
 	}
-	cal, err := LatestCalendar(ctx, a.DB)
+	cv, err := postgres.LatestCalendar(ctx, a.DB)
 	if err != nil {
 		return snap, err
 	}
+	cal := cv.Calendar()
 	if !p.UsesWorkingDays() {
 		// Only working-day spans need the holidays: keep the workflow history small.
 		cal.Days = nil
 	}
-	return PolicySnapshot{Policy: p, Version: version, Calendar: cal}, nil
+	return PolicySnapshot{Policy: p, Version: p.Version, Calendar: cal}, nil
 }
-
-// LatestPolicy reads the newest stored policy version.
-func LatestPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, int, error) {
-	var row struct {
-		Version int
-		Body    json.RawMessage
-	}
-	err := db.NewSelect().Table("policy_versions").Column("version", "body").
-		Order("version DESC").Limit(1).Scan(ctx, &row.Version, &row.Body)
-	if errors.Is(err, sql.ErrNoRows) {
-		return renoflow.DefaultPolicy(), 0, nil
-	}
-	if err != nil {
-		return renoflow.Policy{}, 0, fmt.Errorf("read policy: %w", err)
-	}
-	p, err := renoflow.ParsePolicy(row.Body)
-	if err != nil {
-		return renoflow.Policy{}, 0, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("stored policy version %d is invalid: %v", row.Version, err), "invalid_policy", err)
-	}
-	p.Version = row.Version
-	return p, row.Version, nil
-}
-
-// LatestCalendar reads the newest stored calendar version (the shipped calendar as
-// version 0 when none is stored).
-func LatestCalendar(ctx context.Context, db bun.IDB) (renoflow.Calendar, error) {
-	var version int
-	var days json.RawMessage
-	err := db.NewSelect().Table("calendar_versions").Column("version", "days").
-		Order("version DESC").Limit(1).Scan(ctx, &version, &days)
-	if errors.Is(err, sql.ErrNoRows) {
-		return renoflow.DefaultCalendar(), nil
-	}
-	if err != nil {
-		return renoflow.Calendar{}, fmt.Errorf("read calendar: %w", err)
-	}
-	cal := renoflow.Calendar{Version: version}
-	if err := json.Unmarshal(days, &cal.Days); err != nil {
-		return renoflow.Calendar{}, fmt.Errorf("calendar version %d: %w", version, err)
-	}
-	return cal, nil
-}
-
-// SavePolicy stores p as a new policy version and returns its number. It applies to
-// clocks armed from now on; running clocks keep the version they were armed with.
-func SavePolicy(ctx context.Context, db bun.IDB, p renoflow.Policy, by, note string) (int, error) {
-	if err := p.Validate(); err != nil {
-		return 0, err
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return 0, err
-	}
-	var version int
-	err = db.NewRaw("INSERT INTO policy_versions (body, created_by, note) VALUES (?, ?, ?) RETURNING version",
-		string(body), by, note).Scan(ctx, &version)
-	if err != nil {
-		return 0, fmt.Errorf("save policy: %w", err)
-	}
-	return version, nil
-}
-
-// SaveCalendar stores the listed days as a new calendar version.
-func SaveCalendar(ctx context.Context, db bun.IDB, days []renoflow.CalendarDay, by, note string) (int, error) {
-	body, err := json.Marshal(days)
-	if err != nil {
-		return 0, err
-	}
-	var version int
-	err = db.NewRaw("INSERT INTO calendar_versions (days, created_by, note) VALUES (?, ?, ?) RETURNING version",
-		string(body), by, note).Scan(ctx, &version)
-	if err != nil {
-		return 0, fmt.Errorf("save calendar: %w", err)
-	}
-	return version, nil
-}
-
-// EnsureDefaults stores the shipped policy and calendar as version 1 when none is
-// stored yet, so every clock names a real, readable version. Safe to run concurrently.
-func EnsureDefaults(ctx context.Context, db *bun.DB) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "LOCK TABLE policy_versions, calendar_versions IN EXCLUSIVE MODE"); err != nil {
-			return fmt.Errorf("lock policy tables: %w", err)
-		}
-		if n, err := tx.NewSelect().Table("policy_versions").Count(ctx); err != nil {
-			return err
-		} else if n == 0 {
-			if _, err := SavePolicy(ctx, tx, renoflow.DefaultPolicy(), "system", "默认策略（SPEC.md）"); err != nil {
-				return err
-			}
-		}
-		if n, err := tx.NewSelect().Table("calendar_versions").Count(ctx); err != nil {
-			return err
-		} else if n == 0 {
-			if _, err := SaveCalendar(ctx, tx, renoflow.DefaultCalendar().Days, "system", "国务院办公厅节假日安排 2025–2026"); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// now is the activities' clock for audit columns (created_at); business times come from
-// the workflow.
-func now() time.Time { return time.Now().UTC() }
 
 // PolicyHave names the policy and calendar versions a workflow already holds (-1: none).
 type PolicyHave struct {
@@ -174,10 +71,9 @@ type PolicyUpdate struct {
 // customer's history stays a few bytes on every transition instead of the whole policy.
 func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
 	var up PolicyUpdate
-	err := a.DB.NewRaw(`SELECT (SELECT coalesce(max(version), 0) FROM policy_versions),
-		(SELECT coalesce(max(version), ?) FROM calendar_versions)`, renoflow.DefaultCalendar().Version).Scan(ctx, &up.Policy, &up.Calendar)
-	if err != nil {
-		return up, fmt.Errorf("read policy version: %w", err)
+	var err error
+	if up.Policy, up.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
+		return up, err
 	}
 	if up.Policy == have.Policy && up.Calendar == have.Calendar {
 		return up, nil

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // TestLoadPolicyWithoutRows: before anything is stored the defaults apply as version 0.
@@ -21,9 +22,9 @@ func TestLoadPolicyWithoutRows(t *testing.T) {
 	require.Equal(t, renoflow.DefaultPolicy(), snap.Policy)
 	require.Equal(t, 0, snap.Calendar.Version)
 	require.Empty(t, snap.Calendar.Days, "calendar-time spans need no holidays in the workflow history")
-	cal, err := LatestCalendar(t.Context(), acts.DB)
+	cal, err := postgres.LatestCalendar(t.Context(), acts.DB)
 	require.NoError(t, err)
-	require.Equal(t, renoflow.DefaultCalendar(), cal)
+	require.Equal(t, renoflow.DefaultCalendar(), cal.Calendar())
 }
 
 // TestLoadPolicyCarriesHolidaysForWorkingDays: once a span is counted in working days,
@@ -31,10 +32,10 @@ func TestLoadPolicyWithoutRows(t *testing.T) {
 func TestLoadPolicyCarriesHolidaysForWorkingDays(t *testing.T) {
 	t.Parallel()
 	db, acts := newDB(t)
-	require.NoError(t, EnsureDefaults(t.Context(), db))
+	require.NoError(t, postgres.EnsureDefaults(t.Context(), db))
 	p := renoflow.DefaultPolicy()
 	p.FirstCallbackWithin = renoflow.MustSpan("2wd")
-	_, err := SavePolicy(t.Context(), db, p, "admin", "按工作日")
+	_, err := postgres.SavePolicy(t.Context(), db, p, postgres.Change{By: "admin", Note: "按工作日"})
 	require.NoError(t, err)
 	snap, err := acts.LoadPolicy(t.Context())
 	require.NoError(t, err)
@@ -62,12 +63,12 @@ func TestEnsureDefaults(t *testing.T) {
 			db, acts := newDB(t)
 			ctx := t.Context()
 			for range tt.sequential {
-				require.NoError(t, EnsureDefaults(ctx, db))
+				require.NoError(t, postgres.EnsureDefaults(ctx, db))
 			}
 			errs := make([]error, tt.concurrent)
 			var wg sync.WaitGroup
 			for i := range errs {
-				wg.Go(func() { errs[i] = EnsureDefaults(ctx, db) })
+				wg.Go(func() { errs[i] = postgres.EnsureDefaults(ctx, db) })
 			}
 			wg.Wait()
 			for _, err := range errs {
@@ -83,7 +84,7 @@ func TestEnsureDefaults(t *testing.T) {
 			want.Version = 1
 			require.Equal(t, want, snap.Policy)
 			require.Equal(t, 1, snap.Calendar.Version)
-			cal, err := LatestCalendar(ctx, db)
+			cal, err := postgres.LatestCalendar(ctx, db)
 			require.NoError(t, err)
 			require.Equal(t, renoflow.DefaultCalendar().Days, cal.Days)
 		})
@@ -96,7 +97,7 @@ func TestSavePolicy(t *testing.T) {
 	t.Parallel()
 	db, acts := newDB(t)
 	ctx := t.Context()
-	require.NoError(t, EnsureDefaults(ctx, db))
+	require.NoError(t, postgres.EnsureDefaults(ctx, db))
 
 	edited := renoflow.DefaultPolicy()
 	edited.ClaimWindow = renoflow.MustSpan("10d")
@@ -105,7 +106,7 @@ func TestSavePolicy(t *testing.T) {
 	edited.FirstCallbackWithin = renoflow.MustSpan("3wd")
 	edited.FollowUpsPerMonth.B = 5
 	edited.LargeOrderBudgetWan = 45.5
-	version, err := SavePolicy(ctx, db, edited, "admin1", "延长报备保护期")
+	version, err := postgres.SavePolicy(ctx, db, edited, postgres.Change{By: "admin1", Note: "延长报备保护期"})
 	require.NoError(t, err)
 	require.Equal(t, 2, version)
 
@@ -140,7 +141,7 @@ func TestSavePolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := renoflow.DefaultPolicy()
 			tt.edit(&p)
-			version, err := SavePolicy(ctx, db, p, "admin1", "bad")
+			version, err := postgres.SavePolicy(ctx, db, p, postgres.Change{By: "admin1", Note: "bad"})
 			require.Error(t, err)
 			require.Zero(t, version)
 			require.Equal(t, 2, count(t, db, "policy_versions", ""))
@@ -153,9 +154,9 @@ func TestSavePolicy(t *testing.T) {
 
 	t.Run("a new calendar version", func(t *testing.T) {
 		days := append(renoflow.DefaultCalendar().Days, renoflow.CalendarDay{Date: "2026-12-31", Kind: renoflow.DayHoliday, Name: "公司年会"})
-		v, err := SaveCalendar(ctx, db, days, "admin1", "公司年会放假")
+		v, err := postgres.SaveCalendar(ctx, db, days, postgres.Change{By: "admin1", Note: "公司年会放假"})
 		require.NoError(t, err)
-		require.Equal(t, 2, v)
+		require.Equal(t, 2, v.Version)
 		snap, err := acts.LoadPolicy(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 2, snap.Calendar.Version)
@@ -170,7 +171,7 @@ func TestLoadPolicyStoredInvalid(t *testing.T) {
 	t.Parallel()
 	db, acts := newDB(t)
 	ctx := t.Context()
-	require.NoError(t, EnsureDefaults(ctx, db))
+	require.NoError(t, postgres.EnsureDefaults(ctx, db))
 	_, err := db.ExecContext(ctx, "INSERT INTO policy_versions (body) VALUES (?)", `{"claim_window": "7d", "retired_setting": 1}`)
 	require.NoError(t, err)
 	_, err = acts.LoadPolicy(ctx)
@@ -203,7 +204,7 @@ func TestLoadPolicyPartialBody(t *testing.T) {
 func TestLoadPolicySince(t *testing.T) {
 	t.Parallel()
 	db, acts := newDB(t)
-	require.NoError(t, EnsureDefaults(t.Context(), db))
+	require.NoError(t, postgres.EnsureDefaults(t.Context(), db))
 	first, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1})
 	require.NoError(t, err)
 	require.NotNil(t, first.Snapshot, "nothing held: the whole snapshot")
@@ -218,7 +219,7 @@ func TestLoadPolicySince(t *testing.T) {
 
 	p := renoflow.DefaultPolicy()
 	p.VerifyWithin = renoflow.MustSpan("3h")
-	v, err := SavePolicy(t.Context(), db, p, "admin", "核实时限")
+	v, err := postgres.SavePolicy(t.Context(), db, p, postgres.Change{By: "admin", Note: "核实时限"})
 	require.NoError(t, err)
 	changed, err := acts.LoadPolicySince(t.Context(), have)
 	require.NoError(t, err)

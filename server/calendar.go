@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // maxCalendarDays bounds a calendar version (a year lists some forty days).
@@ -38,41 +37,29 @@ type CalendarInput struct {
 // currentCalendar reads the newest calendar version (the shipped calendar as version 0
 // when none is stored), the one the customer workflow reads when it arms a clock.
 func (s *Server) currentCalendar(ctx context.Context) (CalendarVersion, error) {
-	var row struct {
-		Version   int             `bun:"version"`
-		Days      json.RawMessage `bun:"days"`
-		Note      string          `bun:"note"`
-		CreatedBy string          `bun:"created_by"`
-		CreatedAt time.Time       `bun:"created_at"`
-	}
-	err := s.db.NewSelect().Table("calendar_versions").Column("version", "days", "note", "created_by", "created_at").
-		Order("version DESC").Limit(1).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return CalendarVersion{Days: renoflow.DefaultCalendar().Days}, nil
-	}
+	row, err := postgres.LatestCalendar(ctx, s.db)
 	if err != nil {
-		return CalendarVersion{}, fmt.Errorf("read calendar: %w", err)
+		return CalendarVersion{}, err
 	}
-	cv := CalendarVersion{Version: row.Version, Note: row.Note, CreatedBy: row.CreatedBy, CreatedAt: &row.CreatedAt}
-	if err := json.Unmarshal(row.Days, &cv.Days); err != nil {
-		return CalendarVersion{}, fmt.Errorf("calendar version %d: %w", row.Version, err)
+	return calendarVersion(row), nil
+}
+
+// calendarVersion converts a stored calendar version to the API's.
+func calendarVersion(row postgres.CalendarVersion) CalendarVersion {
+	cv := CalendarVersion{Version: row.Version, Days: row.Days, Note: row.Note, CreatedBy: row.CreatedBy}
+	if !row.CreatedAt.IsZero() {
+		cv.CreatedAt = &row.CreatedAt
 	}
 	if cv.Days == nil {
 		cv.Days = []renoflow.CalendarDay{}
 	}
-	return cv, nil
+	return cv
 }
 
 // calendarHistory lists the newest saved calendar versions.
 func (s *Server) calendarHistory(ctx context.Context) ([]PolicyVersion, error) {
-	var rows []PolicyVersion
-	if err := s.db.NewSelect().TableExpr("calendar_versions AS cv").
-		ColumnExpr("cv.version, cv.note, cv.created_by, cv.created_at, COALESCE(st.name, '') AS by_name").
-		Join("LEFT JOIN staff AS st ON st.id = cv.created_by").
-		Order("cv.version DESC").Limit(20).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read calendar history: %w", err)
-	}
-	return rows, nil
+	rows, err := postgres.CalendarHistory(ctx, s.db, historyLength)
+	return versionEntries(rows), err
 }
 
 // checkCalendarDays checks a calendar given as JSON, naming each bad field by its index
@@ -220,17 +207,11 @@ func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, days []
 		return CalendarVersion{}, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
 			Fields: []renoflow.FieldError{{Field: fieldNote, Message: msg}}}
 	}
-	body, err := json.Marshal(days)
+	row, err := postgres.SaveCalendar(ctx, s.db, days, postgres.Change{By: actor.ID, Note: note, At: s.now()})
 	if err != nil {
 		return CalendarVersion{}, err
 	}
-	cv := CalendarVersion{Days: days, Note: note, CreatedBy: actor.ID}
-	var at time.Time
-	if err := s.db.NewRaw("INSERT INTO calendar_versions (days, created_by, note, created_at) VALUES (?, ?, ?, ?) RETURNING version, created_at",
-		string(body), actor.ID, note, s.now()).Scan(ctx, &cv.Version, &at); err != nil {
-		return CalendarVersion{}, fmt.Errorf("save calendar: %w", err)
-	}
-	cv.CreatedAt = &at
+	cv := calendarVersion(row)
 	return cv, nil
 }
 

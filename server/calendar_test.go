@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/stretchr/testify/require"
 )
 
@@ -80,8 +80,9 @@ func TestCalendarAPI(t *testing.T) {
 	require.EqualValues(t, 1, body["version"])
 	require.Equal(t, "2027年安排", body["note"])
 	require.Equal(t, []string{"2027-01-01", "2027-02-07"}, dates(body), "sorted by date")
-	cal, err := activities.LatestCalendar(ctx, h.db)
+	stored, err := postgres.LatestCalendar(ctx, h.db)
 	require.NoError(t, err)
+	cal := stored.Calendar()
 	require.Equal(t, 1, cal.Version, "the workflow's next clock reads the new version")
 	require.Equal(t, []renoflow.CalendarDay{{Date: "2027-01-01", Kind: renoflow.DayHoliday, Name: "元旦"},
 		{Date: "2027-02-07", Kind: renoflow.DayWorkday, Name: "春节调休上班"}}, cal.Days)

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // policyField is one setting of the company policy as the admin page shows it.
@@ -71,44 +70,34 @@ var policyFields = []policyField{
 
 // PolicyVersion is one saved version of the policy, for the history list.
 type PolicyVersion struct {
-	Version   int       `bun:"version" json:"version"`
-	Note      string    `bun:"note" json:"note,omitempty"`
-	CreatedBy string    `bun:"created_by" json:"created_by,omitempty"`
-	ByName    string    `bun:"by_name" json:"by_name,omitempty"`
-	CreatedAt time.Time `bun:"created_at" json:"created_at"`
+	Version   int       `json:"version"`
+	Note      string    `json:"note,omitempty"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	ByName    string    `json:"by_name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // currentPolicy reads the newest policy version (defaults as version 0 when none).
 func (s *Server) currentPolicy(ctx context.Context) (renoflow.Policy, error) {
-	var row struct {
-		Version int             `bun:"version"`
-		Body    json.RawMessage `bun:"body"`
-	}
-	err := s.db.NewSelect().Table("policy_versions").Column("version", "body").Order("version DESC").Limit(1).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return renoflow.DefaultPolicy(), nil
-	}
-	if err != nil {
-		return renoflow.Policy{}, fmt.Errorf("read policy: %w", err)
-	}
-	p, err := renoflow.ParsePolicy(row.Body)
-	if err != nil {
-		return renoflow.Policy{}, err
-	}
-	p.Version = row.Version
-	return p, nil
+	return postgres.LatestPolicy(ctx, s.db)
 }
 
 // policyHistory lists the newest saved versions.
 func (s *Server) policyHistory(ctx context.Context) ([]PolicyVersion, error) {
-	var rows []PolicyVersion
-	if err := s.db.NewSelect().TableExpr("policy_versions AS pv").
-		ColumnExpr("pv.version, pv.note, pv.created_by, pv.created_at, COALESCE(st.name, '') AS by_name").
-		Join("LEFT JOIN staff AS st ON st.id = pv.created_by").
-		Order("pv.version DESC").Limit(20).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read policy history: %w", err)
+	rows, err := postgres.PolicyHistory(ctx, s.db, historyLength)
+	return versionEntries(rows), err
+}
+
+// historyLength is how many versions the policy and calendar pages list.
+const historyLength = 20
+
+// versionEntries converts the store's history rows to the history list's.
+func versionEntries(rows []postgres.VersionEntry) []PolicyVersion {
+	out := make([]PolicyVersion, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, PolicyVersion(r))
 	}
-	return rows, nil
+	return out
 }
 
 // savePolicy overlays the keys of body (JSON) on the policy in force and stores the
@@ -127,14 +116,9 @@ func (s *Server) savePolicy(ctx context.Context, actor renoflow.Actor, body []by
 	if err != nil {
 		return renoflow.Policy{}, err
 	}
-	stored, err := json.Marshal(next)
+	version, err := postgres.SavePolicy(ctx, s.db, next, postgres.Change{By: actor.ID, Note: strings.TrimSpace(note)})
 	if err != nil {
 		return renoflow.Policy{}, err
-	}
-	var version int
-	if err := s.db.NewRaw("INSERT INTO policy_versions (body, created_by, note) VALUES (?, ?, ?) RETURNING version",
-		string(stored), actor.ID, strings.TrimSpace(note)).Scan(ctx, &version); err != nil {
-		return renoflow.Policy{}, fmt.Errorf("save policy: %w", err)
 	}
 	next.Version = version
 	return next, nil

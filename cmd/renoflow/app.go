@@ -17,6 +17,7 @@ import (
 	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/internal/metrics"
 	"github.com/renoflow/renoflow/internal/notify"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/schema"
 	"github.com/renoflow/renoflow/server"
 	"github.com/renoflow/renoflow/worker"
@@ -119,7 +120,7 @@ func prepareDB(ctx context.Context, db *bun.DB) error {
 	if err := schema.Migrate(ctx, db); err != nil {
 		return err
 	}
-	return activities.EnsureDefaults(ctx, db)
+	return postgres.EnsureDefaults(ctx, db)
 }
 
 // startWorker starts a worker on the task queue, sized by the WORKER_* settings

@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/renoflow/renoflow"
+	"github.com/uptrace/bun"
+)
+
+// PolicyVersion is a row of policy_versions: one saved version of the company policy
+// (SPEC.md: every duration is a versioned default policy). The newest row applies to
+// clocks armed from its creation on; running clocks keep the version they were armed with.
+type PolicyVersion struct {
+	bun.BaseModel `bun:"table:policy_versions,alias:pv"`
+
+	Version   int             `bun:"version,pk,autoincrement"` // serial: 1, 2, 3 … in saving order
+	Body      json.RawMessage `bun:"body,type:jsonb,notnull"`  // renoflow.Policy as JSON
+	Note      string          `bun:"note,notnull"`
+	CreatedBy string          `bun:"created_by,notnull"` // staff ID; "system" for the shipped defaults
+	CreatedAt time.Time       `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+}
+
+// Change says who saves a policy or calendar version and why; At is when (zero: the
+// database's clock).
+type Change struct {
+	By   string
+	Note string
+	At   time.Time
+}
+
+// VersionEntry is a saved policy or calendar version as the history lists show it, with
+// the name of the staff member who saved it ("" for the system or a removed account).
+type VersionEntry struct {
+	Version   int       `bun:"version"`
+	Note      string    `bun:"note"`
+	CreatedBy string    `bun:"created_by"`
+	ByName    string    `bun:"by_name"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+// InvalidPolicyError is a stored policy version that no longer parses (a setting was
+// retired, a value is out of range). Retrying cannot fix it; it unwraps to the parse
+// error (a *renoflow.Error naming the setting).
+type InvalidPolicyError struct {
+	Version int
+	Err     error
+}
+
+func (e *InvalidPolicyError) Error() string {
+	return fmt.Sprintf("stored policy version %d is invalid: %v", e.Version, e.Err)
+}
+
+func (e *InvalidPolicyError) Unwrap() error { return e.Err }
+
+// LatestPolicy reads the newest stored policy version, with Policy.Version set to its
+// number; the shipped defaults as version 0 when none is stored. Keys a stored version
+// lacks (settings added later) keep their defaults. A stored body that no longer parses
+// is an *InvalidPolicyError.
+func LatestPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, error) {
+	var row PolicyVersion
+	err := db.NewSelect().Model(&row).Column("version", "body").Order("version DESC").Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return renoflow.DefaultPolicy(), nil
+	}
+	if err != nil {
+		return renoflow.Policy{}, fmt.Errorf("postgres.LatestPolicy: %w", err)
+	}
+	p, err := renoflow.ParsePolicy(row.Body)
+	if err != nil {
+		return renoflow.Policy{}, &InvalidPolicyError{Version: row.Version, Err: err}
+	}
+	p.Version = row.Version
+	return p, nil
+}
+
+// SavePolicy stores p as a new policy version and returns its number (one more than the
+// newest, as the serial gives it: concurrent saves get distinct numbers). An invalid
+// policy is refused (the *renoflow.Error of Policy.Validate, naming each setting) and
+// stores nothing.
+func SavePolicy(ctx context.Context, db bun.IDB, p renoflow.Policy, ch Change) (int, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return 0, fmt.Errorf("postgres.SavePolicy: %w", err)
+	}
+	row := PolicyVersion{Body: body, Note: ch.Note, CreatedBy: ch.By, CreatedAt: ch.At}
+	if _, err := db.NewInsert().Model(&row).Returning("version").Exec(ctx); err != nil {
+		return 0, fmt.Errorf("postgres.SavePolicy: %w", err)
+	}
+	return row.Version, nil
+}
+
+// PolicyHistory lists the newest limit saved policy versions, newest first.
+func PolicyHistory(ctx context.Context, db bun.IDB, limit int) ([]VersionEntry, error) {
+	var rows []VersionEntry
+	if err := versionHistory(db, "policy_versions", limit).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("postgres.PolicyHistory: %w", err)
+	}
+	return rows, nil
+}
+
+// versionHistory selects the newest versions of a versioned table with their saver's name.
+func versionHistory(db bun.IDB, table string, limit int) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("? AS v", bun.Ident(table)).
+		ColumnExpr("v.version, v.note, v.created_by, v.created_at, COALESCE(st.name, '') AS by_name").
+		Join("LEFT JOIN staff AS st ON st.id = v.created_by").
+		Order("v.version DESC").Limit(int64(limit))
+}
+
+// LatestVersions reads only the newest policy and calendar version numbers (0 and the
+// shipped calendar's version when none is stored): what a workflow holding a snapshot
+// compares against, without reading the bodies.
+func LatestVersions(ctx context.Context, db bun.IDB) (policy, calendar int, err error) {
+	err = db.NewRaw(`SELECT (SELECT coalesce(max(version), 0) FROM policy_versions),
+		(SELECT coalesce(max(version), ?) FROM calendar_versions)`, renoflow.DefaultCalendar().Version).Scan(ctx, &policy, &calendar)
+	if err != nil {
+		return 0, 0, fmt.Errorf("postgres.LatestVersions: %w", err)
+	}
+	return policy, calendar, nil
+}
+
+// EnsureDefaults stores the shipped policy and calendar as version 1 when none is
+// stored yet, so every clock names a real, readable version. Safe to run concurrently
+// (the tables are locked for the check).
+func EnsureDefaults(ctx context.Context, db *bun.DB) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE policy_versions, calendar_versions IN EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("postgres.EnsureDefaults: lock: %w", err)
+		}
+		if n, err := tx.NewSelect().Model((*PolicyVersion)(nil)).Count(ctx); err != nil {
+			return fmt.Errorf("postgres.EnsureDefaults: %w", err)
+		} else if n == 0 {
+			if _, err := SavePolicy(ctx, tx, renoflow.DefaultPolicy(), Change{By: "system", Note: "默认策略（SPEC.md）"}); err != nil {
+				return err
+			}
+		}
+		if n, err := tx.NewSelect().Model((*CalendarVersion)(nil)).Count(ctx); err != nil {
+			return fmt.Errorf("postgres.EnsureDefaults: %w", err)
+		} else if n == 0 {
+			if _, err := SaveCalendar(ctx, tx, renoflow.DefaultCalendar().Days, Change{By: "system", Note: "国务院办公厅节假日安排 2025–2026"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,64 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Store is a row of stores: one of the company's shops (门店).
+type Store struct {
+	bun.BaseModel `bun:"table:stores,alias:so"`
+
+	ID        string    `bun:"id,pk"`
+	Name      string    `bun:"name,notnull"`
+	CreatedAt time.Time `bun:"created_at,nullzero,notnull,default:current_timestamp"`
+
+	// Staff is the number of active staff working there (ListStores only).
+	Staff int `bun:"staff,scanonly"`
+}
+
+// ListStores lists every store by ID, with its number of active staff.
+func ListStores(ctx context.Context, db bun.IDB) ([]Store, error) {
+	var rows []Store
+	if err := db.NewSelect().Model(&rows).Column("so.id", "so.name", "so.created_at").
+		ColumnExpr("(SELECT count(*) FROM staff AS st WHERE st.store_id = so.id AND st.active) AS staff").
+		Order("so.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("postgres.ListStores: %w", err)
+	}
+	return rows, nil
+}
+
+// StoreNames lists the stores (ID and name; every store when ids is empty, else those
+// among ids), by ID.
+func StoreNames(ctx context.Context, db bun.IDB, ids ...string) ([]Store, error) {
+	var rows []Store
+	q := db.NewSelect().Model(&rows).Column("id", "name").Order("id")
+	if len(ids) > 0 {
+		q = q.Where("id IN (?)", bun.List(ids))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("postgres.StoreNames: %w", err)
+	}
+	return rows, nil
+}
+
+// AddStore creates a store and returns it with its creation time; an ID that exists is
+// the driver's unique violation (pgdriver.Error.IntegrityViolation).
+func AddStore(ctx context.Context, db bun.IDB, id, name string) (Store, error) {
+	st := Store{ID: id, Name: name}
+	if _, err := db.NewInsert().Model(&st).Returning("created_at").Exec(ctx); err != nil {
+		return Store{}, fmt.Errorf("postgres.AddStore %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// EnsureStore creates a store unless its ID exists (then nothing changes); idempotent.
+func EnsureStore(ctx context.Context, db bun.IDB, id, name string) error {
+	if _, err := db.NewInsert().Model(&Store{ID: id, Name: name}).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("postgres.EnsureStore %s: %w", id, err)
+	}
+	return nil
+}
