@@ -2,45 +2,16 @@ package activities
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // Designers reads what dispatch needs to know of every active designer of the store on
 // the day of now: duty, suspension, deposit-paid customers held, the oldest customer
-// still being designed, ranking attributes and customers held (SPEC.md step 5).
+// still being designed, ranking attributes and customers held (SPEC.md step 5;
+// postgres.Designers).
 func (a *Activities) Designers(ctx context.Context, storeID string, now time.Time) ([]renoflow.DesignerInfo, error) {
-	var rows []struct {
-		ID                string       `bun:"id"`
-		Name              string       `bun:"name"`
-		OnDuty            bool         `bun:"on_duty"`
-		SuspendedUntil    sql.NullTime `bun:"suspended_until"`
-		MaterialTargetMet bool         `bun:"material_target_met"`
-		DepartmentRank    int          `bun:"department_rank"`
-		Senior            bool         `bun:"senior"`
-		ChargesFee        bool         `bun:"charges_fee"`
-		DepositCustomers  int          `bun:"deposit_customers"`
-		StuckSince        sql.NullTime `bun:"stuck_since"`
-		Held              int          `bun:"held"`
-	}
-	err := a.DB.NewRaw(`SELECT s.id, s.name, s.on_duty, s.suspended_until, s.material_target_met, s.department_rank,
-			s.senior, s.charges_fee,
-			(SELECT count(*) FROM customers c WHERE c.designer_id = s.id AND c.stage = 'deposit') AS deposit_customers,
-			(SELECT min(c.design_since) FROM customers c WHERE c.designer_id = s.id AND c.stage = 'design') AS stuck_since,
-			(SELECT count(*) FROM customers c WHERE c.designer_id = s.id AND c.stage IN ('design', 'deposit', 'construction')) AS held
-		FROM staff s WHERE s.role = 'designer' AND s.active AND s.store_id = ? ORDER BY s.id`, storeID).Scan(ctx, &rows)
-	if err != nil {
-		return nil, fmt.Errorf("read designers of store %s: %w", storeID, err)
-	}
-	out := make([]renoflow.DesignerInfo, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, renoflow.DesignerInfo{Person: renoflow.Person{ID: r.ID, Name: r.Name}, OnDuty: r.OnDuty,
-			SuspendedUntil: r.SuspendedUntil.Time, DepositCustomers: r.DepositCustomers, StuckSince: r.StuckSince.Time,
-			MaterialTargetMet: r.MaterialTargetMet, DepartmentRank: r.DepartmentRank, Held: r.Held,
-			Senior: r.Senior, ChargesFee: r.ChargesFee})
-	}
-	return out, nil
+	return postgres.Designers(ctx, a.DB, storeID)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // storedTask is a row of the tasks table as a test reads it back.
@@ -564,7 +565,7 @@ func TestPoolStats(t *testing.T) {
 			stats, err := acts.PoolStats(ctx, tt.staff, viaJSON(t, tt.now))
 			require.NoError(t, err)
 			require.Equal(t, renoflow.PoolStats{ClaimedToday: tt.claimed, Held: tt.held}, stats)
-			n, err := HeldCustomers(ctx, db, tt.staff, "", tt.now)
+			n, err := postgres.HeldCustomers(ctx, db, tt.staff, "", tt.now)
 			require.NoError(t, err)
 			require.Equal(t, tt.held, n)
 		})

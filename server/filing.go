@@ -10,7 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/uptrace/bun"
 	"go.temporal.io/api/enums/v1"
@@ -128,7 +128,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 			StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
 		}, workflows.CustomerWorkflow, in)
 		if err != nil {
-			if _, rerr := s.db.NewDelete().Table("phone_claims").Where("customer_id = ?", id).Exec(context.WithoutCancel(ctx)); rerr != nil {
+			if rerr := postgres.ReleasePhone(context.WithoutCancel(ctx), s.db, id); rerr != nil {
 				s.log.Error("release phone after a failed start", "customer", id, "err", rerr)
 			}
 			return FileResult{}, workflows.DomainError(err)
@@ -186,11 +186,11 @@ func isRefusal(err error) bool {
 // the 409 "正在建档" when the filing is still being written, and false when no filing of
 // that ID is pending (a plain not found).
 func (s *Server) filingInProgress(ctx context.Context, id string) (bool, error) {
-	n, err := s.db.NewSelect().Table("phone_claims").Where("customer_id = ?", id).Count(ctx)
+	pending, err := postgres.FilingPending(ctx, s.db, id)
 	if err != nil {
-		return false, fmt.Errorf("look up pending filing: %w", err)
+		return false, err
 	}
-	if n == 0 {
+	if !pending {
 		return false, nil
 	}
 	if _, err := s.awaitFiled(ctx, id); err != nil {
@@ -222,67 +222,42 @@ func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
 func (s *Server) reservePhone(ctx context.Context, pol renoflow.Policy, phone renoflow.Phone, id string, actor renoflow.Actor,
 	key string) (reserved bool, first string, err error) {
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := activities.LockStaff(ctx, tx, actor.ID); err != nil {
+		if err := postgres.LockStaff(ctx, tx, actor.ID); err != nil {
 			return err
 		}
 		if key != "" {
-			err := tx.NewSelect().Table("phone_claims").Column("customer_id").Where("filed_by = ?", actor.ID).
-				Where("request_key = ?", key).Scan(ctx, &first)
+			var err error
+			first, err = postgres.FiledByRequest(ctx, tx, actor.ID, key)
 			if err == nil {
 				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("look up filing request: %w", err)
+				return err
 			}
 		}
-		held, err := activities.HeldCustomers(ctx, tx, actor.ID, "", s.now())
+		held, err := postgres.HeldCustomers(ctx, tx, actor.ID, "", s.now())
 		if err != nil {
 			return err
 		}
 		if err := pol.Take(renoflow.LimitOwnerCapacity, actor.Person()).Check(held); err != nil {
 			return err
 		}
-		res, err := tx.NewRaw(`INSERT INTO phone_claims (phone, customer_id, filed_by, filed_at, request_key) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (phone) DO NOTHING`, string(phone), id, actor.ID, s.now(), key).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("reserve phone: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		reserved = n == 1
-		return nil
+		reserved, err = postgres.ReservePhone(ctx, tx, &postgres.PhoneClaim{Phone: string(phone), CustomerID: id,
+			FiledBy: actor.ID, FiledAt: s.now(), RequestKey: key})
+		return err
 	})
 	return reserved, first, err
 }
 
 // phoneHolder describes who holds a phone number.
-type phoneHolder struct {
-	CustomerID         string         `bun:"customer_id"`
-	FiledAt            time.Time      `bun:"filed_at"`
-	FiledByName        sql.NullString `bun:"filed_by_name"`
-	OwnerName          sql.NullString `bun:"owner_name"`
-	OwnerSince         sql.NullTime   `bun:"owner_since"`
-	Stage              sql.NullString `bun:"stage"`
-	CustomerRowMissing bool           `bun:"row_missing"`
-}
+type phoneHolder struct{ *postgres.PhoneHolder }
 
 func (s *Server) phoneHolder(ctx context.Context, phone renoflow.Phone) (*phoneHolder, error) {
-	var h phoneHolder
-	err := s.db.NewRaw(`SELECT pc.customer_id, pc.filed_at, st.name AS filed_by_name, c.owner_name, c.owner_since, c.stage,
-			c.id IS NULL AS row_missing
-		FROM phone_claims pc
-		LEFT JOIN customers c ON c.id = pc.customer_id
-		LEFT JOIN staff st ON st.id = pc.filed_by
-		WHERE pc.phone = ?`, string(phone)).Scan(ctx, &h)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	h, err := postgres.HolderOf(ctx, s.db, string(phone))
+	if h == nil || err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("look up phone holder: %w", err)
-	}
-	return &h, nil
+	return &phoneHolder{h}, nil
 }
 
 // conflict is the duplicate-filing refusal (撞单): who owns the customer and since when.
@@ -312,12 +287,7 @@ func (s *Server) releaseIfOrphaned(ctx context.Context, phone renoflow.Phone, cu
 	if !errors.As(err, &nf) {
 		return false, nil
 	}
-	res, err := s.db.NewDelete().Table("phone_claims").Where("phone = ?", string(phone)).Where("customer_id = ?", customerID).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("release orphaned reservation: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return postgres.ReleaseReservation(ctx, s.db, string(phone), customerID)
 }
 
 // apiFile: POST /api/customers files a customer → 201 with the customer's ID and state
