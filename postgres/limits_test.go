@@ -34,9 +34,9 @@ func seedLimits(t *testing.T, db bun.IDB, now time.Time) {
 		save(t, db, cust, now)
 	}
 	claims := []PhoneClaim{
-		{Phone: "13900000001", CustomerID: "p1", FiledBy: "cm1", FiledAt: now.Add(-time.Minute)},                              // pending: held
+		{Phone: "13900000001", CustomerID: "p1", FiledBy: "cm1", FiledAt: now.Add(-time.Minute)},                     // pending: held
 		{Phone: "13900000002", CustomerID: "p2", FiledBy: "cm1", FiledAt: now.Add(-PendingFilingHold - time.Second)}, // stale: not held
-		{Phone: "13900000003", CustomerID: "h1", FiledBy: "cm1", FiledAt: now.Add(-time.Minute)},                              // row written: counted once
+		{Phone: "13900000003", CustomerID: "h1", FiledBy: "cm1", FiledAt: now.Add(-time.Minute)},                     // row written: counted once
 		{Phone: "13900000004", CustomerID: "p4", FiledBy: "cm2", FiledAt: now.Add(-time.Minute)},
 	}
 	for i := range claims {
