@@ -259,3 +259,16 @@ func (c *Customer) escalate(env Env, eff *Effects, clk Clock) {
 		c.arm(env, clk.Rule, clk.Subject, clk.Seq+1, env.Add(from, step.Next), clk.WorkDue)
 	}
 }
+
+// Adopt brings a customer whose workflow began under older rules up to the rules of
+// env.Version at its next live event: a pre-sale customer filed before the pre-sale
+// clocks shipped gets this month's follow-ups, the protection period and the neglect
+// watch. It changes nothing for a customer already under the current rules.
+func (c *Customer) Adopt(env Env) Effects {
+	var eff Effects
+	if env.Version >= 1 && c.presale() && c.FollowUp == nil && c.Owner.ID != "" {
+		c.enterPresale(env, &eff)
+	}
+	c.noteCalendarFallbacks(env, &eff)
+	return eff
+}
