@@ -281,6 +281,7 @@ func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB,
 		"complaint_answer_within": "1h", "complaint_resolve_within": "1h",
 		"after_sales_every": "4s", "warranty": "16s", "after_sales_notice_before": "1s",
 		"living_experience_after": "2s", "house_check_after": "8s", "visit_window": "1h",
+		"contract_visit_within": "1h",
 	}); err != nil {
 		return err
 	}
@@ -314,10 +315,12 @@ func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB,
 			{sm, "dispatch-confirm", map[string]any{}}, {dz, "dispatch-accept", map[string]any{}}, {dz, "measure", map[string]any{}},
 			{sm, "deposit", map[string]any{"amount_yuan": 20000}}, {sm, "contract", map[string]any{"amount_yuan": 300000}},
 		}
-		// doVisits does the customer's open deposit and inspection visits (customer service).
+		// doVisits does the customer's open deposit, contract (seed 004) and inspection
+		// visits (customer service): a visit left open keeps its clock, and a customer with
+		// a clock is never archived (renoflow.Customer.settle).
 		doVisits := func() error {
 			tasks, err := taskIDs(ctx, db, `SELECT id FROM tasks WHERE customer_id = $1 AND status = 'open'
-				AND rule IN ('deposit.visit', 'inspection.visit')`, id)
+				AND rule IN ('deposit.visit', 'contract.visit', 'inspection.visit')`, id)
 			if err != nil {
 				return err
 			}
@@ -337,7 +340,7 @@ func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB,
 			if err != nil {
 				return err
 			}
-			if s.path == "deposit" {
+			if s.path == "deposit" || s.path == "contract" {
 				if err := doVisits(); err != nil {
 					return err
 				}
@@ -366,7 +369,7 @@ func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB,
 			break
 		}
 		tasks, err := taskIDs(ctx, db, `SELECT id FROM tasks WHERE status = 'open' AND customer_id = ANY($1::text[])
-			AND ((rule LIKE 'aftersales.%' AND rule <> 'aftersales.notice') OR rule IN ('deposit.visit', 'inspection.visit'))`, pgArray(ids))
+			AND ((rule LIKE 'aftersales.%' AND rule <> 'aftersales.notice') OR rule IN ('deposit.visit', 'contract.visit', 'inspection.visit'))`, pgArray(ids))
 		if err != nil {
 			return err
 		}
@@ -378,6 +381,22 @@ func lifecycle(ctx context.Context, d *dev, admin *apiclient.Client, db *sql.DB,
 	}
 	fmt.Printf("%-46s %10.1f %10s %7s %d/%d archived (%d drive errors)\n", fmt.Sprintf("lifecycle: %d customers at once, wall s", o.lifecycle),
 		time.Since(start).Seconds(), "", "", archived, o.lifecycle, errs)
+	if archived < o.lifecycle {
+		// Where the others stand: stage and open tasks, so a short count says why.
+		rows, err := db.QueryContext(ctx, `SELECT c.stage, coalesce(string_agg(DISTINCT t.rule, ','), ''), count(DISTINCT c.id)
+			FROM customers c LEFT JOIN tasks t ON t.customer_id = c.id AND t.status = 'open'
+			WHERE c.id = ANY($1::text[]) AND c.stage <> 'archived' GROUP BY c.stage`, pgArray(ids))
+		if err == nil {
+			for rows.Next() {
+				var stage, rules string
+				var n int
+				if rows.Scan(&stage, &rules, &n) == nil {
+					fmt.Printf("  not archived: %d at %s, open tasks: %s\n", n, stage, rules)
+				}
+			}
+			rows.Close()
+		}
+	}
 	return nil
 }
 
