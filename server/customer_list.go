@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -175,14 +176,8 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	q := s.db.NewSelect().Model(&rows)
 	q = scope(q, actor, "c")
 	if f.Q != "" {
-		like := "%" + strings.NewReplacer("%", `\%`, "_", `\_`).Replace(f.Q) + "%"
-		digits := f.Q
-		if p, err := renoflow.ParsePhone(f.Q); err == nil {
-			digits = string(p)
-		}
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("c.phone LIKE ?", "%"+digits+"%").WhereOr("c.name LIKE ?", like).WhereOr("c.community LIKE ?", like)
-		})
+		cond, args := searchCondition(f.Q)
+		q = q.Where(cond, args...)
 	}
 	eq := map[string]string{"c.stage": f.Stage, "c.grade": f.Grade, "c.owner_id": f.OwnerID, "c.store_id": f.StoreID,
 		"c.designer_id": f.DesignerID, "c.channel": f.Channel}
@@ -218,10 +213,6 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	if !f.IncludeInvalid && f.Stage != string(renoflow.StageInvalid) {
 		q = q.Where("NOT c.invalid")
 	}
-	total, err := q.Count(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count customers: %w", err)
-	}
 	col := sortColumns[f.Sort]
 	if col == "" {
 		col = "c.filed_at"
@@ -231,12 +222,23 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 		dir = " DESC"
 	}
 	q = q.OrderExpr(col + dir).OrderExpr("c.id" + dir)
+	offset := 0
 	if f.PerPage > 0 {
-		page := max(f.Page, 1)
-		q = q.Limit(int64(f.PerPage)).Offset(int64((page - 1) * f.PerPage))
+		offset = (max(f.Page, 1) - 1) * f.PerPage
+		q = q.Limit(int64(f.PerPage)).Offset(int64(offset))
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, 0, fmt.Errorf("list customers: %w", err)
+	}
+	// A page that is not full, and not past the end, is the last: its rows give the total
+	// without counting every match again (issue 15: a search's one page is one query).
+	total := offset + len(rows)
+	if f.PerPage > 0 && (len(rows) == f.PerPage || (len(rows) == 0 && offset > 0)) {
+		n, err := q.Count(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count customers: %w", err)
+		}
+		total = int(n)
 	}
 	names, err := s.storeNames(ctx)
 	if err != nil {
@@ -246,8 +248,32 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 		rows[i].fill()
 		rows[i].StoreName = names[rows[i].StoreID]
 	}
-	return rows, int(total), nil
+	return rows, total, nil
 }
+
+// searchCondition is the list's search (电话、姓名、小区 containing q) as a condition on
+// customers c, in the shape the indexes of migration 20261130600001 serve: the phone by
+// its trigrams, only when q is digits (a phone holds nothing else; a full number typed
+// with separators or +86 is normalised first); the name and the community by the
+// trigrams of their UTF-8 bytes in hex, rechecked on the text itself.
+func searchCondition(q string) (string, []any) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	hexLike := "%" + hexText(q) + "%"
+	cond := "(encode(c.name::bytea, 'hex') LIKE ? AND c.name LIKE ?) OR (encode(c.community::bytea, 'hex') LIKE ? AND c.community LIKE ?)"
+	args := []any{hexLike, like, hexLike, like}
+	digits := q
+	if p, err := renoflow.ParsePhone(q); err == nil {
+		digits = string(p)
+	}
+	if strings.Trim(digits, "0123456789") == "" {
+		cond += " OR c.phone LIKE ?"
+		args = append(args, "%"+digits+"%")
+	}
+	return "(" + cond + ")", args
+}
+
+// hexText is s's UTF-8 bytes in lower-case hex, as PostgreSQL's encode(s::bytea, 'hex').
+func hexText(s string) string { return hex.EncodeToString([]byte(s)) }
 
 // storeNames maps store IDs to names.
 func (s *Server) storeNames(ctx context.Context) (map[string]string, error) {
