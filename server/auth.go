@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/server/apiview"
 	"github.com/uptrace/bun"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -228,7 +229,7 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 		return err
 	}
 	s.setSessionCookie(c, sess.Token, s.now().Add(s.cfg.SessionTTL))
-	return c.JSON(fiber.Map{"token": sess.Token, "csrf_token": sess.CSRF, "staff": sess.Actor})
+	return c.JSON(apiview.Session{Token: sess.Token, CSRFToken: sess.CSRF, Staff: sess.Actor})
 }
 
 // apiLogout: POST /api/logout ends the session.
@@ -242,7 +243,7 @@ func (s *Server) apiLogout(c *fiber.Ctx) error {
 
 // apiMe: GET /api/me → the logged-in staff member.
 func (s *Server) apiMe(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"staff": actorOf(c), "csrf_token": sessionOf(c).CSRF})
+	return c.JSON(apiview.Me{Staff: actorOf(c), CSRFToken: sessionOf(c).CSRF})
 }
 
 // CreateStaffInput creates a staff account.

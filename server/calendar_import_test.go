@@ -2,15 +2,14 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 )
@@ -36,23 +35,7 @@ func xlsxCalendar(t *testing.T, rows [][]any) []byte {
 // post sends a raw body with a content type to the API.
 func (h *harness) post(as *staffer, path, contentType string, body []byte) (int, map[string]any) {
 	h.t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+as.token)
-	return h.decode(req)
-}
-
-func (h *harness) decode(req *http.Request) (int, map[string]any) {
-	h.t.Helper()
-	resp := h.do(req)
-	defer resp.Body.Close()
-	out := map[string]any{}
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	if buf.Len() > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(h.t, json.Unmarshal(buf.Bytes(), &out), "%s", buf.String())
-	}
-	return resp.StatusCode, out
+	return h.api(as, http.MethodPost, path, apiclient.Body{ContentType: contentType, Data: body})
 }
 
 // The calendar knows the years it covers: from 60 days before its last covered day the

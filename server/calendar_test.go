@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,16 +16,7 @@ import (
 // putCSV sends a calendar as text/csv and returns the status and the decoded answer.
 func (h *harness) putCSV(as *staffer, path, text string) (int, map[string]any) {
 	h.t.Helper()
-	req := httptest.NewRequest(http.MethodPut, path, strings.NewReader(text))
-	req.Header.Set("Content-Type", "text/csv; charset=utf-8")
-	req.Header.Set("Authorization", "Bearer "+as.token)
-	resp := h.do(req)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	out := map[string]any{}
-	require.NoError(h.t, json.Unmarshal(raw, &out), "%s", raw)
-	return resp.StatusCode, out
+	return h.raw(as, http.MethodPut, path, "text/csv; charset=utf-8", text)
 }
 
 // fieldMessages lists the messages of an API error's fields.

@@ -201,7 +201,7 @@ func (s *Server) apiAction(a *actionSpec) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return c.JSON(fiber.Map{"state": next})
+		return c.JSON(actionView(next))
 	}
 }
 
@@ -246,10 +246,7 @@ func (s *Server) apiCustomers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []CustomerRow{}
-	}
-	return c.JSON(fiber.Map{"customers": rows, "total": total, "page": f.Page, "per_page": f.PerPage})
+	return c.JSON(customerListView(rows, total, f.Page, f.PerPage))
 }
 
 // apiCustomer: GET /api/customers/:id
@@ -258,5 +255,5 @@ func (s *Server) apiCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(d)
+	return c.JSON(customerDetailView(d))
 }

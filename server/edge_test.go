@@ -2,37 +2,13 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
-
-// raw sends body as it is, with the content type given, and decodes the JSON answer.
-func (h *harness) raw(as *staffer, method, path, contentType, body string) (int, map[string]any) {
-	h.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if as != nil {
-		req.Header.Set("Authorization", "Bearer "+as.token)
-	}
-	resp := h.do(req)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	out := map[string]any{}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(h.t, json.Unmarshal(b, &out), "%s", b)
-	}
-	return resp.StatusCode, out
-}
 
 // count counts the rows of a table.
 func (h *harness) count(table string) int {

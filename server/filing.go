@@ -31,20 +31,11 @@ type FileRequest struct {
 	FiledAt time.Time `json:"-"`
 }
 
-// FileResult is the answer to a successful filing.
+// FileResult is a successful filing (the API answers with apiview.Filing).
 type FileResult struct {
 	CustomerID string             `json:"customer_id"`
 	WorkflowID string             `json:"workflow_id"`
 	Customer   *renoflow.Customer `json:"customer,omitempty"`
-}
-
-// PendingFiling is the 202 answer to a filing accepted but not yet written: StatusURL
-// answers 409 "正在建档，请稍候" until the customer is readable, then 200.
-type PendingFiling struct {
-	FileResult
-	Pending   bool   `json:"pending"`
-	Message   string `json:"message"`
-	StatusURL string `json:"status_url"`
 }
 
 // staleReservation is how old a phone reservation without a written customer must be
@@ -307,8 +298,7 @@ func (s *Server) apiFile(c *fiber.Ctx) error {
 	c.Location("/api/customers/" + res.CustomerID)
 	if res.Customer == nil {
 		// Accepted, not yet readable: the status URL answers 409 "正在建档" until it is.
-		return c.Status(fiber.StatusAccepted).JSON(PendingFiling{FileResult: res, Pending: true,
-			Message: "已受理，正在建档，请稍候查看", StatusURL: "/api/customers/" + res.CustomerID})
+		return c.Status(fiber.StatusAccepted).JSON(filingView(res))
 	}
-	return c.Status(fiber.StatusCreated).JSON(res)
+	return c.Status(fiber.StatusCreated).JSON(filingView(res))
 }

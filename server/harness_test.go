@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/renoflow/renoflow/schema"
 	"github.com/renoflow/renoflow/workflows"
@@ -168,19 +168,36 @@ func (h *harness) customer(id, phone, store, filer, filerName string, stage reno
 	require.NoError(h.t, err)
 }
 
-// staffer is a logged-in staff member: the bearer token for the API, the cookie and
-// CSRF token for the pages.
+// staffer is a logged-in staff member: the typed API client holding the bearer token,
+// and the cookie and CSRF token for the pages.
 type staffer struct {
 	login, token, csrf string
 	role               renoflow.Role
+	api                *apiclient.Client
+}
+
+// testBase is the in-process server's address as the API client names it.
+const testBase = "http://renoflow.test"
+
+// appTransport sends the API client's requests to the in-process server (fiber's
+// app.Test), so the server's tests use the same client as the integration tests.
+type appTransport struct{ h *harness }
+
+func (a appTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return a.h.app.Test(req, 10000) // the server in h.app when the request is sent
+}
+
+// client is a new API client of the in-process server, not logged in.
+func (h *harness) client() *apiclient.Client {
+	return apiclient.NewWithTransport(testBase, appTransport{h})
 }
 
 func (h *harness) login(login string) *staffer {
 	h.t.Helper()
-	status, body := h.api(nil, http.MethodPost, "/api/login", map[string]string{"login": login, "password": DemoPassword})
-	require.Equal(h.t, http.StatusOK, status, "login %s: %v", login, body)
-	staff := body["staff"].(map[string]any)
-	return &staffer{login: login, token: body["token"].(string), csrf: body["csrf_token"].(string), role: renoflow.Role(staff["role"].(string))}
+	c := h.client()
+	s, err := c.Login(context.Background(), login, DemoPassword)
+	require.NoError(h.t, err, "login %s", login)
+	return &staffer{login: login, token: s.Token, csrf: s.CSRFToken, role: s.Staff.Role, api: c}
 }
 
 func (h *harness) do(req *http.Request) *http.Response {
@@ -190,29 +207,29 @@ func (h *harness) do(req *http.Request) *http.Response {
 	return resp
 }
 
-// api calls the JSON API as as (nil: anonymous).
-func (h *harness) api(as *staffer, method, path string, in any) (int, map[string]any) {
+// api calls the JSON API as as (nil: anonymous) and decodes the JSON answer.
+func (h *harness) api(as *staffer, method, path string, in any, opts ...apiclient.Option) (int, map[string]any) {
 	h.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		require.NoError(h.t, err)
-		body = bytes.NewReader(b)
+	c := h.client()
+	if as != nil && as.api != nil {
+		c = as.api
+	} else if as != nil { // a session made in the test: its token only
+		c.Token = as.token
 	}
-	req := httptest.NewRequest(method, path, body)
-	req.Header.Set("Content-Type", "application/json")
-	if as != nil {
-		req.Header.Set("Authorization", "Bearer "+as.token)
-	}
-	resp := h.do(req)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
+	resp, err := c.Do(context.Background(), method, path, in, opts...)
+	require.NoError(h.t, err, "%s %s", method, path)
 	out := map[string]any{}
-	if len(raw) > 0 {
-		require.NoError(h.t, json.Unmarshal(raw, &out), "%s %s: %s", method, path, raw)
+	if len(resp.Body) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		require.NoError(h.t, json.Unmarshal(resp.Body, &out), "%s %s: %s", method, path, resp.Body)
 	}
-	return resp.StatusCode, out
+	return resp.Status, out
+}
+
+// raw sends body as it is with the content type given ("": none) and decodes the JSON
+// answer.
+func (h *harness) raw(as *staffer, method, path, contentType, body string) (int, map[string]any) {
+	h.t.Helper()
+	return h.api(as, method, path, apiclient.Body{ContentType: contentType, Data: []byte(body)})
 }
 
 // page requests a page as a browser would: the session cookie, and for a POST the form

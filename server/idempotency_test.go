@@ -1,14 +1,13 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,17 +60,11 @@ func TestFilingFiledOncePerKey(t *testing.T) {
 // rawHeader sends a JSON body with extra headers as as.
 func (h *harness) rawHeader(as *staffer, method, path, body string, header map[string]string) (int, map[string]any) {
 	h.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+as.token)
+	var opts []apiclient.Option
 	for k, v := range header {
-		req.Header.Set(k, v)
+		opts = append(opts, apiclient.Header(k, v))
 	}
-	resp := h.do(req)
-	defer resp.Body.Close()
-	out := map[string]any{}
-	require.NoError(h.t, json.NewDecoder(resp.Body).Decode(&out))
-	return resp.StatusCode, out
+	return h.api(as, method, path, apiclient.Body{ContentType: "application/json", Data: []byte(body)}, opts...)
 }
 
 // A double-submitted task form is one update: both submissions carry the same update ID,

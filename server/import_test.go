@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 )
@@ -59,16 +58,7 @@ func (h *harness) postSheet(as *staffer, path, name string, sheet []byte) (int, 
 	require.NoError(h.t, err)
 	_, _ = part.Write(sheet)
 	require.NoError(h.t, w.Close())
-	req := httptest.NewRequest(http.MethodPost, path, &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+as.token)
-	resp := h.do(req)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(h.t, err)
-	out := map[string]any{}
-	require.NoError(h.t, json.Unmarshal(raw, &out), "%s", raw)
-	return resp.StatusCode, out
+	return h.api(as, http.MethodPost, path, apiclient.Body{ContentType: w.FormDataContentType(), Data: body.Bytes()})
 }
 
 // The import (issue 13) with a sheet of 500 rows: the preview names each bad cell (row,

@@ -267,10 +267,7 @@ func (s *Server) apiTasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []TaskRow{}
-	}
-	return c.JSON(fiber.Map{"tasks": rows})
+	return c.JSON(taskListView(rows))
 }
 
 // apiTaskDone: POST /api/tasks/:id/done {note, reached}
@@ -293,5 +290,5 @@ func (s *Server) apiTaskDone(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"state": state})
+	return c.JSON(actionView(state))
 }

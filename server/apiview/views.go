@@ -230,3 +230,10 @@ type CustomerDetail struct {
 	WorkflowID  string          `json:"workflow_id"`
 	WorkflowURL string          `json:"workflow_url,omitempty"`
 }
+
+// Me is the answer to GET /api/me: the logged-in staff member and the session's CSRF
+// token.
+type Me struct {
+	Staff     renoflow.Actor `json:"staff"`
+	CSRFToken string         `json:"csrf_token"`
+}
