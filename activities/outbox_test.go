@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // TestOutboxOnePerBusinessKey: the deposit's contact SMS and the return-visit notice are
@@ -25,7 +26,7 @@ func TestOutboxOnePerBusinessKey(t *testing.T) {
 	for range 3 {
 		require.NoError(t, acts.Persist(t.Context(), b))
 	}
-	var rows []OutboxRow
+	var rows []postgres.OutboxMessage
 	require.NoError(t, db.NewSelect().Model(&rows).Where("customer_id = ?", "c9").Order("key").Scan(t.Context()))
 	require.Len(t, rows, 2)
 	require.Equal(t, "entry:dep-c9#0#sms", rows[0].Key)

@@ -8,8 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/internal/notify"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // notifyFields are the company settings of the 通知设置 page (issue 14), in order.
@@ -46,12 +46,8 @@ func (s *Server) notifyPage(c *fiber.Ctx, status int, p page) error {
 	if err != nil {
 		return err
 	}
-	var rows []activities.OutboxRow
-	q := s.db.NewSelect().Model(&rows).OrderExpr("id DESC").Limit(200)
-	if st := c.Query("status"); st != "" {
-		q = q.Where("status = ?", st)
-	}
-	if err := q.Scan(ctx); err != nil {
+	rows, err := postgres.ListOutbox(ctx, s.db, c.Query("status"), 200)
+	if err != nil {
 		return err
 	}
 	for i := range rows {
@@ -135,9 +131,9 @@ func (s *Server) pageAdminNotifyTest(c *fiber.Ctx) error {
 
 // customerMessages are the customer's outbox messages, newest first, with their delivery
 // status and the provider's answer (issue 14); phones masked. A read error shows none.
-func (s *Server) customerMessages(ctx context.Context, id string) []activities.OutboxRow {
-	var rows []activities.OutboxRow
-	if err := s.db.NewSelect().Model(&rows).Where("customer_id = ?", id).OrderExpr("id DESC").Limit(100).Scan(ctx); err != nil {
+func (s *Server) customerMessages(ctx context.Context, id string) []postgres.OutboxMessage {
+	rows, err := postgres.CustomerMessages(ctx, s.db, id, 100)
+	if err != nil {
 		s.log.Warn("read customer messages", "customer_id", id, "err", err)
 		return nil
 	}
@@ -168,12 +164,12 @@ func (s *Server) pageAdminNotifyOptOut(c *fiber.Ctx) error {
 	if err != nil {
 		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "手机号无效", Errors: map[string]string{"phone": "请输入11位手机号"}})
 	}
-	q := "INSERT INTO sms_optouts (phone, at) VALUES (?, ?) ON CONFLICT (phone) DO NOTHING"
-	args := []any{string(phone), s.now()}
 	if c.FormValue("lift") != "" {
-		q, args = "DELETE FROM sms_optouts WHERE phone = ?", []any{string(phone)}
+		err = postgres.LiftOptOut(c.UserContext(), s.db, string(phone))
+	} else {
+		err = postgres.OptOut(c.UserContext(), s.db, string(phone), s.now())
 	}
-	if _, err := s.db.NewRaw(q, args...).Exec(c.UserContext()); err != nil {
+	if err != nil {
 		return err
 	}
 	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已更新短信退订："+renoflow.MaskPhone(string(phone))), fiber.StatusSeeOther)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 )
 
@@ -460,14 +461,8 @@ func (s *Server) reportPool(ctx context.Context, p renoflow.ReportPeriod, ids []
 // reportDeliveryFailures counts the messages of the month (by when they were queued) that
 // failed, per store and channel (issue 14).
 func (s *Server) reportDeliveryFailures(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
-	var rows []struct {
-		StoreID string `bun:"store_id"`
-		Channel string `bun:"channel"`
-		N       int    `bun:"n"`
-	}
-	if err := s.db.NewRaw(`SELECT store_id, channel, count(*) AS n FROM outbox
-		WHERE status = 'failed' AND created_at >= ? AND created_at < ? AND store_id IN (?) GROUP BY store_id, channel`,
-		p.Start, p.End, bun.In(ids)).Scan(ctx, &rows); err != nil {
+	rows, err := postgres.DeliveryFailures(ctx, s.db, p.Start, p.End, ids)
+	if err != nil {
 		return fmt.Errorf("count delivery failures: %w", err)
 	}
 	for _, r := range rows {

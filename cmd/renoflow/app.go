@@ -139,8 +139,8 @@ func startWorker(cfg config, c client.Client, db *bun.DB, m *metrics.Set, log *s
 // startSender runs the outbox sender (issue 14) in the worker process until ctx ends:
 // the providers come from the stored notification settings (admin page 通知设置), read on
 // every pass; with nothing configured the messages stay queued (the 发件箱 viewer).
-func startSender(ctx context.Context, db *bun.DB, log *slog.Logger) {
-	go notify.NewFromDB(db, notify.Config{Log: log}).Run(ctx, 5*time.Second)
+func startSender(ctx context.Context, cfg config, db *bun.DB, log *slog.Logger) {
+	go notify.NewFromDB(db, notify.Config{Log: log, SendTimeout: cfg.NotifySendTimeout}).Run(ctx, cfg.NotifyPoll)
 }
 
 // workerOptions are the worker's pollers, slots and sticky timeout from the settings
@@ -233,7 +233,7 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	startSender(ctx, db, log)
+	startSender(ctx, cfg, db, log)
 	fmt.Fprintf(stdout, "renoflow worker polling task queue on %s (namespace %s)\n", cfg.TemporalAddress, cfg.Namespace)
 	<-ctx.Done()
 	w.Stop()

@@ -54,6 +54,9 @@ type config struct {
 	WorkerWorkflowTasks int           `env:"WORKER_WORKFLOW_TASKS" envDefault:"64" help:"workflow tasks executed at once per worker"`
 	WorkerActivities    int           `env:"WORKER_ACTIVITIES" envDefault:"20" help:"activities (PostgreSQL writes) executed at once per worker; more only wait for a connection"`
 	WorkerLocalActs     int           `env:"WORKER_LOCAL_ACTIVITIES" envDefault:"20" help:"local activities (policy reads) executed at once per worker"`
+	// Notifications (issue 14): the outbox sender of the worker process.
+	NotifyPoll        time.Duration `env:"NOTIFY_POLL" envDefault:"5s" help:"how often the outbox sender looks for due messages"`
+	NotifySendTimeout time.Duration `env:"NOTIFY_SEND_TIMEOUT" envDefault:"15s" help:"one provider call at most; a message still being sent after twice this (its sender died) is resolved: resent with 企业微信's duplicate check, else 投递未知"`
 }
 
 // loadConfig reads the configuration through getenv. It returns an error naming every
@@ -114,6 +117,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if p.n < 1 || p.n > 1000000 {
 			bad = append(bad, fmt.Sprintf("%s=%d must be positive", p.key, p.n))
 		}
+	}
+	if cfg.NotifyPoll <= 0 || cfg.NotifySendTimeout <= 0 {
+		bad = append(bad, fmt.Sprintf("NOTIFY_POLL=%s and NOTIFY_SEND_TIMEOUT=%s must be positive", cfg.NotifyPoll, cfg.NotifySendTimeout))
 	}
 	if cfg.WorkerWorkflowPolls < 2 {
 		bad = append(bad, fmt.Sprintf("WORKER_WORKFLOW_POLLERS=%d: at least 2 (one for the sticky queue, one for the shared queue)", cfg.WorkerWorkflowPolls))

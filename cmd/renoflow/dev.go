@@ -90,7 +90,7 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	stops = append(stops, w.Stop)
-	startSender(ctx, db, log)
+	startSender(ctx, cfg, db, log)
 	scfg := serverConfig(cfg, uiURL)
 	scfg.Metrics, scfg.MetricsOnApp = m, cfg.MetricsAddr == ""
 	scfg.DemoLogins = true // the dev command seeds the demo company: its login page lists the accounts

@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,6 +18,7 @@ import (
 
 	"github.com/renoflow/renoflow/internal/notify"
 	"github.com/renoflow/renoflow/internal/testdb"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // Issue 14 on the real stack: a filing's verification task (customer service of store
@@ -45,4 +52,146 @@ func TestDevNotifiesStoreRobot(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Equal(t, []string{"key-s1"}, posts)
+}
+
+// provider speaks Tencent Cloud SMS SendSms and the 企业微信 gettoken, message/send (with
+// its duplicate check: the same text to the same user within duplicate_check_interval is
+// answered ok and not delivered again) and group robot APIs. It counts the deliveries of
+// each message by name (SMS: its SessionContext after the customer; app and robot
+// messages: their first line), and the first request of a name in block it takes and
+// never answers — the send is in flight until the sending process dies.
+type provider struct {
+	mu        sync.Mutex
+	delivered map[string]int
+	seen      map[string]time.Time // 企业微信 duplicate check: touser + content → first delivery
+	block     map[string]bool
+	blocked   chan string
+}
+
+func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&in)
+	name, answer := "", `{"errcode":0,"errmsg":"ok"}`
+	p.mu.Lock()
+	switch {
+	case r.Header.Get("X-TC-Action") == "SendSms":
+		_, name, _ = strings.Cut(fmt.Sprint(in["SessionContext"]), "/")
+		answer = `{"Response":{"SendStatusSet":[{"SerialNo":"s1","Code":"Ok","Message":"send success"}],"RequestId":"r1"}}`
+	case r.URL.Path == "/cgi-bin/gettoken":
+		p.mu.Unlock()
+		_, _ = w.Write([]byte(`{"errcode":0,"errmsg":"ok","access_token":"TOK","expires_in":7200}`))
+		return
+	case r.URL.Path == "/cgi-bin/message/send":
+		content := fmt.Sprint(in["text"].(map[string]any)["content"])
+		name, _, _ = strings.Cut(content, "\n")
+		dup := fmt.Sprint(in["touser"], "\x00", content)
+		if first, ok := p.seen[dup]; ok && fmt.Sprint(in["enable_duplicate_check"]) == "1" &&
+			time.Since(first) < time.Duration(in["duplicate_check_interval"].(float64))*time.Second {
+			name = "" // dropped by the duplicate check
+		} else {
+			p.seen[dup] = time.Now()
+		}
+		answer = `{"errcode":0,"errmsg":"ok","msgid":"m1"}`
+	case r.URL.Path == "/cgi-bin/webhook/send":
+		name, _, _ = strings.Cut(fmt.Sprint(in["text"].(map[string]any)["content"]), "\n")
+	}
+	if name != "" {
+		p.delivered[name]++
+	}
+	hold := p.block[name]
+	delete(p.block, name)
+	p.mu.Unlock()
+	if hold {
+		p.blocked <- name
+		<-r.Context().Done() // the sender's connection dies with its process
+		return
+	}
+	_, _ = w.Write([]byte(answer))
+}
+
+// Issue 14: one message per business key across a kill -9 mid-send. Nine messages (three
+// per channel) are queued; three times the worker process (a child `renoflow dev`) is
+// killed with SIGKILL while a message is at the provider, unanswered — an SMS, a 企业微信
+// app message, a group robot message. After a restart every message was delivered
+// exactly once: the SMS and the robot message in flight are 投递未知 (not sent again), the
+// app message was sent again with 企业微信's duplicate check, which dropped the repeat.
+func TestNotifyOnceAcrossKill9(t *testing.T) {
+	p := &provider{delivered: map[string]int{}, seen: map[string]time.Time{}, blocked: make(chan string, 1),
+		block: map[string]bool{"k-sms-1": true, "k-app-1": true, "k-robot-1": true}}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	data, dbURL := tempDir(t), testdb.URL(t)
+	env := map[string]string{"DATABASE_URL": dbURL, "RENOFLOW_DATA": data, "NOTIFY_POLL": "200ms", "NOTIFY_SEND_TIMEOUT": "3s"}
+	d := startDev(t, env) // migrates and seeds; nothing configured: nothing is sent
+	db := d.db(t)
+	ctx := context.Background()
+	_, err := db.NewRaw("UPDATE staff SET wecom_userid = 'ZhangJingLi' WHERE id = 'cm1'").Exec(ctx)
+	require.NoError(t, err)
+	var rows []postgres.OutboxMessage
+	at := time.Now().Add(-time.Hour)
+	for i := 1; i <= 3; i++ {
+		n := fmt.Sprint(i)
+		rows = append(rows,
+			postgres.OutboxMessage{CustomerID: "kill-c", Key: "k-sms-" + n, Channel: "sms", Kind: "contact", Recipient: "1380000000" + n,
+				StoreID: "s1", Template: "contact", Params: map[string]string{"name": "陈", "contact": "张"}},
+			postgres.OutboxMessage{CustomerID: "kill-c", Key: "k-app-" + n, Channel: "wecom", Kind: "assigned", Recipient: "cm1",
+				StoreID: "s1", Body: "k-app-" + n + "\n新任务"},
+			postgres.OutboxMessage{CustomerID: "kill-c", Key: "k-robot-" + n, Channel: "robot", Kind: "assigned", Recipient: "s1",
+				StoreID: "s1", Body: "k-robot-" + n + "\n新任务"})
+	}
+	for i := range rows {
+		rows[i].NextAt, rows[i].CreatedAt = at.Add(time.Duration(i)*time.Second), at
+	}
+	require.NoError(t, postgres.QueueMessages(ctx, db, rows))
+	d.stop(t)
+	require.NoError(t, notify.SaveSettings(ctx, db, notify.Settings{WeComCorpID: "corp", WeComSecret: "s3cret", WeComAgentID: 1000002,
+		WeComBaseURL: srv.URL, SMSSecretID: "AKIDtest", SMSSecretKey: "k3y", SMSAppID: "1400000000", SMSSign: "装修公司",
+		SMSTemplates: map[string]string{"contact": "1001"}, SMSEndpoint: strings.TrimPrefix(srv.URL, "http://"), SMSScheme: "HTTP",
+		QuietStart: "00:00", QuietEnd: "00:00"}, time.Now()))
+	require.NoError(t, notify.SaveRobotKey(ctx, db, "s1", "key-s1", time.Now()))
+
+	for _, want := range []string{"k-sms-1", "k-app-1", "k-robot-1"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), helperEnv+"=1", "RENOFLOW_DATA="+data, "DATABASE_URL="+dbURL, "HTTP_ADDR=127.0.0.1:0",
+			"TEMPORAL_PORT=0", "TEMPORAL_UI_PORT=0", "PG_PORT=0", "TEMPORAL_ADDRESS=", "NOTIFY_POLL=200ms", "NOTIFY_SEND_TIMEOUT=3s")
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		require.NoError(t, cmd.Start())
+		select {
+		case got := <-p.blocked:
+			require.Equal(t, want, got)
+		case <-time.After(90 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("no send of %s reached the provider:\n%s", want, out.String())
+		}
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+	}
+
+	d2 := startDev(t, env)
+	db = d2.db(t)
+	status := func() map[string]string {
+		var got []postgres.OutboxMessage
+		require.NoError(t, db.NewSelect().Model(&got).Where("customer_id = 'kill-c'").Scan(ctx))
+		st := map[string]string{}
+		for _, m := range got {
+			st[m.Key] = m.Status
+		}
+		return st
+	}
+	eventually(t, "every message settled", func() bool {
+		for _, s := range status() {
+			if s == "queued" || s == "sending" {
+				return false
+			}
+		}
+		return true
+	})
+	require.Equal(t, map[string]string{"k-sms-1": "unknown", "k-app-1": "sent", "k-robot-1": "unknown",
+		"k-sms-2": "sent", "k-app-2": "sent", "k-robot-2": "sent", "k-sms-3": "sent", "k-app-3": "sent", "k-robot-3": "sent"}, status())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range rows {
+		require.Equal(t, 1, p.delivered[m.Key], "%s delivered once: %v", m.Key, p.delivered)
+	}
 }

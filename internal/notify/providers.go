@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 )
@@ -81,6 +84,10 @@ func (t *TencentSMS) SendSMS(ctx context.Context, m SMS) (string, error) {
 	}
 	resp := tchttp.NewCommonResponse()
 	if err := client.Send(req, resp); err != nil {
+		var sdkErr *tcerr.TencentCloudSDKError
+		if errors.As(err, &sdkErr) && sdkErr.GetCode() == "ClientError.NetworkError" {
+			return "", inDoubt(err) // no answer: the SMS may have gone
+		}
 		return "", err
 	}
 	var body struct {
@@ -90,7 +97,7 @@ func (t *TencentSMS) SendSMS(ctx context.Context, m SMS) (string, error) {
 		}
 	}
 	if err := json.Unmarshal(resp.GetBody(), &body); err != nil {
-		return "", fmt.Errorf("短信服务应答无法解析: %w", err)
+		return "", fmt.Errorf("%w：短信服务应答无法解析", ErrInDoubt)
 	}
 	if len(body.Response.SendStatusSet) == 0 {
 		return "", fmt.Errorf("短信服务未返回发送状态 (RequestId %s)", body.Response.RequestId)
@@ -163,7 +170,7 @@ func (w *WeCom) accessToken(ctx context.Context, now time.Time) (string, error) 
 	}
 	u := w.base() + "/cgi-bin/gettoken?corpid=" + url.QueryEscape(w.CorpID) + "&corpsecret=" + url.QueryEscape(w.Secret)
 	var a wecomAnswer
-	if err := doJSON(ctx, w.client(), http.MethodGet, u, nil, &a); err != nil {
+	if err := doJSON(ctx, w.client(), http.MethodGet, u, nil, &a, false); err != nil {
 		return "", err
 	}
 	if a.ErrCode != 0 {
@@ -173,15 +180,25 @@ func (w *WeCom) accessToken(ctx context.Context, now time.Time) (string, error) 
 	return w.token, nil
 }
 
-// SendApp sends text to the WeCom user userID; the answer names the message id.
+// WeComDedupWindow is the duplicate check every app message asks for (the API's maximum
+// duplicate_check_interval, 4 hours): 企业微信 drops a message of the same text to the same
+// user within it, so a message whose first send may have gone through can be sent again.
+const WeComDedupWindow = 4 * time.Hour
+
+// DedupWindow implements Deduplicator.
+func (w *WeCom) DedupWindow() time.Duration { return WeComDedupWindow }
+
+// SendApp sends text to the WeCom user userID with the duplicate check on
+// (WeComDedupWindow); the answer names the message id.
 func (w *WeCom) SendApp(ctx context.Context, userID, text string) (string, error) {
 	tok, err := w.accessToken(ctx, time.Now())
 	if err != nil {
 		return "", err
 	}
-	body := map[string]any{"touser": userID, "msgtype": "text", "agentid": w.AgentID, "text": map[string]string{"content": text}}
+	body := map[string]any{"touser": userID, "msgtype": "text", "agentid": w.AgentID, "text": map[string]string{"content": text},
+		"enable_duplicate_check": 1, "duplicate_check_interval": int(WeComDedupWindow / time.Second)}
 	var a wecomAnswer
-	if err := doJSON(ctx, w.client(), http.MethodPost, w.base()+"/cgi-bin/message/send?access_token="+url.QueryEscape(tok), body, &a); err != nil {
+	if err := doJSON(ctx, w.client(), http.MethodPost, w.base()+"/cgi-bin/message/send?access_token="+url.QueryEscape(tok), body, &a, true); err != nil {
 		return "", err
 	}
 	if a.ErrCode == 42001 || a.ErrCode == 40014 { // token expired or invalid: fetch anew next attempt
@@ -216,7 +233,7 @@ func (r *Robot) SendRobot(ctx context.Context, key, text string) (string, error)
 	}
 	var a wecomAnswer
 	body := map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
-	if err := doJSON(ctx, c, http.MethodPost, base+"/cgi-bin/webhook/send?key="+url.QueryEscape(key), body, &a); err != nil {
+	if err := doJSON(ctx, c, http.MethodPost, base+"/cgi-bin/webhook/send?key="+url.QueryEscape(key), body, &a, true); err != nil {
 		return "", err
 	}
 	if a.ErrCode != 0 {
@@ -225,9 +242,26 @@ func (r *Robot) SendRobot(ctx context.Context, key, text string) (string, error)
 	return "ok", nil
 }
 
+// ErrInDoubt marks a send whose outcome is unknown: the request may have reached the
+// provider (a timeout, a connection lost or an unreadable answer after it was sent), so
+// sending it again may deliver it twice. A provider's refusal and a connection never made
+// are not in doubt.
+var ErrInDoubt = errors.New("结果未知")
+
+// inDoubt wraps err with ErrInDoubt unless the connection was never made (dial, DNS).
+func inDoubt(err error) error {
+	var op *net.OpError
+	var dns *net.DNSError
+	if (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns) {
+		return err
+	}
+	return fmt.Errorf("%w：%v", ErrInDoubt, err)
+}
+
 // doJSON calls u and decodes the JSON answer; the error never repeats the URL (it holds
-// credentials).
-func doJSON(ctx context.Context, c *http.Client, method, u string, body, out any) error {
+// credentials). For a call that carries a message (carries), an error after the request
+// may have been received is ErrInDoubt.
+func doJSON(ctx context.Context, c *http.Client, method, u string, body, out any, carries bool) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -243,17 +277,29 @@ func doJSON(ctx context.Context, c *http.Client, method, u string, body, out any
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
-			return fmt.Errorf("%s %s: %v", method, req.URL.Host, ue.Err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s %s: %w", method, req.URL.Host, ue.Err)
+		} else {
+			err = fmt.Errorf("%s %s: 连接失败", method, req.URL.Host)
 		}
-		return fmt.Errorf("%s %s: 连接失败", method, req.URL.Host)
+		if carries {
+			return inDoubt(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	if err == nil {
+		err = json.Unmarshal(raw, out)
+	}
+	if err != nil {
+		if carries {
+			return fmt.Errorf("%w：应答无法读取", ErrInDoubt)
+		}
 		return fmt.Errorf("应答无法解析")
 	}
 	return nil

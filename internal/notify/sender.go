@@ -1,11 +1,16 @@
 // Package notify delivers the outbox (issue 14): the messages activities.Persist queued
 // in the transaction of the task or timeline entry that causes them. A Sender claims one
 // due row at a time (SELECT … FOR UPDATE SKIP LOCKED, so several workers share the work
-// and a row is never sent by two at once), waits for its channel's rate limit, sends it
-// and records the provider's answer: sent; queued again with a capped exponential
-// backoff after a provider error; failed once the attempts are used up. A failed message
-// blocks nothing else. Customer SMS respect the quiet hours (held until their end) and
-// the per-phone opt-out (退订: skipped). Phones are masked in logs.
+// and a row is never taken by two at once) and commits the claim — status 'sending', the
+// attempt counted, a lease — before it waits for its channel's rate limit and calls the
+// provider; then it records the provider's answer: sent; queued again with a capped
+// exponential backoff after a provider error; failed once the attempts are used up. A
+// failed message blocks nothing else. A row still 'sending' after its lease was in flight
+// when its sender died (kill -9): it is resent only to a provider that deduplicates (企业微信
+// app messages, duplicate_check), otherwise marked 'unknown' (投递未知) for a person to
+// confirm or resend from the 发件箱 — one message per business key, never a blind
+// second send. Customer SMS respect the quiet hours (held until their end) and the
+// per-phone opt-out (退订: skipped). Phones are masked in logs.
 package notify
 
 import (
@@ -20,7 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/renoflow/renoflow"
-	"github.com/renoflow/renoflow/activities"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // AppSender sends a 企业微信 app message to one user (WeCom).
@@ -163,6 +168,9 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	if err := s.resolveStale(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	for n < 1000 {
 		ok, err := s.sendOne(ctx, chans)
@@ -177,14 +185,79 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// sendOne claims the oldest due message of chans and handles it in one transaction.
+// lease is how long a claim holds its row: the sender settles it within SendTimeout; a
+// row still 'sending' after its lease was in flight when its sender died.
+func (s *Sender) lease() time.Duration { return 2*s.cfg.SendTimeout + 5*time.Second }
+
+// Deduplicator is a provider that drops a repeat of a message it already delivered
+// within DedupWindow of the first (企业微信 app messages with duplicate_check), so a send
+// whose outcome is unknown may safely be sent again within that window.
+type Deduplicator interface {
+	DedupWindow() time.Duration
+}
+
+// dedupWindow is the channel's provider's duplicate-check window; 0 when it has none.
+func (s *Sender) dedupWindow(ch renoflow.NotifyChannel) time.Duration {
+	var p any
+	switch ch {
+	case renoflow.ChannelWeCom:
+		p = s.cfg.WeCom
+	case renoflow.ChannelRobot:
+		p = s.cfg.Robot
+	case renoflow.ChannelSMS:
+		p = s.cfg.SMS
+	}
+	if d, ok := p.(Deduplicator); ok && p != nil {
+		return d.DedupWindow()
+	}
+	return 0
+}
+
+// resolveStale settles the messages whose sender died mid-send (still 'sending' after
+// their lease): the provider may or may not have delivered them. Where the provider
+// deduplicates (Deduplicator) and the first attempt is well inside its window, the
+// message is queued again — the resend is dropped by the provider if the first went
+// through. Otherwise (SMS, group robots, or too late) it becomes 'unknown' (投递未知) for
+// a person to confirm or resend from the 发件箱: never sent twice blindly.
+func (s *Sender) resolveStale(ctx context.Context) error {
+	now := s.cfg.Now()
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		ms, err := postgres.LockStale(ctx, tx, now, 100)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			claimedAt := m.ClaimedAt
+			m.ClaimedAt, m.ClaimedUntil = time.Time{}, time.Time{}
+			log := s.cfg.Log.With("customer_id", m.CustomerID, "key", m.Key, "channel", m.Channel, "attempt", m.Attempts)
+			if w := s.dedupWindow(renoflow.NotifyChannel(m.Channel)); w > 0 && now.Add(s.cfg.SendTimeout+time.Minute).Before(claimedAt.Add(w)) {
+				m.Status, m.NextAt = postgres.OutboxQueued, now
+				m.Answer = fmt.Sprintf("第%d次发送中断（发送进程退出），已交服务商去重后重发", m.Attempts)
+				log.Warn("outbox: send interrupted, resending with the provider's duplicate check")
+			} else {
+				m.Status = postgres.OutboxUnknown
+				m.Answer = fmt.Sprintf("投递未知：第%d次发送时发送进程中断，服务商可能已发出。请向接收人核实后确认或重发", m.Attempts)
+				log.Warn("outbox: send interrupted, delivery unknown")
+			}
+			if err := postgres.SetMessage(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// sendOne claims the oldest due message of chans and delivers it: the claim (status
+// sending, the attempt counted, a lease) is committed before the provider is called, and
+// the outcome is settled after, so a crash mid-send leaves a 'sending' row for
+// resolveStale rather than a rolled-back row that would be sent again blindly.
 func (s *Sender) sendOne(ctx context.Context, chans []string) (bool, error) {
-	found := false
+	found, claimed := false, false
+	var m postgres.OutboxMessage
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		now := s.cfg.Now()
-		var m activities.OutboxRow
-		err := tx.NewSelect().Model(&m).Where("status = 'queued'").Where("next_at <= ?", now).
-			Where("channel IN (?)", bun.In(chans)).OrderExpr("next_at, id").Limit(1).For("UPDATE SKIP LOCKED").Scan(ctx)
+		var err error
+		m, err = postgres.LockDue(ctx, tx, chans, now)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -192,56 +265,82 @@ func (s *Sender) sendOne(ctx context.Context, chans []string) (bool, error) {
 			return err
 		}
 		found = true
-		return s.handle(ctx, tx, &m, now)
+		if renoflow.NotifyChannel(m.Channel) == renoflow.ChannelSMS {
+			out, err := postgres.OptedOut(ctx, tx, m.Recipient)
+			if err != nil {
+				return err
+			}
+			if out {
+				m.Status, m.Answer = postgres.OutboxSkipped, "客户已退订短信"
+				return postgres.SetMessage(ctx, tx, m)
+			}
+			if hold := s.cfg.Quiet.Hold(now); hold.After(now) {
+				s.cfg.Log.Info("outbox: held for quiet hours", "customer_id", m.CustomerID, "key", m.Key,
+					"to", renoflow.MaskPhone(m.Recipient), "until", hold)
+				m.NextAt = hold
+				return postgres.SetMessage(ctx, tx, m)
+			}
+		}
+		m.Status, m.Attempts, m.ClaimedAt, m.ClaimedUntil = postgres.OutboxSending, m.Attempts+1, now, now.Add(s.lease())
+		claimed = true
+		return postgres.SetMessage(ctx, tx, m)
 	})
-	return found, err
+	if err != nil || !claimed {
+		return found, err
+	}
+	return true, s.deliver(ctx, m)
 }
 
-func (s *Sender) handle(ctx context.Context, tx bun.Tx, m *activities.OutboxRow, now time.Time) error {
+// deliver calls the provider for the claimed m and settles the outcome: sent; queued
+// again with a capped backoff after a provider error; failed once the attempts are used
+// up or when no retry can mend it. A shutdown does not cut a send short: the call and
+// the settling run on until SendTimeout.
+func (s *Sender) deliver(ctx context.Context, m postgres.OutboxMessage) error {
+	ctx = context.WithoutCancel(ctx)
+	claimedAt := m.ClaimedAt
 	ch := renoflow.NotifyChannel(m.Channel)
 	to := m.Recipient
 	if ch == renoflow.ChannelSMS {
 		to = renoflow.MaskPhone(m.Recipient)
-		var out int
-		if err := tx.NewRaw("SELECT count(*) FROM sms_optouts WHERE phone = ?", m.Recipient).Scan(ctx, &out); err != nil {
-			return err
-		}
-		if out > 0 {
-			return s.finish(ctx, tx, m, "skipped", "客户已退订短信", now, false)
-		}
-		if hold := s.cfg.Quiet.Hold(now); hold.After(now) {
-			_, err := tx.NewUpdate().Table("outbox").Set("next_at = ?", hold).Where("id = ?", m.ID).Exec(ctx)
-			s.cfg.Log.Info("outbox: held for quiet hours", "customer_id", m.CustomerID, "key", m.Key, "to", to, "until", hold)
-			return err
-		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	defer cancel()
-	if err := s.limits[ch].Wait(sctx); err != nil {
-		return err
+	answer, sendErr, final := "", s.limits[ch].Wait(sctx), false
+	if sendErr == nil {
+		answer, sendErr, final = s.send(sctx, m)
 	}
-	answer, sendErr, final := s.send(sctx, tx, m)
-	m.Attempts++
+	now := s.cfg.Now()
+	m.ClaimedAt, m.ClaimedUntil = time.Time{}, time.Time{}
 	log := s.cfg.Log.With("customer_id", m.CustomerID, "key", m.Key, "channel", m.Channel, "to", to, "attempt", m.Attempts)
 	switch {
 	case sendErr == nil:
 		log.Info("outbox: sent", "answer", answer)
-		return s.finish(ctx, tx, m, "sent", answer, now, true)
+		m.Status, m.Answer, m.SentAt = postgres.OutboxSent, answer, now
+	case errors.Is(sendErr, ErrInDoubt) && s.dedupWindow(ch) == 0:
+		// The provider may have it and cannot drop a repeat: never resent blindly.
+		log.Warn("outbox: delivery unknown", "err", sendErr)
+		m.Status = postgres.OutboxUnknown
+		m.Answer = fmt.Sprintf("投递未知：第%d次发送%s，服务商可能已发出。请向接收人核实后确认或重发", m.Attempts, sendErr)
 	case final || m.Attempts >= s.cfg.MaxAttempts:
 		log.Warn("outbox: failed", "err", sendErr)
-		return s.finish(ctx, tx, m, "failed", sendErr.Error(), now, true)
+		m.Status, m.Answer = postgres.OutboxFailed, sendErr.Error()
 	default:
-		next := now.Add(s.backoff(m.Attempts))
-		log.Info("outbox: provider error, retrying", "err", sendErr, "next", next)
-		_, err := tx.NewUpdate().Table("outbox").Set("attempts = ?", m.Attempts).Set("next_at = ?", next).
-			Set("answer = ?", fmt.Sprintf("第%d次发送失败：%s", m.Attempts, sendErr)).Where("id = ?", m.ID).Exec(ctx)
-		return err
+		m.Status, m.NextAt = postgres.OutboxQueued, now.Add(s.backoff(m.Attempts))
+		m.Answer = fmt.Sprintf("第%d次发送失败：%s", m.Attempts, sendErr)
+		log.Info("outbox: provider error, retrying", "err", sendErr, "next", m.NextAt)
 	}
+	ok, err := postgres.SettleMessage(ctx, s.db, m, claimedAt)
+	if err == nil && !ok {
+		log.Warn("outbox: the claim was resolved before its outcome was recorded", "status", m.Status)
+	}
+	return err
 }
 
 // send calls the channel's provider; final reports an error no retry can mend (no
-// recipient configured).
-func (s *Sender) send(ctx context.Context, tx bun.Tx, m *activities.OutboxRow) (answer string, err error, final bool) {
+// recipient configured). A 企业微信 app message carries its outbox id, so that two
+// different messages of the same text are never taken for duplicates by the provider's
+// duplicate check.
+func (s *Sender) send(ctx context.Context, m postgres.OutboxMessage) (answer string, err error, final bool) {
 	switch renoflow.NotifyChannel(m.Channel) {
 	case renoflow.ChannelSMS:
 		id := s.cfg.SMSTemplates[m.Template]
@@ -253,13 +352,13 @@ func (s *Sender) send(ctx context.Context, tx bun.Tx, m *activities.OutboxRow) (
 		return a, err, false
 	case renoflow.ChannelWeCom:
 		var user string
-		if err := tx.NewRaw("SELECT wecom_userid FROM staff WHERE id = ?", m.Recipient).Scan(ctx, &user); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := s.db.NewRaw("SELECT wecom_userid FROM staff WHERE id = ?", m.Recipient).Scan(ctx, &user); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return "", err, false
 		}
 		if user == "" {
 			return "", fmt.Errorf("员工未绑定企业微信账号"), true
 		}
-		a, err := s.cfg.WeCom.SendApp(ctx, user, m.Body)
+		a, err := s.cfg.WeCom.SendApp(ctx, user, AppText(m))
 		return a, err, false
 	case renoflow.ChannelRobot:
 		key := s.cfg.RobotKeys[m.StoreID]
@@ -272,14 +371,9 @@ func (s *Sender) send(ctx context.Context, tx bun.Tx, m *activities.OutboxRow) (
 	return "", fmt.Errorf("未知渠道 %s", m.Channel), true
 }
 
-func (s *Sender) finish(ctx context.Context, tx bun.Tx, m *activities.OutboxRow, status, answer string, now time.Time, attempted bool) error {
-	q := tx.NewUpdate().Table("outbox").Set("status = ?", status).Set("answer = ?", answer).Set("attempts = ?", m.Attempts).
-		Where("id = ?", m.ID)
-	if status == "sent" {
-		q = q.Set("sent_at = ?", now)
-	}
-	_, err := q.Exec(ctx)
-	return err
+// AppText is the text of m as a 企业微信 app message: its body and its outbox number.
+func AppText(m postgres.OutboxMessage) string {
+	return fmt.Sprintf("%s\n（消息编号 %d）", m.Body, m.ID)
 }
 
 // queueDigest queues, once per company day from DigestAt on, the morning digest of each
@@ -294,13 +388,7 @@ func (s *Sender) queueDigest(ctx context.Context, now time.Time) error {
 	if s.digested == day || l.Hour()*60+l.Minute() < s.cfg.DigestAt {
 		return nil
 	}
-	_, err := s.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, body, next_at, created_at)
-		SELECT '', 'digest:' || ? || '#wecom:' || assignee_id, 'wecom', 'digest', assignee_id, max(store_id),
-		       '【今日待办】您有' || count(*) || '项待办' ||
-		       CASE WHEN count(*) FILTER (WHERE due_at < ?) > 0 THEN '，其中' || count(*) FILTER (WHERE due_at < ?) || '项已逾期' ELSE '' END,
-		       ?, ?
-		  FROM tasks WHERE status = 'open' AND kind = 'work' AND assignee_id <> '' GROUP BY assignee_id
-		ON CONFLICT (customer_id, key) DO NOTHING`, day, now, now, now, now).Exec(ctx)
+	err := postgres.QueueDigest(ctx, s.db, day, now)
 	if err == nil {
 		s.digested = day
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/internal/testdb"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/schema"
 )
 
@@ -31,11 +33,25 @@ type fake struct {
 	mu      sync.Mutex
 	sms     []map[string]any // SendSms parameters
 	app     []map[string]any
-	robot   []string // webhook keys
-	failSMS int      // answer the next failSMS SendSms calls with a provider error
+	robot   []string     // webhook keys
+	failSMS int          // answer the next failSMS SendSms calls with a provider error
+	hangSMS atomic.Int64 // > 0: take a SendSms call, then answer nothing for that long (ns)
 }
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if d := time.Duration(f.hangSMS.Load()); d > 0 && r.Header.Get("X-TC-Action") == "SendSms" {
+		var in map[string]any
+		body, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(body, &in)
+		f.mu.Lock()
+		f.sms = append(f.sms, in)
+		f.mu.Unlock()
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+		}
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	body, _ := io.ReadAll(r.Body)
@@ -119,7 +135,7 @@ func (s *setup) persist(t *testing.T, id, phone string, at time.Time) {
 }
 
 func (s *setup) statuses(t *testing.T) map[string]string {
-	var rows []activities.OutboxRow
+	var rows []postgres.OutboxMessage
 	require.NoError(t, s.db.NewSelect().Model(&rows).Scan(t.Context()))
 	out := map[string]string{}
 	for _, r := range rows {
@@ -216,7 +232,7 @@ func TestProviderErrorRetriedThenFailed(t *testing.T) {
 	_, err := snd.SendDue(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"c1 sms": "queued", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
-	var row activities.OutboxRow
+	var row postgres.OutboxMessage
 	get := func() {
 		require.NoError(t, s.db.NewSelect().Model(&row).Where("channel = 'sms' AND customer_id = 'c1'").Scan(t.Context()))
 	}
@@ -317,5 +333,85 @@ func TestMorningDigest(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Len(t, s.f.app, 2)
-	require.Equal(t, map[string]any{"content": "【今日待办】您有1项待办，其中1项已逾期"}, s.f.app[1]["text"])
+	require.Regexp(t, `^【今日待办】您有1项待办，其中1项已逾期\n（消息编号 \d+）$`, s.f.app[1]["text"].(map[string]any)["content"])
+}
+
+// A message still 'sending' after its lease was in flight when its sender died: the
+// 企业微信 app message is sent again with the provider's duplicate check (same text, so
+// 企业微信 drops it if the first went through); the SMS and the robot message, whose
+// providers cannot deduplicate, become 投递未知 (unknown) and are not sent again until a
+// person resends them.
+func TestInterruptedSendResolved(t *testing.T) {
+	s := newSetup(t)
+	s.persist(t, "c1", "13812345678", s.now)
+	claimed := s.now.Add(-time.Minute)
+	_, err := s.db.NewRaw("UPDATE outbox SET status = 'sending', attempts = 1, claimed_at = ?, claimed_until = ?", claimed, claimed.Add(35*time.Second)).Exec(t.Context())
+	require.NoError(t, err)
+	s.cfg.SendTimeout = 15 * time.Second
+	snd := New(s.db, s.cfg)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"c1 sms": "unknown", "c1 robot": "unknown", "c1 wecom": "sent"}, s.statuses(t))
+	require.Empty(t, s.f.sms)
+	require.Empty(t, s.f.robot)
+	require.Len(t, s.f.app, 1)
+	require.Equal(t, float64(1), s.f.app[0]["enable_duplicate_check"])
+	require.Equal(t, float64(14400), s.f.app[0]["duplicate_check_interval"])
+	var m postgres.OutboxMessage
+	require.NoError(t, s.db.NewSelect().Model(&m).Where("channel = 'sms'").Scan(t.Context()))
+	require.Contains(t, m.Answer, "投递未知")
+	require.True(t, m.ClaimedAt.IsZero())
+	// Nothing more goes by itself; a person's resend sends it once more.
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, s.f.sms)
+	ok, err := postgres.ResolveUnknown(t.Context(), s.db, m.ID, true, "人工重发", s.now)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Len(t, s.f.sms, 1)
+	require.Equal(t, "sent", s.statuses(t)["c1 sms"])
+
+	// Past the provider's duplicate-check window a 企业微信 message is unknown too.
+	s.persist(t, "c2", "13900000000", s.now)
+	late := s.now.Add(-4 * time.Hour)
+	_, err = s.db.NewRaw("UPDATE outbox SET status = 'sending', attempts = 1, claimed_at = ?, claimed_until = ? WHERE customer_id = 'c2'", late, late.Add(35*time.Second)).Exec(t.Context())
+	require.NoError(t, err)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "unknown", s.statuses(t)["c2 wecom"])
+	require.Len(t, s.f.app, 1)
+
+	// A claim whose lease has not ended is left to its sender.
+	s.persist(t, "c3", "13700000000", s.now)
+	_, err = s.db.NewRaw("UPDATE outbox SET status = 'sending', attempts = 1, claimed_at = ?, claimed_until = ? WHERE customer_id = 'c3'", s.now, s.now.Add(35*time.Second)).Exec(t.Context())
+	require.NoError(t, err)
+	_, err = snd.SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, "sending", s.statuses(t)["c3 sms"])
+}
+
+// A send that times out may have reached the provider: the SMS becomes 投递未知 at once
+// (the provider cannot drop a repeat, so it is not retried blindly); the other channels
+// go on.
+func TestTimedOutSMSInDoubt(t *testing.T) {
+	s := newSetup(t)
+	s.f.hangSMS.Store(int64(3 * time.Second))
+	s.cfg.SendTimeout = 300 * time.Millisecond
+	s.persist(t, "c1", "13812345678", s.now)
+	snd := New(s.db, s.cfg)
+	for range 2 {
+		_, err := snd.SendDue(t.Context())
+		require.NoError(t, err)
+	}
+	require.Equal(t, map[string]string{"c1 sms": "unknown", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
+	s.f.mu.Lock()
+	require.Len(t, s.f.sms, 1, "sent once, not retried")
+	s.f.mu.Unlock()
+	var m postgres.OutboxMessage
+	require.NoError(t, s.db.NewSelect().Model(&m).Where("channel = 'sms'").Scan(t.Context()))
+	require.Equal(t, 1, m.Attempts)
+	require.Contains(t, m.Answer, "投递未知")
+	require.NotContains(t, m.Answer, "13812345678")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // Settings are the company's notification settings (table notify_settings, scope
@@ -117,11 +118,8 @@ func (s Settings) Apply(base Config) Config {
 
 // LoadSettings reads the company's settings and the stores' robot keys.
 func LoadSettings(ctx context.Context, db bun.IDB) (Settings, error) {
-	var rows []struct {
-		Scope    string
-		Settings json.RawMessage
-	}
-	if err := db.NewRaw("SELECT scope, settings FROM notify_settings").Scan(ctx, &rows); err != nil {
+	rows, err := postgres.NotifySettings(ctx, db)
+	if err != nil {
 		return Settings{}, err
 	}
 	s := Settings{RobotKeys: map[string]string{}}
@@ -172,9 +170,7 @@ func SaveSettings(ctx context.Context, db bun.IDB, s Settings, at time.Time) err
 	if err != nil {
 		return err
 	}
-	_, err = db.NewRaw(`INSERT INTO notify_settings (scope, settings, updated_at) VALUES ('company', ?, ?)
-		ON CONFLICT (scope) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`, string(raw), at).Exec(ctx)
-	return err
+	return postgres.SaveNotifySetting(ctx, db, postgres.NotifySetting{Scope: "company", Settings: raw, UpdatedAt: at})
 }
 
 // SaveRobotKey stores a store's group robot webhook key; Secret keeps the stored one.
@@ -183,9 +179,7 @@ func SaveRobotKey(ctx context.Context, db bun.IDB, storeID, key string, at time.
 		return nil
 	}
 	raw, _ := json.Marshal(map[string]string{"robot_key": key})
-	_, err := db.NewRaw(`INSERT INTO notify_settings (scope, settings, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (scope) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`, "store:"+storeID, string(raw), at).Exec(ctx)
-	return err
+	return postgres.SaveNotifySetting(ctx, db, postgres.NotifySetting{Scope: "store:" + storeID, Settings: raw, UpdatedAt: at})
 }
 
 // NewFromDB returns a Sender whose providers come from the stored settings, read again
