@@ -33,6 +33,25 @@ func notifyForm(s notify.Settings) map[string]string {
 	return f
 }
 
+// deliveryLabel is a message's delivery status in Chinese (issue 14).
+func deliveryLabel(status string) string {
+	switch status {
+	case postgres.OutboxQueued:
+		return "待发送"
+	case postgres.OutboxSending:
+		return "发送中"
+	case postgres.OutboxSent:
+		return "已发送"
+	case postgres.OutboxFailed:
+		return "发送失败"
+	case postgres.OutboxSkipped:
+		return "未发送"
+	case postgres.OutboxUnknown:
+		return "投递未知"
+	}
+	return status
+}
+
 // notifyPage shows the notification settings (secrets masked), the stores' robot keys,
 // the test-message form and the 发件箱: the latest messages with their delivery status
 // (with nothing configured, every message that would have been sent, still queued).
@@ -173,4 +192,28 @@ func (s *Server) pageAdminNotifyOptOut(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已更新短信退订："+renoflow.MaskPhone(string(phone))), fiber.StatusSeeOther)
+}
+
+// pageAdminNotifyResolve settles a message whose delivery is unknown (投递未知: its send
+// was interrupted and its provider cannot drop a repeat): action "confirm" records that it
+// arrived (已送达, after asking the recipient), "resend" queues it again.
+func (s *Server) pageAdminNotifyResolve(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	action := c.FormValue("action")
+	if err != nil || (action != "confirm" && action != "resend") {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "操作无效", Errors: map[string]string{"action": "请选择确认已送达或重新发送"}})
+	}
+	who := actorOf(c).Name
+	answer := "已由" + who + "确认送达"
+	if action == "resend" {
+		answer = "已由" + who + "安排重新发送"
+	}
+	ok, err := postgres.ResolveUnknown(c.UserContext(), s.db, id, action == "resend", answer, s.now())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.notifyPage(c, fiber.StatusConflict, page{Message: "该消息不是投递未知状态，无需处理"})
+	}
+	return c.Redirect("/admin/notify?status=unknown&ok="+urlQueryEscape(answer), fiber.StatusSeeOther)
 }

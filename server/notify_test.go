@@ -137,3 +137,36 @@ func TestAdminNotifyDigestTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 9*60+15, set.Apply(notify.Config{}).DigestAt)
 }
+
+// A message whose delivery is unknown (投递未知) shows on the 发件箱 with two buttons: a
+// person confirms it arrived or resends it; a message in any other status is refused.
+func TestAdminNotifyResolveUnknown(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	var ids []int64
+	require.NoError(t, h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, status, attempts, answer, next_at, created_at)
+		VALUES ('c1', 'a#sms', 'sms', 'contact', '13812345678', 's1', 'unknown', 1, '投递未知：第1次发送时发送进程中断', now(), now()),
+		       ('c1', 'b#sms', 'sms', 'contact', '13812345678', 's1', 'unknown', 1, '投递未知', now(), now()),
+		       ('c1', 'c#sms', 'sms', 'contact', '13812345678', 's1', 'sent', 1, 'Ok', now(), now()) RETURNING id`).Scan(t.Context(), &ids))
+	status, html, _ := h.page(admin, http.MethodGet, "/admin/notify?status=unknown", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, `data-delivery="unknown"`)
+	require.Contains(t, html, "短信 投递未知")
+	require.Contains(t, html, "确认已送达")
+	require.NotContains(t, html, `data-key="c#sms"`)
+
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/outbox/"+strconv.FormatInt(ids[0], 10), url.Values{"action": {"confirm"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/outbox/"+strconv.FormatInt(ids[1], 10), url.Values{"action": {"resend"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/outbox/"+strconv.FormatInt(ids[2], 10), url.Values{"action": {"resend"}})
+	require.Equal(t, http.StatusConflict, status)
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/outbox/"+strconv.FormatInt(ids[0], 10), url.Values{"action": {"drop"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	var got []struct{ Key, Status, Answer string }
+	require.NoError(t, h.db.NewRaw("SELECT key, status, answer FROM outbox ORDER BY key").Scan(t.Context(), &got))
+	require.Equal(t, "sent", got[0].Status)
+	require.Contains(t, got[0].Answer, "确认送达")
+	require.Equal(t, "queued", got[1].Status)
+	require.Equal(t, "sent", got[2].Status)
+}

@@ -66,6 +66,9 @@ var funcs = template.FuncMap{
 		return out
 	},
 	"selectArgs": selectArgs,
+	// Delivery of the outbox's messages (issue 14).
+	"deliveryLabel": deliveryLabel,
+	"channelLabel":  func(ch string) string { return renoflow.NotifyChannel(ch).Label() },
 }
 
 func mustParsePages() map[string]*template.Template {

@@ -103,6 +103,7 @@ func (s *Server) routes(app *fiber.App) {
 	adminPages.Post("/notify/test", policy, s.pageAdminNotifyTest)
 	adminPages.Post("/notify/staff", policy, s.pageAdminNotifyStaff)
 	adminPages.Post("/notify/optout", policy, s.pageAdminNotifyOptOut)
+	adminPages.Post("/notify/outbox/:id", policy, s.pageAdminNotifyResolve)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
