@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/renoflow/renoflow"
 
 	"github.com/stretchr/testify/require"
 )
@@ -48,6 +51,22 @@ func TestCustomerSearchAtScale(t *testing.T) {
 		OrderExpr("c.filed_at DESC, c.id DESC").Limit(50)
 	plan := explain(t, h, page.String(), true)
 	require.Contains(t, plan, "customers_filed_at_id", "the default page:\n%s", plan)
+
+	// The task list of a consultant with 200 open tasks reads their customers' names by
+	// key, not by a pass over every customer.
+	_, err = h.db.ExecContext(ctx, `INSERT INTO tasks (customer_id, rule, subject, title, assignee_id, store_id, due_at, created_at)
+	SELECT c.id, r.rule, '', '压测任务', 'cm1', 's1', now() + interval '1 day', now()
+	FROM customers c, (VALUES ('verify'), ('neglect')) AS r(rule) WHERE c.id LIKE 'scale-%0'`)
+	require.NoError(t, err)
+	_, err = h.db.ExecContext(ctx, `VACUUM ANALYZE tasks`)
+	require.NoError(t, err)
+	srv := &Server{db: h.db, cfg: Config{Now: func() time.Time { return h.now }}}
+	for _, view := range []string{ViewOpen, ViewTodo} {
+		tq, err := srv.tasksQuery(renoflow.Actor{ID: "cm1", Role: renoflow.RoleCustomerManager, StoreID: "s1"}, view, h.now)
+		require.NoError(t, err)
+		plan := explain(t, h, tq.Limit(500).String(), true)
+		require.NotContains(t, plan, "Seq Scan on customers", "task list %s:\n%s", view, plan)
+	}
 
 	// The API finds what the text holds: the total counts every match, on a full page
 	// (counted) and on the last one (its rows).

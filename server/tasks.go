@@ -135,10 +135,32 @@ var closedByStaff = []string{string(renoflow.TaskDone), string(renoflow.TaskAckn
 // listTasks lists actor's tasks in a view.
 func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view string) ([]TaskRow, error) {
 	now := s.now()
+	q, err := s.tasksQuery(actor, view, now)
+	if err != nil {
+		return nil, err
+	}
+	var rows []TaskRow
+	if err := q.Limit(500).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	for i := range rows {
+		rows[i].fill(now)
+	}
+	return rows, nil
+}
+
+// tasksQuery selects actor's tasks in a view at now, in the view's order.
+func (s *Server) tasksQuery(actor renoflow.Actor, view string, now time.Time) (*bun.SelectQuery, error) {
 	local := now.In(renoflow.Zone)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
-	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name, c.phone AS customer_phone, COALESCE(d.name, '') AS done_by_name").
-		Join("JOIN customers AS c ON c.id = t.customer_id").Join("LEFT JOIN staff AS d ON d.id = t.done_by")
+	// Each listed task reads its customer's name by primary key (OFFSET 0 keeps PostgreSQL
+	// from flattening the subquery into a hash join over every customer: 1.4 ms against
+	// 3–14 ms at 10,000 customers, and it grows with the tasks listed, not the customers
+	// stored; issue 15).
+	q := s.db.NewSelect().TableExpr("tasks AS t").
+		ColumnExpr("t.*, c.name AS customer_name, c.phone AS customer_phone").
+		ColumnExpr("COALESCE((SELECT d.name FROM staff AS d WHERE d.id = t.done_by), '') AS done_by_name").
+		Join("CROSS JOIN LATERAL (SELECT name, phone FROM customers WHERE id = t.customer_id OFFSET 0) AS c")
 	q = oneTaskPerWork(mine(q, actor), actor)
 	switch view {
 	case ViewTodo, "":
@@ -160,14 +182,7 @@ func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view strin
 		return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "任务视图有误",
 			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 todo、open、today、overdue、upcoming 或 done"}}}
 	}
-	var rows []TaskRow
-	if err := q.Limit(500).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	for i := range rows {
-		rows[i].fill(now)
-	}
-	return rows, nil
+	return q, nil
 }
 
 // taskCounts counts actor's tasks in each view of the task list.
