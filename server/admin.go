@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
@@ -32,31 +33,36 @@ type StoreInput struct {
 
 // Store is a store as the admin pages list it.
 type Store struct {
-	ID        string    `bun:"id" json:"id"`
-	Name      string    `bun:"name" json:"name"`
-	Staff     int       `bun:"staff" json:"staff"` // active staff working there
-	CreatedAt time.Time `bun:"created_at" json:"created_at"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Staff     int       `json:"staff"` // active staff working there
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // listStores lists every store with its number of active staff.
 func (s *Server) listStores(ctx context.Context) ([]Store, error) {
-	var rows []Store
-	if err := s.db.NewSelect().TableExpr("stores AS so").
-		ColumnExpr("so.id, so.name, so.created_at").
-		ColumnExpr("(SELECT count(*) FROM staff AS st WHERE st.store_id = so.id AND st.active) AS staff").
-		Order("so.id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+	rows, err := postgres.ListStores(ctx, s.db)
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	out := make([]Store, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Store{ID: r.ID, Name: r.Name, Staff: r.Staff, CreatedAt: r.CreatedAt})
+	}
+	return out, nil
 }
 
 // storeOptionsAll lists every store as form options.
 func (s *Server) storeOptionsAll(ctx context.Context) ([]renoflow.Option, error) {
-	var rows []renoflow.Option
-	if err := s.db.NewSelect().Table("stores").ColumnExpr("id AS code, name AS label").Order("id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+	rows, err := postgres.StoreNames(ctx, s.db)
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	out := make([]renoflow.Option, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, renoflow.Option{Code: r.ID, Label: r.Name})
+	}
+	return out, nil
 }
 
 // addStore creates a store: the ID and name are required, and the ID must be new.
@@ -79,16 +85,15 @@ func (s *Server) addStore(ctx context.Context, actor renoflow.Actor, in StoreInp
 	if err := p.Err("门店信息有误"); err != nil {
 		return Store{}, err
 	}
-	var st Store
-	err := s.db.NewRaw("INSERT INTO stores (id, name) VALUES (?, ?) RETURNING id, name, created_at", in.ID, in.Name).Scan(ctx, &st)
+	st, err := postgres.AddStore(ctx, s.db, in.ID, in.Name)
 	if isIntegrityViolation(err) {
 		return Store{}, &renoflow.Error{Code: renoflow.CodeConflict, Message: "门店编号" + in.ID + "已存在",
 			Fields: []renoflow.FieldError{{Field: "id", Message: "已存在"}}}
 	}
 	if err != nil {
-		return Store{}, fmt.Errorf("create store %s: %w", in.ID, err)
+		return Store{}, err
 	}
-	return st, nil
+	return Store{ID: st.ID, Name: st.Name, CreatedAt: st.CreatedAt}, nil
 }
 
 // isIntegrityViolation reports whether err is a unique, foreign-key or similar violation.
@@ -209,12 +214,12 @@ func badSuspension() error {
 // DesignerAttributes are the staff columns dispatch ranks a designer by (SPEC.md step
 // 5; renoflow.RankDesigners).
 type DesignerAttributes struct {
-	OnDuty            bool       `bun:"on_duty" json:"on_duty"`                         // on duty today (今日在岗)
-	Senior            bool       `bun:"senior" json:"senior"`                           // senior designer (资深), first for large orders
-	ChargesFee        bool       `bun:"charges_fee" json:"charges_fee"`                 // charges a design fee (收费), first for large orders
-	MaterialTargetMet bool       `bun:"material_target_met" json:"material_target_met"` // main-material sales target met (主材达标)
-	DepartmentRank    int        `bun:"department_rank" json:"department_rank"`         // department ranking: 1 best, 0 unranked
-	SuspendedUntil    *time.Time `bun:"suspended_until" json:"suspended_until"`         // off dispatch until (停派至); null when not suspended
+	OnDuty            bool       `json:"on_duty"`             // on duty today (今日在岗)
+	Senior            bool       `json:"senior"`              // senior designer (资深), first for large orders
+	ChargesFee        bool       `json:"charges_fee"`         // charges a design fee (收费), first for large orders
+	MaterialTargetMet bool       `json:"material_target_met"` // main-material sales target met (主材达标)
+	DepartmentRank    int        `json:"department_rank"`     // department ranking: 1 best, 0 unranked
+	SuspendedUntil    *time.Time `json:"suspended_until"`     // off dispatch until (停派至); null when not suspended
 }
 
 // AdminStaffMember is a staff account as the admin API shows it: the account and, for a
@@ -226,21 +231,13 @@ type AdminStaffMember struct {
 
 // designerAttributes reads the dispatch attributes of the designers among ids.
 func (s *Server) designerAttributes(ctx context.Context, ids []string) (map[string]DesignerAttributes, error) {
-	out := map[string]DesignerAttributes{}
-	if len(ids) == 0 {
-		return out, nil
+	rows, err := postgres.DesignerAttributesOf(ctx, s.db, ids)
+	if err != nil {
+		return nil, err
 	}
-	var rows []struct {
-		ID string `bun:"id"`
-		DesignerAttributes
-	}
-	if err := s.db.NewSelect().Table("staff").
-		Column("id", "on_duty", "senior", "charges_fee", "material_target_met", "department_rank", "suspended_until").
-		Where("id IN (?)", bun.In(ids)).Where("role = ?", string(renoflow.RoleDesigner)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read designer attributes: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r.DesignerAttributes
+	out := make(map[string]DesignerAttributes, len(rows))
+	for id, a := range rows {
+		out[id] = DesignerAttributes(a)
 	}
 	return out, nil
 }
@@ -325,13 +322,13 @@ func (s *Server) checkStaff(ctx context.Context, p *renoflow.Problems, name stri
 
 // storeIDs returns the set of store IDs.
 func (s *Server) storeIDs(ctx context.Context) (map[string]bool, error) {
-	var ids []string
-	if err := s.db.NewSelect().Table("stores").Column("id").Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+	rows, err := postgres.StoreNames(ctx, s.db)
+	if err != nil {
+		return nil, err
 	}
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[r.ID] = true
 	}
 	return out, nil
 }
@@ -370,48 +367,41 @@ func (s *Server) addStaff(ctx context.Context, actor renoflow.Actor, in CreateSt
 		return StaffMember{}, err
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewRaw(`INSERT INTO staff (id, login, name, role, store_id, lead, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Login, in.Name, string(in.Role), nullable(in.StoreID), in.Lead, hash).Exec(ctx); err != nil {
-			return err
-		}
-		return setSupervisedStores(ctx, tx, in.ID, in.Stores)
+		return postgres.AddStaff(ctx, tx, newStaff(in, hash))
 	})
 	if isIntegrityViolation(err) {
 		field, what := "id", "员工编号"+in.ID
-		if taken, xerr := s.db.NewSelect().Table("staff").Where("login = ?", in.Login).Exists(ctx); xerr == nil && taken {
+		if taken, xerr := postgres.LoginTaken(ctx, s.db, in.Login); xerr == nil && taken {
 			field, what = "login", "登录账号"+in.Login
 		}
 		return StaffMember{}, &renoflow.Error{Code: renoflow.CodeConflict, Message: what + "已存在",
 			Fields: []renoflow.FieldError{{Field: field, Message: "已存在"}}}
 	}
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("create staff %s: %w", in.Login, err)
+		return StaffMember{}, err
 	}
 	return s.staffMember(ctx, in.ID)
 }
 
 // staffMember loads one staff account.
 func (s *Server) staffMember(ctx context.Context, id string) (StaffMember, error) {
-	var m StaffMember
-	err := s.staffQuery().Where("st.id = ?", id).Scan(ctx, &m)
+	m, err := postgres.StaffMember(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return StaffMember{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到员工%s", id)
 	}
 	if err != nil {
-		return StaffMember{}, fmt.Errorf("load staff %s: %w", id, err)
+		return StaffMember{}, err
 	}
-	m.RoleLabel = m.Role.Label()
-	return m, nil
+	return staffMemberOf(m), nil
 }
 
 // listStaff lists every staff account (admin).
 func (s *Server) listStaff(ctx context.Context) ([]StaffMember, error) {
-	var rows []StaffMember
-	if err := s.staffQuery().Order("st.active DESC", "st.store_id", "st.role", "st.id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
+	rows, err := postgres.ListStaff(ctx, s.db)
+	if err != nil {
+		return nil, err
 	}
-	fillStaff(rows)
-	return rows, nil
+	return staffMembers(rows), nil
 }
 
 // updateStaff changes a staff account (admin): role, store, lead, active, password,
@@ -467,32 +457,27 @@ func (s *Server) updateStaff(ctx context.Context, actor renoflow.Actor, currentS
 			return AdminStaffMember{}, err
 		}
 	}
+	row := postgres.Staff{ID: id, Name: next.Name, Role: next.Role, StoreID: next.StoreID, Lead: next.Lead,
+		Active: next.Active, PasswordHash: hash, UpdatedAt: s.now()}
+	columns := []string{"name", "role", "store_id", "lead", "active", "updated_at"}
+	if hash != "" {
+		columns = append(columns, "password_hash")
+	}
+	columns = setDesignerAttributes(&row, columns, in)
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewUpdate().Table("staff").Where("id = ?", id).
-			Set("name = ?", next.Name).Set("role = ?", string(next.Role)).Set("store_id = ?", nullable(next.StoreID)).
-			Set("lead = ?", next.Lead).Set("active = ?", next.Active).Set("updated_at = ?", s.now())
-		if hash != "" {
-			q = q.Set("password_hash = ?", hash)
-		}
-		q = setDesignerAttributes(q, in)
-		if _, err := q.Exec(ctx); err != nil {
+		if err := postgres.UpdateStaff(ctx, tx, row, columns...); err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Table("supervisor_stores").Where("staff_id = ?", id).Exec(ctx); err != nil {
-			return err
-		}
-		if err := setSupervisedStores(ctx, tx, id, next.Stores); err != nil {
+		if err := postgres.ReplaceSupervisedStores(ctx, tx, id, next.Stores); err != nil {
 			return err
 		}
 		if hash != "" || !next.Active {
-			_, err := tx.NewDelete().Table("sessions").Where("staff_id = ?", id).
-				Where("token_hash <> ?", tokenHash(currentSession)).Exec(ctx)
-			return err
+			return postgres.EndStaffSessions(ctx, tx, id, tokenHash(currentSession))
 		}
 		return nil
 	})
 	if err != nil {
-		return AdminStaffMember{}, fmt.Errorf("update staff %s: %w", id, err)
+		return AdminStaffMember{}, err
 	}
 	return s.adminStaffMember(ctx, id)
 }
@@ -511,27 +496,28 @@ func checkDesignerPatch(p *renoflow.Problems, role renoflow.Role, in StaffPatch)
 	}
 }
 
-// setDesignerAttributes adds to a staff update each designer attribute the patch sets.
-func setDesignerAttributes(q *bun.UpdateQuery, in StaffPatch) *bun.UpdateQuery {
+// setDesignerAttributes sets on row each designer attribute the patch sets and returns
+// columns with theirs added.
+func setDesignerAttributes(row *postgres.Staff, columns []string, in StaffPatch) []string {
 	if in.OnDuty != nil {
-		q = q.Set("on_duty = ?", *in.OnDuty)
+		row.OnDuty, columns = *in.OnDuty, append(columns, "on_duty")
 	}
 	if in.Senior != nil {
-		q = q.Set("senior = ?", *in.Senior)
+		row.Senior, columns = *in.Senior, append(columns, "senior")
 	}
 	if in.ChargesFee != nil {
-		q = q.Set("charges_fee = ?", *in.ChargesFee)
+		row.ChargesFee, columns = *in.ChargesFee, append(columns, "charges_fee")
 	}
 	if in.MaterialTargetMet != nil {
-		q = q.Set("material_target_met = ?", *in.MaterialTargetMet)
+		row.MaterialTargetMet, columns = *in.MaterialTargetMet, append(columns, "material_target_met")
 	}
 	if in.DepartmentRank != nil {
-		q = q.Set("department_rank = ?", *in.DepartmentRank)
+		row.DepartmentRank, columns = *in.DepartmentRank, append(columns, "department_rank")
 	}
 	if in.SuspendedUntil.Set {
-		q = q.Set("suspended_until = ?", in.SuspendedUntil.Time)
+		row.SuspendedUntil, columns = in.SuspendedUntil.Time, append(columns, "suspended_until")
 	}
-	return q
+	return columns
 }
 
 // DutyInput is PATCH /api/staff/:id/duty's body.
@@ -542,34 +528,25 @@ type DutyInput struct {
 // DesignerDuty is a designer as the duty list shows them: whether dispatch may pick
 // them today (SPEC.md step 5: on duty and not suspended).
 type DesignerDuty struct {
-	ID             string     `bun:"id" json:"id"`
-	Name           string     `bun:"name" json:"name"`
-	StoreID        string     `bun:"store_id" json:"store_id"`
-	StoreName      string     `bun:"store_name" json:"store_name"`
-	OnDuty         bool       `bun:"on_duty" json:"on_duty"`
-	SuspendedUntil *time.Time `bun:"suspended_until" json:"suspended_until"`
-}
-
-// designerDutyQuery selects active designers with their store's name and duty.
-func (s *Server) designerDutyQuery() *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("staff AS st").
-		ColumnExpr("st.id, st.name, COALESCE(st.store_id, '') AS store_id, COALESCE(so.name, '') AS store_name, st.on_duty, st.suspended_until").
-		Join("LEFT JOIN stores AS so ON so.id = st.store_id").
-		Where("st.role = ?", string(renoflow.RoleDesigner)).Where("st.active")
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	StoreID        string     `json:"store_id"`
+	StoreName      string     `json:"store_name"`
+	OnDuty         bool       `json:"on_duty"`
+	SuspendedUntil *time.Time `json:"suspended_until"`
 }
 
 // dutyList lists the active designers of the stores actor works in or oversees.
 func (s *Server) dutyList(ctx context.Context, actor renoflow.Actor) ([]DesignerDuty, error) {
-	rows := []DesignerDuty{}
-	stores := dutyStores(actor)
-	if len(stores) == 0 {
-		return rows, nil
+	rows, err := postgres.DesignerDuties(ctx, s.db, dutyStores(actor))
+	if err != nil {
+		return nil, err
 	}
-	if err := s.designerDutyQuery().Where("st.store_id IN (?)", bun.In(stores)).Order("st.store_id", "st.name", "st.id").
-		Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list designers: %w", err)
+	out := make([]DesignerDuty, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, DesignerDuty(r))
 	}
-	return rows, nil
+	return out, nil
 }
 
 // dutyStores lists the stores whose designers' duty actor keeps: a supervisor's stores,
@@ -609,16 +586,16 @@ func (s *Server) setDuty(ctx context.Context, actor renoflow.Actor, id string, o
 	if err := p.Err("在岗状态有误"); err != nil {
 		return DesignerDuty{}, err
 	}
-	if _, err := s.db.NewUpdate().Table("staff").Set("on_duty = ?", *onDuty).Set("updated_at = ?", s.now()).
-		Where("id = ?", id).Exec(ctx); err != nil {
-		return DesignerDuty{}, fmt.Errorf("set duty of %s: %w", id, err)
+	duty := postgres.Staff{ID: id, DesignerAttributes: postgres.DesignerAttributes{OnDuty: *onDuty}, UpdatedAt: s.now()}
+	if err := postgres.UpdateStaff(ctx, s.db, duty, "on_duty", "updated_at"); err != nil {
+		return DesignerDuty{}, err
 	}
 	s.log.Info("designer duty set", "designer", id, "on_duty", *onDuty, "by", actor.ID)
-	var d DesignerDuty
-	if err := s.designerDutyQuery().Where("st.id = ?", id).Scan(ctx, &d); err != nil {
-		return DesignerDuty{}, fmt.Errorf("load designer %s: %w", id, err)
+	d, err := postgres.DesignerDutyOf(ctx, s.db, id)
+	if err != nil {
+		return DesignerDuty{}, err
 	}
-	return d, nil
+	return DesignerDuty(d), nil
 }
 
 // apiStaffDuty: PATCH /api/staff/:id/duty {"on_duty": false} → the designer's duty (store
@@ -635,22 +612,11 @@ func (s *Server) apiStaffDuty(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"designer": d})
 }
 
-// setSupervisedStores records the stores a supervisor oversees.
-func setSupervisedStores(ctx context.Context, db bun.IDB, staffID string, stores []string) error {
-	for _, st := range stores {
-		if _, err := db.NewRaw("INSERT INTO supervisor_stores (staff_id, store_id) VALUES (?, ?) ON CONFLICT DO NOTHING", staffID, st).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// nullable stores "" as NULL (a staff member without a store).
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
+// newStaff is the account a creation stores: active, on duty (a designer), the password
+// hashed.
+func newStaff(in CreateStaffInput, hash string) postgres.Staff {
+	return postgres.Staff{ID: in.ID, Login: in.Login, Name: in.Name, Role: in.Role, StoreID: in.StoreID, Lead: in.Lead,
+		PasswordHash: hash, Active: true, DesignerAttributes: postgres.DesignerAttributes{OnDuty: true}, Stores: in.Stores}
 }
 
 // cleanList trims a list and drops empty and repeated entries.

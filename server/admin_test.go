@@ -222,3 +222,11 @@ func TestPolicyFieldsCoverPolicy(t *testing.T) {
 	sort.Strings(got)
 	require.Equal(t, want, got)
 }
+
+// nullable stores "" as NULL in a test's raw SQL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

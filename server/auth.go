@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/server/apiview"
 	"github.com/uptrace/bun"
 	"golang.org/x/crypto/bcrypt"
@@ -68,13 +69,7 @@ func (s *Server) login(ctx context.Context, login, password, ip string) (*sessio
 	if err != nil {
 		return nil, err
 	}
-	var row struct {
-		ID           string `bun:"id"`
-		PasswordHash string `bun:"password_hash"`
-		Active       bool   `bun:"active"`
-	}
-	err = s.db.NewSelect().Table("staff").Column("id", "password_hash", "active").
-		Where("login = ?", login).Scan(ctx, &row)
+	row, err := postgres.StaffByLogin(ctx, s.db, login)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Spend the same time as a real check, so logins cannot be probed by timing.
 		_ = bcrypt.CompareHashAndPassword([]byte("$2a$10$7EqJtq98hPqEX7fNZaFWoOhi5BWX4Z5aOW4Ym5Fvf0e2m4e0W5n6."), []byte(password))
@@ -82,7 +77,7 @@ func (s *Server) login(ctx context.Context, login, password, ip string) (*sessio
 		return nil, errBadLogin
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up login: %w", err)
+		return nil, err
 	}
 	if !row.Active || row.PasswordHash == "" || bcrypt.CompareHashAndPassword([]byte(row.PasswordHash), []byte(password)) != nil {
 		s.resolveLogin(ctx, attempt, row.ID, false)
@@ -90,9 +85,9 @@ func (s *Server) login(ctx context.Context, login, password, ip string) (*sessio
 	}
 	s.resolveLogin(ctx, attempt, row.ID, true)
 	token, csrf := randomToken(), randomToken()
-	if _, err := s.db.NewRaw("INSERT INTO sessions (token_hash, staff_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-		tokenHash(token), row.ID, csrf, s.now(), s.now().Add(s.cfg.SessionTTL)).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("open session: %w", err)
+	if err := postgres.OpenSession(ctx, s.db, postgres.Session{TokenHash: tokenHash(token), StaffID: row.ID, CSRFToken: csrf,
+		CreatedAt: s.now(), ExpiresAt: s.now().Add(s.cfg.SessionTTL)}); err != nil {
+		return nil, err
 	}
 	actor, err := s.actor(ctx, row.ID)
 	if err != nil {
@@ -103,28 +98,14 @@ func (s *Server) login(ctx context.Context, login, password, ip string) (*sessio
 
 // actor loads a staff member as an actor, with the stores a supervisor oversees.
 func (s *Server) actor(ctx context.Context, id string) (renoflow.Actor, error) {
-	var row struct {
-		ID      string         `bun:"id"`
-		Name    string         `bun:"name"`
-		Role    string         `bun:"role"`
-		StoreID sql.NullString `bun:"store_id"`
-		Lead    bool           `bun:"lead"`
+	m, err := postgres.ActiveStaff(ctx, s.db, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return renoflow.Actor{}, &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号已停用"}
 	}
-	if err := s.db.NewSelect().Table("staff").Column("id", "name", "role", "store_id", "lead").
-		Where("id = ?", id).Where("active").Scan(ctx, &row); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return renoflow.Actor{}, &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号已停用"}
-		}
-		return renoflow.Actor{}, fmt.Errorf("load staff %s: %w", id, err)
+	if err != nil {
+		return renoflow.Actor{}, err
 	}
-	a := renoflow.Actor{ID: row.ID, Name: row.Name, Role: renoflow.Role(row.Role), StoreID: row.StoreID.String, Lead: row.Lead}
-	if a.Role == renoflow.RoleSupervisor {
-		if err := s.db.NewSelect().Table("supervisor_stores").Column("store_id").Where("staff_id = ?", id).
-			Order("store_id").Scan(ctx, &a.Stores); err != nil {
-			return renoflow.Actor{}, fmt.Errorf("load stores of %s: %w", id, err)
-		}
-	}
-	return a, nil
+	return renoflow.Actor{ID: m.ID, Name: m.Name, Role: m.Role, StoreID: m.StoreID, Lead: m.Lead, Stores: m.Stores}, nil
 }
 
 // sessionFor resolves a token to its live session.
@@ -132,29 +113,23 @@ func (s *Server) sessionFor(ctx context.Context, token string) (*session, error)
 	if token == "" {
 		return nil, nil
 	}
-	var row struct {
-		StaffID string `bun:"staff_id"`
-		CSRF    string `bun:"csrf_token"`
-	}
-	err := s.db.NewSelect().Table("sessions").Column("staff_id", "csrf_token").
-		Where("token_hash = ?", tokenHash(token)).Where("expires_at > ?", s.now()).Scan(ctx, &row)
+	row, err := postgres.LiveSession(ctx, s.db, tokenHash(token), s.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up session: %w", err)
+		return nil, err
 	}
 	actor, err := s.actor(ctx, row.StaffID)
 	if err != nil {
 		return nil, err
 	}
-	return &session{Actor: actor, CSRF: row.CSRF, Token: token}, nil
+	return &session{Actor: actor, CSRF: row.CSRFToken, Token: token}, nil
 }
 
 // logout ends a session.
 func (s *Server) logout(ctx context.Context, token string) error {
-	_, err := s.db.NewDelete().Table("sessions").Where("token_hash = ?", tokenHash(token)).Exec(ctx)
-	return err
+	return postgres.EndSession(ctx, s.db, tokenHash(token))
 }
 
 // authenticate resolves the caller's session from the Authorization bearer token (API
@@ -258,34 +233,17 @@ type CreateStaffInput struct {
 	Stores   []string      `json:"stores"` // for a supervisor
 }
 
-// CreateStaff stores a staff account (used by the admin API and the demo seed); it is
-// idempotent by login.
+// CreateStaff stores a staff account (used by the demo seed and tests); it is idempotent
+// by login.
 func CreateStaff(ctx context.Context, db bun.IDB, in CreateStaffInput) error {
 	hash, err := HashPassword(in.Password)
 	if err != nil {
 		return err
 	}
-	var store any
-	if in.StoreID != "" {
-		store = in.StoreID
-	}
-	if _, err := db.NewRaw(`INSERT INTO staff (id, login, name, role, store_id, lead, password_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING`,
-		in.ID, in.Login, in.Name, string(in.Role), store, in.Lead, hash).Exec(ctx); err != nil {
-		return fmt.Errorf("create staff %s: %w", in.Login, err)
-	}
-	for _, st := range in.Stores {
-		if _, err := db.NewRaw("INSERT INTO supervisor_stores (staff_id, store_id) VALUES (?, ?) ON CONFLICT DO NOTHING", in.ID, st).Exec(ctx); err != nil {
-			return fmt.Errorf("assign store %s to %s: %w", st, in.Login, err)
-		}
-	}
-	return nil
+	return postgres.EnsureStaff(ctx, db, newStaff(in, hash))
 }
 
 // CreateStore stores a store; idempotent by id.
 func CreateStore(ctx context.Context, db bun.IDB, id, name string) error {
-	if _, err := db.NewRaw("INSERT INTO stores (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, name).Exec(ctx); err != nil {
-		return fmt.Errorf("create store %s: %w", id, err)
-	}
-	return nil
+	return postgres.EnsureStore(ctx, db, id, name)
 }

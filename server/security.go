@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 )
 
@@ -182,14 +183,6 @@ func (e *throttled) answer(c *fiber.Ctx) error {
 	return &statusError{status: fiber.StatusTooManyRequests, err: e.domain()}
 }
 
-// Audit kinds of auth_events.
-const (
-	authPending   = "login_pending"
-	authOK        = "login_ok"
-	authFailed    = "login_failed"
-	authThrottled = "login_throttled"
-)
-
 // admitLogin decides under the throttle whether a sign-in may be checked: it records a
 // pending attempt (counted as a failure until it resolves) and returns its audit row, or
 // records the refusal and returns *throttled. Per-account and per-address advisory locks
@@ -200,20 +193,12 @@ func (s *Server) admitLogin(ctx context.Context, login, ip string) (int64, error
 	var id int64
 	var wait time.Duration
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		for _, key := range []string{"login:" + login, "ip:" + ip} {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(?))", "renoflow.auth."+key); err != nil {
-				return fmt.Errorf("lock login throttle: %w", err)
-			}
+		if err := postgres.LockLoginThrottle(ctx, tx, login, ip); err != nil {
+			return err
 		}
-		var accountFails, ipFails []time.Time
-		if err := tx.NewRaw(`SELECT at FROM auth_events WHERE login = ? AND kind IN (?, ?) AND at > ?
-			AND at > coalesce((SELECT max(at) FROM auth_events WHERE login = ? AND kind = ?), '-infinity') ORDER BY at`,
-			login, authFailed, authPending, now.Add(-th.Window), login, authOK).Scan(ctx, &accountFails); err != nil {
-			return fmt.Errorf("count failed logins: %w", err)
-		}
-		if err := tx.NewRaw(`SELECT at FROM auth_events WHERE ip = ? AND kind IN (?, ?) AND at > ? ORDER BY at`,
-			ip, authFailed, authPending, now.Add(-th.Window)).Scan(ctx, &ipFails); err != nil {
-			return fmt.Errorf("count failed logins: %w", err)
+		accountFails, ipFails, err := postgres.LoginFailures(ctx, tx, login, ip, now.Add(-th.Window))
+		if err != nil {
+			return err
 		}
 		for _, f := range []struct {
 			at  []time.Time
@@ -223,15 +208,12 @@ func (s *Server) admitLogin(ctx context.Context, login, ip string) (int64, error
 				wait = max(wait, f.at[len(f.at)-f.max].Add(th.Window).Sub(now))
 			}
 		}
-		kind := authPending
+		kind := postgres.AuthLoginPending
 		if wait > 0 {
-			kind = authThrottled
+			kind = postgres.AuthLoginThrottled
 		}
-		if err := tx.NewRaw("INSERT INTO auth_events (at, kind, login, ip) VALUES (?, ?, ?, ?) RETURNING id",
-			now, kind, login, ip).Scan(ctx, &id); err != nil {
-			return fmt.Errorf("record login attempt: %w", err)
-		}
-		return nil // the refusal too is kept
+		id, err = postgres.AddAuthEvent(ctx, tx, postgres.AuthEvent{At: now, Kind: kind, Login: login, IP: ip})
+		return err // the refusal too is kept
 	})
 	if err == nil && wait > 0 {
 		return 0, &throttled{wait: wait}
@@ -241,16 +223,11 @@ func (s *Server) admitLogin(ctx context.Context, login, ip string) (int64, error
 
 // resolveLogin records the outcome of an admitted sign-in.
 func (s *Server) resolveLogin(ctx context.Context, id int64, staffID string, ok bool) {
-	kind := authFailed
+	kind := postgres.AuthLoginFailed
 	if ok {
-		kind = authOK
+		kind = postgres.AuthLoginOK
 	}
-	var staff any
-	if staffID != "" {
-		staff = staffID
-	}
-	if _, err := s.db.NewRaw("UPDATE auth_events SET kind = ?, staff_id = ? WHERE id = ?", kind, staff, id).
-		Exec(context.WithoutCancel(ctx)); err != nil {
+	if err := postgres.ResolveAuthEvent(context.WithoutCancel(ctx), s.db, id, kind, staffID); err != nil {
 		s.log.Error("record login outcome", "err", err)
 	}
 }

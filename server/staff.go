@@ -8,7 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
-	"github.com/uptrace/bun"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // staffKind says which staff members a staff ID given in a request may name.
@@ -62,32 +62,32 @@ func (k staffKind) hasRole(r renoflow.Role) bool {
 // StaffMember is a staff account as pickers and the admin pages show it (never the
 // password hash).
 type StaffMember struct {
-	ID        string        `bun:"id" json:"id"`
-	Login     string        `bun:"login" json:"login"`
-	Name      string        `bun:"name" json:"name"`
-	Role      renoflow.Role `bun:"role" json:"role"`
-	RoleLabel string        `bun:"-" json:"role_label"`
-	StoreID   string        `bun:"store_id" json:"store_id,omitempty"`
-	StoreName string        `bun:"store_name" json:"store_name,omitempty"`
-	Lead      bool          `bun:"lead" json:"lead"`
-	Active    bool          `bun:"active" json:"active"`
+	ID        string        `json:"id"`
+	Login     string        `json:"login"`
+	Name      string        `json:"name"`
+	Role      renoflow.Role `json:"role"`
+	RoleLabel string        `json:"role_label"`
+	StoreID   string        `json:"store_id,omitempty"`
+	StoreName string        `json:"store_name,omitempty"`
+	Lead      bool          `json:"lead"`
+	Active    bool          `json:"active"`
 	// Stores are the stores a supervisor oversees.
-	Stores []string `bun:"stores,array" json:"stores,omitempty"`
+	Stores []string `json:"stores,omitempty"`
 }
 
-// staffQuery selects staff members with their store's name and supervised stores.
-func (s *Server) staffQuery() *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("staff AS st").
-		ColumnExpr("st.id, st.login, st.name, st.role, COALESCE(st.store_id, '') AS store_id, st.lead, st.active").
-		ColumnExpr("COALESCE(so.name, '') AS store_name").
-		ColumnExpr("ARRAY(SELECT ss.store_id FROM supervisor_stores AS ss WHERE ss.staff_id = st.id ORDER BY ss.store_id) AS stores").
-		Join("LEFT JOIN stores AS so ON so.id = st.store_id")
+// staffMemberOf is the stored account as pickers and the admin pages show it.
+func staffMemberOf(m postgres.Staff) StaffMember {
+	return StaffMember{ID: m.ID, Login: m.Login, Name: m.Name, Role: m.Role, RoleLabel: m.Role.Label(),
+		StoreID: m.StoreID, StoreName: m.StoreName, Lead: m.Lead, Active: m.Active, Stores: m.Stores}
 }
 
-func fillStaff(rows []StaffMember) {
-	for i := range rows {
-		rows[i].RoleLabel = rows[i].Role.Label()
+// staffMembers converts stored accounts (never nil).
+func staffMembers(rows []postgres.Staff) []StaffMember {
+	out := make([]StaffMember, 0, len(rows))
+	for _, m := range rows {
+		out = append(out, staffMemberOf(m))
 	}
+	return out
 }
 
 // worksIn reports whether the staff member belongs to the store: works there, or (a
@@ -110,8 +110,8 @@ func (m StaffMember) worksIn(storeID string) bool {
 // staff member must exist, be active, belong to the customer's store and have a role of
 // the kind; otherwise field is recorded as bad (422), naming what is wrong.
 func (s *Server) resolvePerson(ctx context.Context, p *renoflow.Problems, field, id, storeID string, kind staffKind) (renoflow.Person, error) {
-	var m StaffMember
-	err := s.staffQuery().Where("st.id = ?", id).Scan(ctx, &m)
+	row, err := postgres.StaffMember(ctx, s.db, id)
+	m := staffMemberOf(row)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		p.Add(field, "找不到员工"+id)
@@ -132,18 +132,11 @@ func (s *Server) resolvePerson(ctx context.Context, p *renoflow.Problems, field,
 
 // staffOf lists the active staff of a kind in a store, for the pickers of the forms.
 func (s *Server) staffOf(ctx context.Context, storeID string, kind staffKind) ([]StaffMember, error) {
-	var rows []StaffMember
-	q := s.staffQuery().Where("st.active").Where("st.role IN (?)", bun.In(kind.roles())).
-		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("st.store_id = ?", storeID).
-				WhereOr("st.role = ? AND EXISTS (SELECT 1 FROM supervisor_stores AS ss WHERE ss.staff_id = st.id AND ss.store_id = ?)",
-					string(renoflow.RoleSupervisor), storeID)
-		}).Order("st.role", "st.name", "st.id")
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list staff of %s: %w", storeID, err)
+	rows, err := postgres.StoreStaff(ctx, s.db, storeID, kind.roles())
+	if err != nil {
+		return nil, err
 	}
-	fillStaff(rows)
-	return rows, nil
+	return staffMembers(rows), nil
 }
 
 // staffOptions lists the active staff of a kind in a store as form options.
@@ -162,22 +155,15 @@ func (s *Server) staffOptions(ctx context.Context, storeID string, kind staffKin
 // directory lists the active staff of the stores actor works in or oversees (all for
 // the admin), for pickers: whom to dispatch to, whom to give a customer or complaint.
 func (s *Server) directory(ctx context.Context, actor renoflow.Actor) ([]StaffMember, error) {
-	var rows []StaffMember
-	q := s.staffQuery().Where("st.active").Order("st.store_id", "st.role", "st.name")
+	var stores []string // nil: every store (the admin)
 	if actor.Role != renoflow.RoleAdmin {
-		stores := actorStores(actor)
-		if len(stores) == 0 {
-			return []StaffMember{}, nil
-		}
-		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("st.store_id IN (?)", bun.In(stores)).
-				WhereOr("EXISTS (SELECT 1 FROM supervisor_stores AS ss WHERE ss.staff_id = st.id AND ss.store_id IN (?))", bun.In(stores))
-		})
+		stores = actorStores(actor)
 	}
-	if err := q.Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
+	stored, err := postgres.StaffOfStores(ctx, s.db, stores)
+	if err != nil {
+		return nil, err
 	}
-	fillStaff(rows)
+	rows := staffMembers(stored)
 	for i := range rows {
 		rows[i].Login = "" // pickers need no logins
 	}
