@@ -15,10 +15,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/renoflow/renoflow/internal/notify"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/renoflow/renoflow/postgres"
+	"github.com/renoflow/renoflow/workflows"
 )
 
 // Issue 14 on the real stack: a filing's verification task (customer service of store
@@ -66,6 +69,15 @@ type provider struct {
 	seen      map[string]time.Time // 企业微信 duplicate check: touser + content → first delivery
 	block     map[string]bool
 	blocked   chan string
+	wholeText bool // name app and robot messages by their whole text, not the first line
+}
+
+func (p *provider) nameOf(text string) string {
+	if p.wholeText {
+		return text
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	return first
 }
 
 func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -83,7 +95,7 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/cgi-bin/message/send":
 		content := fmt.Sprint(in["text"].(map[string]any)["content"])
-		name, _, _ = strings.Cut(content, "\n")
+		name = p.nameOf(content)
 		dup := fmt.Sprint(in["touser"], "\x00", content)
 		if first, ok := p.seen[dup]; ok && fmt.Sprint(in["enable_duplicate_check"]) == "1" &&
 			time.Since(first) < time.Duration(in["duplicate_check_interval"].(float64))*time.Second {
@@ -93,7 +105,7 @@ func (p *provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		answer = `{"errcode":0,"errmsg":"ok","msgid":"m1"}`
 	case r.URL.Path == "/cgi-bin/webhook/send":
-		name, _, _ = strings.Cut(fmt.Sprint(in["text"].(map[string]any)["content"]), "\n")
+		name = p.nameOf(fmt.Sprint(in["text"].(map[string]any)["content"]))
 	}
 	if name != "" {
 		p.delivered[name]++
@@ -193,5 +205,129 @@ func TestNotifyOnceAcrossKill9(t *testing.T) {
 	defer p.mu.Unlock()
 	for _, m := range rows {
 		require.Equal(t, 1, p.delivered[m.Key], "%s delivered once: %v", m.Key, p.delivered)
+	}
+}
+
+// Issue 14 on the real stack: two customers taken through the same steps (filing to the
+// first milestone, with a deposit's contact SMS) while each workflow continues as new
+// every 2 transitions and the worker keeps one workflow in its cache (so every workflow
+// task of either customer replays its run's history). Every outbox row has exactly one
+// cause — a task (to its assignee or the store's robot) or a timeline entry (an SMS) —
+// keyed by it, both customers queue the same messages, and the provider receives none
+// twice.
+func TestNotifyOnceAcrossContinueAsNewAndReplay(t *testing.T) {
+	p := &provider{delivered: map[string]int{}, seen: map[string]time.Time{}, blocked: make(chan string, 1), block: map[string]bool{},
+		wholeText: true}
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t),
+		"RENOFLOW_CONTINUE_AS_NEW_AFTER": "2", "WORKER_STICKY_CACHE": "1", "NOTIFY_POLL": "200ms"})
+	db := d.db(t)
+	ctx := context.Background()
+	_, err := db.NewRaw("UPDATE staff SET wecom_userid = 'u-' || id").Exec(ctx)
+	require.NoError(t, err)
+	require.NoError(t, notify.SaveSettings(ctx, db, notify.Settings{WeComCorpID: "corp", WeComSecret: "s3cret", WeComAgentID: 1000002,
+		WeComBaseURL: srv.URL, SMSSecretID: "AKIDtest", SMSSecretKey: "k3y", SMSAppID: "1400000000", SMSSign: "装修公司",
+		SMSTemplates: map[string]string{"contact": "1001", "progress": "1002", "visit": "1003"}, SMSEndpoint: strings.TrimPrefix(srv.URL, "http://"),
+		SMSScheme: "HTTP", QuietStart: "00:00", QuietEnd: "00:00"}, time.Now()))
+	require.NoError(t, notify.SaveRobotKey(ctx, db, "s1", "key-s1", time.Now()))
+
+	cm, cs, sm, dz := d.login(t, "cm1"), d.login(t, "cs1"), d.login(t, "sm1"), d.login(t, "d1")
+	var ids []string
+	for i, phone := range []string{"13911112222", "13933334444"} {
+		in := filing(phone)
+		in["name"] = []string{"陈", "林"}[i] // the provider tells the messages apart by their text
+		status, body := cm.call(http.MethodPost, "/customers", in)
+		require.Equal(t, http.StatusCreated, status, "%v", body)
+		ids = append(ids, body["customer_id"].(string))
+	}
+	steps := []struct {
+		c    *apiClient
+		path string
+		in   map[string]any
+	}{
+		{cs, "verify", map[string]any{"note": "已核实"}}, {cm, "store-visit", map[string]any{}}, {cm, "grade", map[string]any{"grade": "B"}},
+		{cm, "callback", map[string]any{"reached": true}}, {cm, "follow-up", map[string]any{"channel": "phone", "note": "约量房"}},
+		{cm, "dispatch-propose", map[string]any{"designer_id": "d1"}}, {sm, "dispatch-confirm", map[string]any{}},
+		{dz, "dispatch-accept", map[string]any{}}, {dz, "measure", map[string]any{}}, {cm, "deposit", map[string]any{"amount_yuan": 20000}},
+		{cm, "contract", map[string]any{"amount_yuan": 300000}}, {cm, "milestone", map[string]any{"milestone": "material"}},
+	}
+	for _, st := range steps {
+		for _, id := range ids { // interleaved: the one-workflow cache evicts the other
+			status, body := st.c.call(http.MethodPost, "/customers/"+id+"/"+st.path, st.in)
+			require.Equal(t, http.StatusOK, status, "POST %s: %v", st.path, body)
+		}
+	}
+	tc := d.temporal(t)
+	for _, id := range ids {
+		runs, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = %q", workflows.CustomerWorkflowID(id))})
+		require.NoError(t, err)
+		require.Greater(t, len(runs.GetExecutions()), 3, "the workflow continued as new")
+	}
+
+	// Each outbox row has one cause, keyed by it; every cause has its message.
+	causes := func(id string) []string {
+		var tasks []struct {
+			Rule, Subject, AssigneeID, AssigneeRole string
+			Seq                                     int
+		}
+		require.NoError(t, db.NewRaw("SELECT rule, subject, seq, assignee_id, assignee_role FROM tasks WHERE customer_id = ?", id).Scan(ctx, &tasks))
+		var out []string
+		for _, tk := range tasks {
+			key := fmt.Sprintf("task:%s/%s/%d", tk.Rule, tk.Subject, tk.Seq)
+			switch {
+			case tk.AssigneeID != "":
+				out = append(out, key+"#wecom")
+			case tk.AssigneeRole != "":
+				out = append(out, key+"#robot")
+			}
+		}
+		var entries []string
+		require.NoError(t, db.NewRaw("SELECT key FROM timeline WHERE customer_id = ? AND kind IN ('deposit', 'milestone')", id).Scan(ctx, &entries))
+		for _, e := range entries {
+			out = append(out, "entry:"+e+"#sms")
+		}
+		return out
+	}
+	outbox := func(id string) []string {
+		var keys []string
+		require.NoError(t, db.NewRaw("SELECT key FROM outbox WHERE customer_id = ?", id).Scan(ctx, &keys))
+		return keys
+	}
+	eventually(t, "every cause's message queued", func() bool { return len(outbox(ids[0])) == len(causes(ids[0])) })
+	for _, id := range ids {
+		require.ElementsMatch(t, causes(id), outbox(id), "customer %s", id)
+	}
+	shape := func(keys []string) []string { // timeline keys are the requests' own keys
+		out := make([]string, len(keys))
+		for i, k := range keys {
+			out[i] = k
+			if strings.HasPrefix(k, "entry:") {
+				out[i] = "entry#sms"
+			}
+		}
+		return out
+	}
+	require.ElementsMatch(t, shape(outbox(ids[0])), shape(outbox(ids[1])), "the same steps, the same messages")
+	sms := 0
+	for _, k := range shape(outbox(ids[0])) {
+		if k == "entry#sms" {
+			sms++
+		}
+	}
+	require.Equal(t, 2, sms, "the contact and the progress SMS")
+
+	// Everything due is sent, once.
+	eventually(t, "every due message sent", func() bool {
+		var n int
+		err := db.NewRaw("SELECT count(*) FROM outbox WHERE customer_id IN (?) AND status IN ('queued', 'sending') AND next_at <= now()", bun.In(ids)).Scan(ctx, &n)
+		return err == nil && n == 0
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	require.NotEmpty(t, p.delivered)
+	for name, n := range p.delivered {
+		require.Equal(t, 1, n, "%q delivered once", name)
 	}
 }
