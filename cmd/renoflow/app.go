@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -161,6 +162,30 @@ func workerOptions(cfg config) sdkworker.Options {
 	}
 }
 
+// servePprof serves Go's profiles (net/http/pprof) on addr when it is set (PPROF_ADDR),
+// for profiling a process under load (issue 15); it answers on its own listener only.
+func servePprof(addr string, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() {
+		if err := http.Serve(ln, mux); err != nil {
+			log.Error("pprof server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
 // serveHTTP starts the fiber app on addr and returns its bound address.
 func serveHTTP(app *fiber.App, addr string, log *slog.Logger) (string, error) {
 	ln, err := net.Listen("tcp", addr)
@@ -229,6 +254,9 @@ func runWorker(ctx context.Context, cfg config, stdout io.Writer) error {
 		return err
 	}
 	sizePool(db, cfg)
+	if err := servePprof(cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	w, err := startWorker(cfg, c, db, m, log)
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ type config struct {
 	TemporalUIPort  int        `env:"TEMPORAL_UI_PORT" envDefault:"8233" help:"dev: embedded Temporal Web UI port (0 picks a free one)"`
 	PGPort          int        `env:"PG_PORT" envDefault:"55432" help:"dev: managed PostgreSQL port (0 picks a free one)"`
 	LogLevel        slog.Level `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
+	PprofAddr       string     `env:"PPROF_ADDR" help:"host:port serving Go's /debug/pprof/ profiles of the process (off when unset; for performance work, never public)"`
 	MetricsAddr     string     `env:"METRICS_ADDR" help:"host:port of Prometheus /metrics for worker and server (dev: on the app's address, loopback clients, when unset)"`
 	// Pools (issue 9 "Load"): database/sql keeps only 2 idle connections by default, so
 	// any concurrency opened and closed a PostgreSQL session per request.

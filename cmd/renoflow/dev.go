@@ -85,6 +85,9 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := servePprof(cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	w, err := startWorker(cfg, c, db, m, log)
 	if err != nil {
 		return err

@@ -426,6 +426,12 @@ func devDynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.FrontendEnableWorkerVersioningRuleAPIs.Key():  true,
 		// A namespace registered at start (PostgreSQL) is known to every service at once.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
+		// One partition per task queue (issue 15): with the default four, a task written to
+		// a partition without a waiting poller waits to be forwarded to the root
+		// partition — hundreds of milliseconds before a filing's first workflow task starts,
+		// on a server with one worker process and a handful of pollers.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 }
 
