@@ -110,23 +110,26 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
 		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
 	wid := workflows.CustomerWorkflowID(id)
-	if !repeat {
-		_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	var state renoflow.Customer
+	if repeat {
+		state, err = s.awaitFiled(ctx, id)
+	} else {
+		var started bool
+		state, started, err = s.startFiling(ctx, in, client.StartWorkflowOptions{
 			ID:                       wid,
 			TaskQueue:                workflows.TaskQueue,
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 			StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
-		}, workflows.CustomerWorkflow, in)
-		if err != nil {
+		})
+		if !started {
 			if rerr := postgres.ReleasePhone(context.WithoutCancel(ctx), s.db, id); rerr != nil {
 				s.log.Error("release phone after a failed start", "customer", id, "err", rerr)
 			}
-			return FileResult{}, workflows.DomainError(err)
+			return FileResult{}, err
 		}
 	}
 	res := FileResult{CustomerID: id, WorkflowID: wid}
-	state, err := s.awaitFiled(ctx, id)
 	switch {
 	case err == nil:
 		res.Customer = &state
@@ -140,6 +143,36 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 		s.log.Warn("filing accepted, customer not yet written", "customer", id, "err", err)
 	}
 	return res, nil
+}
+
+// startFiling starts the customer's workflow and waits, at most FilingWait, until it has
+// written the filing, in one update-with-start request (issue 15): the start and the
+// UpdateFiled update travel together, the update is delivered in the workflow's first
+// task and answered when the filing's transition is persisted — no second request, no
+// workflow task of its own. started is false only when the workflow certainly did not
+// start (then err says why); with started true, err is the refusal or the reason the
+// filing is not yet written, as for awaitFiled.
+func (s *Server) startFiling(ctx context.Context, in workflows.CustomerInput, opts client.StartWorkflowOptions) (
+	state renoflow.Customer, started bool, err error) {
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
+	defer cancel()
+	op := s.temporal.NewWithStartWorkflowOperation(opts, workflows.CustomerWorkflow, in)
+	h, err := s.temporal.UpdateWithStartWorkflow(wctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: opts.ID, UpdateName: workflows.UpdateFiled,
+			WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		// The start's answer, if it came, is already in op: look without waiting.
+		gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Millisecond)
+		_, serr := op.Get(gctx)
+		gcancel()
+		return renoflow.Customer{}, serr == nil, workflows.DomainError(err)
+	}
+	if err := h.Get(wctx, &state); err != nil {
+		return renoflow.Customer{}, true, workflows.DomainError(err)
+	}
+	return state, true, nil
 }
 
 // awaitFiled waits, at most FilingWait, until the customer's workflow has written the

@@ -57,6 +57,37 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflow
 	return nil, nil
 }
 
+// fakeStart is a filing's start travelling with its UpdateFiled update
+// (update-with-start); started says whether the fake started it.
+type fakeStart struct {
+	o       client.StartWorkflowOptions
+	args    []any
+	started bool
+}
+
+func (op *fakeStart) Get(context.Context) (client.WorkflowRun, error) {
+	if !op.started {
+		return nil, errors.New("not started")
+	}
+	return nil, nil
+}
+
+// NewWithStartWorkflowOperation prepares a filing's start (update-with-start).
+func (f *fakeTemporal) NewWithStartWorkflowOperation(o client.StartWorkflowOptions, _ any, args ...any) client.WithStartWorkflowOperation {
+	return &fakeStart{o: o, args: args}
+}
+
+// UpdateWithStartWorkflow records the start (as ExecuteWorkflow) and the update (as
+// UpdateWorkflow), and answers as UpdateWorkflow does.
+func (f *fakeTemporal) UpdateWithStartWorkflow(ctx context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	op := o.StartWorkflowOperation.(*fakeStart)
+	if _, err := f.ExecuteWorkflow(ctx, op.o, nil, op.args...); err != nil {
+		return nil, err
+	}
+	op.started = true
+	return f.UpdateWorkflow(ctx, o.UpdateOptions)
+}
+
 // CheckHealth answers /healthz's Temporal check: the fake is always up.
 func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
 	return &client.CheckHealthResponse{}, nil

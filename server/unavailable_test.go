@@ -92,6 +92,10 @@ func (downTemporal) ExecuteWorkflow(context.Context, client.StartWorkflowOptions
 	return nil, serviceerror.NewUnavailable("connection error: dial tcp 127.0.0.1:7233: connect: connection refused")
 }
 
+func (downTemporal) UpdateWithStartWorkflow(context.Context, client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return nil, serviceerror.NewUnavailable("connection error: dial tcp 127.0.0.1:7233: connect: connection refused")
+}
+
 // While Temporal is down, actions and filings answer 503 with a clear Chinese message,
 // and a failed filing keeps no phone reserved.
 func TestTemporalDownAnswers503(t *testing.T) {
@@ -120,6 +124,12 @@ func (slowTemporal) ExecuteWorkflow(context.Context, client.StartWorkflowOptions
 }
 
 func (slowTemporal) UpdateWorkflow(ctx context.Context, _ client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (slowTemporal) UpdateWithStartWorkflow(ctx context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	o.StartWorkflowOperation.(*fakeStart).started = true
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
