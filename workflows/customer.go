@@ -365,9 +365,8 @@ func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
 func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summary string) error {
 	w.state.Revision++
 	w.transitions++
-	actx := persistOptions(ctx, summary)
 	batch := activities.Batch{Customer: w.state, Effects: eff, UpdatedAt: workflow.Now(ctx)}
-	if err := workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil); err != nil {
+	if err := w.executePersist(ctx, summary, batch); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -386,6 +385,42 @@ func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summa
 	return nil
 }
 
+// localPersistVersion is the workflow.GetVersion ("local-persist") from which Persist
+// runs as a local activity (issue 15): the transition's read, apply, write and search
+// attribute upsert then complete in the one workflow task that received the update or
+// the timer, instead of a task that schedules the activity, the activity task, and a
+// second workflow task for its result (with the whole customer state recorded in the
+// ActivityTaskScheduled event). Persist is idempotent (revision and business keys), so
+// a local activity run again after a lost workflow task writes nothing twice.
+const localPersistVersion = 1
+
+// executePersist runs Persist with batch: a local activity from localPersistVersion on,
+// an activity before it. Both retry infrastructure errors without limit (options.go).
+func (w *customerImpl) executePersist(ctx workflow.Context, summary string, batch activities.Batch) error {
+	if workflow.GetVersion(ctx, "local-persist", workflow.DefaultVersion, localPersistVersion) >= localPersistVersion {
+		// A local activity's arguments are handed over as Go values, not encoded: the
+		// copy keeps the activity (and an attempt still running after its timeout) off
+		// the state the workflow goes on changing.
+		lctx := persistLocalOptions(ctx, summary)
+		return workflow.ExecuteLocalActivity(lctx, "Persist", copyBatch(batch)).Get(lctx, nil)
+	}
+	actx := persistOptions(ctx, summary)
+	return workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil)
+}
+
+// copyBatch is a deep copy of b, as an activity would receive it (the same encoding).
+func copyBatch(b activities.Batch) activities.Batch {
+	var c activities.Batch
+	data, err := json.Marshal(b)
+	if err == nil {
+		err = json.Unmarshal(data, &c)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("copy persist batch: %v", err)) // a batch always encodes (it is an activity's input)
+	}
+	return c
+}
+
 // alert writes the alert of a transition whose data can never be written: only the
 // alert's own effects (and, for the filing itself, the phone's release), never the
 // customer row. The alert's data is clean, so it is written once PostgreSQL answers.
@@ -399,8 +434,7 @@ func (w *customerImpl) alert(ctx workflow.Context, summary, reason string) {
 	eff.ReleasePhone = w.filing
 	who := renoflow.Customer{ID: w.state.ID, StoreID: w.state.StoreID}
 	batch := activities.Batch{Customer: who, Effects: eff, UpdatedAt: env.Now, SkipCustomer: true}
-	actx := persistOptions(ctx, "数据无法保存："+summary)
-	if err := workflow.ExecuteActivity(actx, acts.Persist, batch).Get(actx, nil); err != nil && ctx.Err() == nil {
+	if err := w.executePersist(ctx, "数据无法保存："+summary, batch); err != nil && ctx.Err() == nil {
 		workflow.GetLogger(ctx).Error("alert not written", "summary", summary, "error", err)
 	}
 }

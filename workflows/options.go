@@ -49,6 +49,18 @@ func persistOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
+// persistLocalOptions are the options of Persist run as a local activity
+// (localPersistVersion): each attempt may take 30 s (the workflow task is heartbeated
+// meanwhile), attempts go on without limit.
+func persistLocalOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: noLimit,
+		RetryPolicy:            infraRetry(),
+		Summary:                summary,
+	})
+}
+
 // readOptions are the options of the activities a transition reads with (pool rules,
 // dispatch candidates).
 func readOptions(ctx workflow.Context, summary string) workflow.Context {
