@@ -426,11 +426,12 @@ func devDynamicConfig() dynamicconfig.StaticClient {
 		dynamicconfig.FrontendEnableWorkerVersioningRuleAPIs.Key():  true,
 		// A namespace registered at start (PostgreSQL) is known to every service at once.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
-		// One partition per task queue (issue 15): with the default four, a task written to
-		// a partition without a waiting poller waits to be forwarded to the root
-		// partition — hundreds of milliseconds before a filing's first workflow task starts,
-		// on a server with one worker process and a handful of pollers.
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		// Tasks are written to one partition per task queue (issue 15): with the default
+		// four, a task written to a partition without a waiting poller waited to be
+		// forwarded — hundreds of milliseconds before a filing's first workflow task
+		// started, on a server with one worker process and a handful of pollers. The four
+		// read partitions stay, so a backlog an older dev server left in any of them is
+		// still served.
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 	}
 }
