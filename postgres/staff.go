@@ -247,3 +247,39 @@ func UpdateStaff(ctx context.Context, db bun.IDB, m Staff, columns ...string) er
 	}
 	return nil
 }
+
+// ActiveWithRole lists the active accounts with role working in one of stores (ID,
+// name, store), by ID.
+func ActiveWithRole(ctx context.Context, db bun.IDB, role renoflow.Role, stores []string) ([]Staff, error) {
+	var rows []Staff
+	if len(stores) == 0 {
+		return rows, nil
+	}
+	if err := db.NewSelect().Model(&rows).Column("id", "name", "store_id").
+		Where("role = ?", role).Where("active").Where("store_id IN (?)", bun.List(stores)).Order("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("postgres.ActiveWithRole %s: %w", role, err)
+	}
+	return rows, nil
+}
+
+// SetWecomUserID binds the account id to a 企业微信 user id ("" unbinds); false when
+// there is no such account.
+func SetWecomUserID(ctx context.Context, db bun.IDB, id, user string) (bool, error) {
+	res, err := db.NewUpdate().Model(&Staff{ID: id, WecomUserID: user}).Column("wecom_userid").WherePK().Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("postgres.SetWecomUserID %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// WecomUserID reads the 企业微信 user id an account is bound to; "" when it is bound to
+// none or there is no such account.
+func WecomUserID(ctx context.Context, db bun.IDB, id string) (string, error) {
+	var user string
+	err := db.NewSelect().Model((*Staff)(nil)).Column("wecom_userid").Where("id = ?", id).Scan(ctx, &user)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("postgres.WecomUserID %s: %w", id, err)
+	}
+	return user, nil
+}

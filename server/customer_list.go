@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 )
 
@@ -277,12 +278,9 @@ func hexText(s string) string { return hex.EncodeToString([]byte(s)) }
 
 // storeNames maps store IDs to names.
 func (s *Server) storeNames(ctx context.Context) (map[string]string, error) {
-	var rows []struct {
-		ID   string `bun:"id"`
-		Name string `bun:"name"`
-	}
-	if err := s.db.NewSelect().Table("stores").Column("id", "name").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read stores: %w", err)
+	rows, err := postgres.StoreNames(ctx, s.db)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string]string, len(rows))
 	for _, r := range rows {

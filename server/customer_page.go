@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // formField is one input of an action form as the customer page draws it.
@@ -207,8 +208,8 @@ func (s *Server) renderCustomer(c *fiber.Ctx, status int, id string, failed *act
 	if err != nil {
 		return err
 	}
-	storeName := d.Customer.StoreID
-	if err := s.db.NewSelect().Table("stores").Column("name").Where("id = ?", d.Customer.StoreID).Scan(ctx, &storeName); err != nil {
+	storeName, err := postgres.StoreName(ctx, s.db, d.Customer.StoreID)
+	if err != nil {
 		storeName = d.Customer.StoreID
 	}
 	var focus []string

@@ -228,11 +228,7 @@ func (s *Server) filingInProgress(ctx context.Context, id string) (bool, error) 
 }
 
 func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
-	n, err := s.db.NewSelect().Table("stores").Where("id = ?", id).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("look up store: %w", err)
-	}
-	return n > 0, nil
+	return postgres.StoreExists(ctx, s.db, id)
 }
 
 // reservePhone takes the phone for customer id filed by actor; false when another

@@ -167,11 +167,11 @@ func (s *Server) customerMessages(ctx context.Context, id string) []postgres.Out
 // pageAdminNotifyStaff binds a staff member to their 企业微信 user id (app messages).
 func (s *Server) pageAdminNotifyStaff(c *fiber.Ctx) error {
 	id, user := strings.TrimSpace(c.FormValue("staff_id")), strings.TrimSpace(c.FormValue("wecom_userid"))
-	res, err := s.db.NewRaw("UPDATE staff SET wecom_userid = ? WHERE id = ?", user, id).Exec(c.UserContext())
+	found, err := postgres.SetWecomUserID(c.UserContext(), s.db, id, user)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !found {
 		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "员工不存在", Errors: map[string]string{"staff_id": "员工编号不存在"}})
 	}
 	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已设置"+id+"的企业微信账号"), fiber.StatusSeeOther)

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -13,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 //go:embed templates/*.html
@@ -505,12 +507,15 @@ func (s *Server) storesOf(ctx context.Context, a renoflow.Actor) ([]renoflow.Opt
 	if len(stores) == 0 {
 		return nil, nil
 	}
-	var rows []renoflow.Option
-	if err := s.db.NewSelect().Table("stores").ColumnExpr("id AS code, name AS label").Where("id IN (?)", bunIn(stores)).
-		Order("id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+	rows, err := postgres.StoreNames(ctx, s.db, stores...)
+	if err != nil {
+		return nil, err
 	}
-	return rows, nil
+	out := make([]renoflow.Option, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, renoflow.Option{Code: r.ID, Label: r.Name})
+	}
+	return out, nil
 }
 
 var consultations = []renoflow.Option{{Code: renoflow.ConsultVisit, Label: "客户到店接待"},

@@ -378,15 +378,9 @@ func (s *Server) reportFollowUps(ctx context.Context, p renoflow.ReportPeriod, i
 		GROUP BY f.store_id, f.owner_id, st.name`, p.Month, bun.In(ids)).Scan(ctx, &scored); err != nil {
 		return fmt.Errorf("read follow-up scores: %w", err)
 	}
-	var managers []struct {
-		ID      string `bun:"id"`
-		Name    string `bun:"name"`
-		StoreID string `bun:"store_id"`
-	}
-	if err := s.db.NewSelect().Table("staff").Column("id", "name", "store_id").
-		Where("role = ?", string(renoflow.RoleCustomerManager)).Where("active").Where("store_id IN (?)", bun.In(ids)).
-		Scan(ctx, &managers); err != nil {
-		return fmt.Errorf("list customer managers: %w", err)
+	managers, err := postgres.ActiveWithRole(ctx, s.db, renoflow.RoleCustomerManager, ids)
+	if err != nil {
+		return err
 	}
 	seen := map[[2]string]bool{}
 	for _, r := range scored {

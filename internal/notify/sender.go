@@ -351,8 +351,8 @@ func (s *Sender) send(ctx context.Context, m postgres.OutboxMessage) (answer str
 			ParamOrder: s.cfg.SMSParamOrder[m.Template], Key: m.CustomerID + "/" + m.Key})
 		return a, err, false
 	case renoflow.ChannelWeCom:
-		var user string
-		if err := s.db.NewRaw("SELECT wecom_userid FROM staff WHERE id = ?", m.Recipient).Scan(ctx, &user); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		user, err := postgres.WecomUserID(ctx, s.db, m.Recipient)
+		if err != nil {
 			return "", err, false
 		}
 		if user == "" {
