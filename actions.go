@@ -27,7 +27,7 @@ type Request struct {
 	Handler     Person            `json:"handler,omitzero"`       // who handles a complaint
 	ComplaintID string            `json:"complaint_id,omitempty"` // which complaint ("K1")
 	Satisfied   *bool             `json:"satisfied,omitempty"`    // the customer's verdict on a resolved complaint
-	Outcome     string            `json:"outcome,omitempty"`      // a dispute ruling: owner, claimant, split
+	Outcome     DisputeOutcome    `json:"outcome,omitempty"`      // a dispute ruling: owner, claimant, split
 	Store       string            `json:"store_id,omitempty"`     // a reassignment to another store: the store it moves to
 	Severity    ComplaintSeverity `json:"severity,omitempty"`     // a complaint's severity: normal ("") or major (重大投诉)
 	Date        string            `json:"date,omitempty"`         // the day the customer moved in (YYYY-MM-DD, company zone; "" today)
@@ -216,9 +216,9 @@ func (a *StaffAction) Input(in Request) error {
 				}
 			}
 		case InOutcome:
-			switch in.Outcome {
-			case DisputeOwner, DisputeClaimant, DisputeSplit, DisputeClaimantSubsidy:
-			case "":
+			switch {
+			case in.Outcome.Ruling():
+			case in.Outcome == "":
 				p.Add(f, "必选（裁决结果）")
 			default:
 				p.Add(f, "只能是 owner（维持原归属人）、claimant（改归申请人）、split（各50%）或 claimant_subsidy（改归申请人，名单分配人补助）")

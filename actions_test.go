@@ -35,7 +35,7 @@ func testCustomers() map[string]*Customer {
 			Record: Record{Name: "客户", Phone: "13800000001", StoreID: "s1"}}
 	}
 	no, yes := false, true
-	k := func(id, status string, handler Actor) Complaint {
+	k := func(id string, status ComplaintStatus, handler Actor) Complaint {
 		return Complaint{ID: id, Category: "design", Text: "慢", Status: status, Handler: handler.Person()}
 	}
 	out := map[string]*Customer{}

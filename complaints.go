@@ -6,29 +6,6 @@ import (
 	"time"
 )
 
-// Complaint statuses (SPEC.md step 11).
-const (
-	ComplaintOpen     = "open"     // recorded, waiting for an answer
-	ComplaintAnswered = "answered" // answered, being resolved
-	ComplaintResolved = "resolved" // resolved, waiting for the customer's satisfaction
-	ComplaintClosed   = "closed"   // the customer is satisfied: closed and archived
-)
-
-// ComplaintSeverity says whether a complaint is a major one (重大投诉, seed 004: a customer
-// who has had one gets no living-experience visit or house check).
-type ComplaintSeverity string
-
-// Complaint severities; "" reads as normal.
-const (
-	SeverityNormal ComplaintSeverity = "normal"
-	SeverityMajor  ComplaintSeverity = "major"
-)
-
-// ComplaintSeverities lists the severities a complaint form offers.
-func ComplaintSeverities() []Option {
-	return []Option{{Code: string(SeverityNormal), Label: "一般投诉"}, {Code: string(SeverityMajor), Label: "重大投诉"}}
-}
-
 // checkSeverity names a bad severity field.
 func checkSeverity(p *Problems, sev ComplaintSeverity) {
 	switch sev {
@@ -43,22 +20,22 @@ type Complaint struct {
 	ID       string            `json:"id"`
 	Category ComplaintCategory `json:"category"`
 	// Major marks a major complaint (重大投诉), when logged or later (MajorAt, MajorBy).
-	Major      bool      `json:"major,omitempty"`
-	MajorAt    time.Time `json:"major_at,omitzero"`
-	MajorBy    Person    `json:"major_by,omitzero"`
-	Text       string    `json:"text"`
-	Status     string    `json:"status"`
-	OpenedBy   Person    `json:"opened_by"`
-	OpenedAt   time.Time `json:"opened_at"`
-	Handler    Person    `json:"handler"`
-	Gen        int       `json:"gen"` // bumped on reassignment or reopening: new tasks get new keys
-	AnsweredAt time.Time `json:"answered_at,omitzero"`
-	Answer     string    `json:"answer,omitempty"`
-	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	Resolution string    `json:"resolution,omitempty"`
-	Escalated  bool      `json:"escalated,omitempty"`
-	ClosedAt   time.Time `json:"closed_at,omitzero"`
-	Archived   bool      `json:"archived,omitempty"`
+	Major      bool            `json:"major,omitempty"`
+	MajorAt    time.Time       `json:"major_at,omitzero"`
+	MajorBy    Person          `json:"major_by,omitzero"`
+	Text       string          `json:"text"`
+	Status     ComplaintStatus `json:"status"`
+	OpenedBy   Person          `json:"opened_by"`
+	OpenedAt   time.Time       `json:"opened_at"`
+	Handler    Person          `json:"handler"`
+	Gen        int             `json:"gen"` // bumped on reassignment or reopening: new tasks get new keys
+	AnsweredAt time.Time       `json:"answered_at,omitzero"`
+	Answer     string          `json:"answer,omitempty"`
+	ResolvedAt time.Time       `json:"resolved_at,omitzero"`
+	Resolution string          `json:"resolution,omitempty"`
+	Escalated  bool            `json:"escalated,omitempty"`
+	ClosedAt   time.Time       `json:"closed_at,omitzero"`
+	Archived   bool            `json:"archived,omitempty"`
 }
 
 // subject is the task subject of the complaint's current generation.

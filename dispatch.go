@@ -7,23 +7,14 @@ import (
 	"time"
 )
 
-// Dispatch statuses (派单, SPEC.md step 5).
-const (
-	DispatchProposed  = "proposed"  // the customer manager proposed a designer
-	DispatchConfirmed = "confirmed" // the store manager confirmed (or a supervisor authorised)
-	DispatchAccepted  = "accepted"  // the designer accepted
-	DispatchRefused   = "refused"   // the designer refused: suspended from dispatch
-	DispatchReturned  = "returned"  // not accepted in time: back to the customer manager
-)
-
 // Dispatch is one proposal of a designer for the customer.
 type Dispatch struct {
-	Designer    Person    `json:"designer"`
-	Status      string    `json:"status"`
-	ProposedBy  Person    `json:"proposed_by"`
-	ProposedAt  time.Time `json:"proposed_at"`
-	ConfirmedBy Person    `json:"confirmed_by,omitzero"`
-	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+	Designer    Person         `json:"designer"`
+	Status      DispatchStatus `json:"status"`
+	ProposedBy  Person         `json:"proposed_by"`
+	ProposedAt  time.Time      `json:"proposed_at"`
+	ConfirmedBy Person         `json:"confirmed_by,omitzero"`
+	ConfirmedAt time.Time      `json:"confirmed_at,omitzero"`
 	// AuthorisedBySupervisor: the store manager was away and a supervisor signed; the
 	// store manager's later signature is a late signature (补签).
 	AuthorisedBySupervisor bool      `json:"authorised_by_supervisor,omitempty"`
@@ -148,7 +139,7 @@ func (c *Customer) canProposeDispatch(actor Actor) error {
 		return Errorf(CodeConflict, "%s阶段的客户不能派单", c.Stage.Label())
 	}
 	if d := c.dispatch(); d != nil && (d.Status == DispatchProposed || d.Status == DispatchConfirmed) {
-		return Errorf(CodeConflict, "已派单给%s，等待%s", d.Designer.Name, map[string]string{
+		return Errorf(CodeConflict, "已派单给%s，等待%s", d.Designer.Name, map[DispatchStatus]string{
 			DispatchProposed: "店经理确认", DispatchConfirmed: "设计师接单"}[d.Status])
 	}
 	return nil

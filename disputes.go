@@ -7,21 +7,6 @@ import (
 	"time"
 )
 
-// Dispute outcomes (SPEC.md step 2 "Disputed ownership").
-const (
-	DisputeOwner    = "owner"    // the current owner keeps the customer
-	DisputeClaimant = "claimant" // the claimant becomes the owner
-	DisputeSplit    = "split"    // both brought the customer in: 50/50 split of credit
-	// DisputeClaimantSubsidy: the claimant brought in a customer of the community list
-	// given to the owner, who had already learnt of the company by phone or SMS: the
-	// claimant becomes the owner and the list's holder gets DisputeListSubsidyYuan
-	// (seed 003 撞单 4：给予名单分配人员100元/户补助).
-	DisputeClaimantSubsidy = "claimant_subsidy"
-	// DisputeVoid ends a dispute nobody ruled on before the customer went to the public
-	// pool: there is no ownership left to rule on (rules version 3).
-	DisputeVoid = "void"
-)
-
 // Dispute is an ownership dispute (撞单 / 归属争议): a staff member claims a customer another
 // owns; the store manager rules on it within DisputeRuleWithin, escalating to the
 // supervisor.
@@ -32,11 +17,11 @@ type Dispute struct {
 	OpenedAt time.Time `json:"opened_at"`
 	// Evidence is each side's record: the claimant's statement and what the customer's
 	// record shows for the owner (filing time, channel, visits, call records).
-	Evidence []string  `json:"evidence"`
-	Outcome  string    `json:"outcome,omitempty"`
-	RuledBy  Person    `json:"ruled_by,omitzero"`
-	RuledAt  time.Time `json:"ruled_at,omitzero"`
-	Ruling   string    `json:"ruling,omitempty"`
+	Evidence []string       `json:"evidence"`
+	Outcome  DisputeOutcome `json:"outcome,omitempty"`
+	RuledBy  Person         `json:"ruled_by,omitzero"`
+	RuledAt  time.Time      `json:"ruled_at,omitzero"`
+	Ruling   string         `json:"ruling,omitempty"`
 	// Credit is the share of the sale each person is credited with after the ruling.
 	Credit map[string]int `json:"credit,omitempty"`
 	// Appeal marks a dispute reopened after a store manager's ruling between the same two
@@ -200,7 +185,7 @@ func (c *Customer) evidence(claimant Actor, statement string) []string {
 			c.FiledBy.Name, fmtTime(c.FiledAt), c.Record.Channel.Label()),
 	}
 	if !c.FirstConsultAt.IsZero() {
-		kind := map[string]string{ConsultVisit: "到店", ConsultPhone: "来电"}[c.FirstConsult]
+		kind := c.FirstConsult.Short()
 		ev = append(ev, fmt.Sprintf("首次接触：%s %s", fmtTime(c.FirstConsultAt), kind))
 	}
 	if !c.LastVisitAt.IsZero() {
@@ -219,13 +204,11 @@ func (c *Customer) evidence(claimant Actor, statement string) []string {
 }
 
 // CheckRuleDispute says whether actor may rule on the open dispute with outcome.
-func (c *Customer) CheckRuleDispute(actor Actor, outcome string) error {
+func (c *Customer) CheckRuleDispute(actor Actor, outcome DisputeOutcome) error {
 	if err := c.canRuleDispute(actor); err != nil {
 		return err
 	}
-	switch outcome {
-	case DisputeOwner, DisputeClaimant, DisputeSplit, DisputeClaimantSubsidy:
-	default:
+	if !outcome.Ruling() {
 		return &Error{Code: CodeInvalid, Message: "裁决结果有误", Fields: []FieldError{{Field: "outcome", Message: "只能是 owner（原归属人）、claimant（申请人）、split（各50%）或 claimant_subsidy（改归申请人，名单分配人补助）"}}}
 	}
 	return nil
@@ -246,7 +229,7 @@ func (c *Customer) canRuleDispute(actor Actor) error {
 
 // RuleDispute records the ruling and who made it: the owner keeps the customer, the
 // claimant takes it over, or both share the credit 50/50.
-func (c *Customer) RuleDispute(env Env, actor Actor, outcome, ruling string) (Effects, error) {
+func (c *Customer) RuleDispute(env Env, actor Actor, outcome DisputeOutcome, ruling string) (Effects, error) {
 	if err := c.CheckRuleDispute(actor, outcome); err != nil {
 		return Effects{}, err
 	}

@@ -197,3 +197,143 @@ func ComplaintCategories() []Option { return append([]Option(nil), complaintCate
 func FollowUpChannels() []Option { return append([]Option(nil), followUpChannels...) }
 
 var followUpChannels = enum{{"phone", "电话"}, {"visit", "到店/上门"}, {"wechat", "微信"}, {"other", "其他"}}
+
+// Consultation is how the customer was first consulted (SPEC.md step 3).
+type Consultation string
+
+// Consultation kinds.
+const (
+	ConsultVisit Consultation = "visit" // came to the store
+	ConsultPhone Consultation = "phone" // phoned in
+)
+
+var consultations = enum{{"visit", "客户到店接待"}, {"phone", "客户来电咨询"}}
+
+// Label is the Chinese name of the consultation, as the filing form offers it.
+func (k Consultation) Label() string { return consultations.label(string(k)) }
+
+// Short is the one-word name of the consultation in dispute evidence (到店, 来电); "" when
+// there was none.
+func (k Consultation) Short() string {
+	return map[Consultation]string{ConsultVisit: "到店", ConsultPhone: "来电"}[k]
+}
+
+// Valid reports whether k is a consultation kind or "" (none yet).
+func (k Consultation) Valid() bool { return k == "" || consultations.valid(string(k)) }
+
+// Consultations lists the consultation kinds for the filing form.
+func Consultations() []Option { return append([]Option(nil), consultations...) }
+
+// DispatchStatus is where one dispatch (派单) of a designer stands (SPEC.md step 5).
+type DispatchStatus string
+
+// Dispatch statuses.
+const (
+	DispatchProposed  DispatchStatus = "proposed"  // the customer manager proposed a designer
+	DispatchConfirmed DispatchStatus = "confirmed" // the store manager confirmed (or a supervisor authorised)
+	DispatchAccepted  DispatchStatus = "accepted"  // the designer accepted
+	DispatchRefused   DispatchStatus = "refused"   // the designer refused: suspended from dispatch
+	DispatchReturned  DispatchStatus = "returned"  // not accepted in time: back to the customer manager
+)
+
+var dispatchStatuses = enum{
+	{"proposed", "待店经理确认"}, {"confirmed", "待设计师接单"}, {"accepted", "设计师已接单"},
+	{"refused", "设计师拒单"}, {"returned", "超时退回"},
+}
+
+// Label is the Chinese name of the dispatch status.
+func (s DispatchStatus) Label() string { return dispatchStatuses.label(string(s)) }
+
+// ComplaintStatus is where a complaint stands (SPEC.md step 11).
+type ComplaintStatus string
+
+// Complaint statuses.
+const (
+	ComplaintOpen     ComplaintStatus = "open"     // recorded, waiting for an answer
+	ComplaintAnswered ComplaintStatus = "answered" // answered, being resolved
+	ComplaintResolved ComplaintStatus = "resolved" // resolved, waiting for the customer's satisfaction
+	ComplaintClosed   ComplaintStatus = "closed"   // the customer is satisfied: closed and archived
+)
+
+var complaintStatuses = enum{
+	{"open", "待答复"}, {"answered", "已答复，待解决"}, {"resolved", "已解决，待客户确认"}, {"closed", "已关闭归档"},
+}
+
+// Label is the Chinese name of the complaint status.
+func (s ComplaintStatus) Label() string { return complaintStatuses.label(string(s)) }
+
+// ComplaintSeverity says whether a complaint is a major one (重大投诉, seed 004: a customer
+// who has had one gets no living-experience visit or house check).
+type ComplaintSeverity string
+
+// Complaint severities; "" reads as normal.
+const (
+	SeverityNormal ComplaintSeverity = "normal"
+	SeverityMajor  ComplaintSeverity = "major"
+)
+
+var complaintSeverities = enum{{"normal", "一般投诉"}, {"major", "重大投诉"}}
+
+// Label is the Chinese name of the severity.
+func (s ComplaintSeverity) Label() string { return complaintSeverities.label(string(s)) }
+
+// ComplaintSeverities lists the severities a complaint form offers.
+func ComplaintSeverities() []Option { return append([]Option(nil), complaintSeverities...) }
+
+// DisputeOutcome is the ruling on an ownership dispute (SPEC.md step 2 "Disputed
+// ownership"); "" while the dispute is open.
+type DisputeOutcome string
+
+// Dispute outcomes.
+const (
+	DisputeOwner    DisputeOutcome = "owner"    // the current owner keeps the customer
+	DisputeClaimant DisputeOutcome = "claimant" // the claimant becomes the owner
+	DisputeSplit    DisputeOutcome = "split"    // both brought the customer in: 50/50 split of credit
+	// DisputeClaimantSubsidy: the claimant brought in a customer of the community list
+	// given to the owner, who had already learnt of the company by phone or SMS: the
+	// claimant becomes the owner and the list's holder gets DisputeListSubsidyYuan
+	// (seed 003 撞单 4：给予名单分配人员100元/户补助).
+	DisputeClaimantSubsidy DisputeOutcome = "claimant_subsidy"
+	// DisputeVoid ends a dispute nobody ruled on before the customer went to the public
+	// pool: there is no ownership left to rule on (rules version 3). Nobody chooses it,
+	// so it has no label.
+	DisputeVoid DisputeOutcome = "void"
+)
+
+// disputeRulings are the outcomes a ruling may choose, in the order the form shows.
+var disputeRulings = enum{
+	{"owner", "维持原归属人"}, {"claimant", "改归申请人"}, {"split", "共同带客，业绩各50%"},
+	{"claimant_subsidy", "改归申请人，小区名单分配人获补助"},
+}
+
+// Label is the Chinese name of the ruling; "" for DisputeVoid and an open dispute.
+func (o DisputeOutcome) Label() string {
+	if !disputeRulings.valid(string(o)) {
+		return ""
+	}
+	return disputeRulings.label(string(o))
+}
+
+// Ruling reports whether o is one a ruling may choose (not void, not "").
+func (o DisputeOutcome) Ruling() bool { return disputeRulings.valid(string(o)) }
+
+// DisputeOutcomes lists the rulings for the dispute form.
+func DisputeOutcomes() []Option { return append([]Option(nil), disputeRulings...) }
+
+// TaskStatus is the state of a task row.
+type TaskStatus string
+
+// Task states.
+const (
+	TaskOpen      TaskStatus = "open"
+	TaskDone      TaskStatus = "done"
+	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid); the reason says why
+	// TaskAcknowledged is a notice read by its recipient (知悉): a notice only informs, so
+	// it is never "done" and never overdue.
+	TaskAcknowledged TaskStatus = "acknowledged"
+)
+
+var taskStatuses = enum{{"open", "待办"}, {"done", "已完成"}, {"acknowledged", "已知悉"}, {"cancelled", "已取消"}}
+
+// Label is the Chinese name of the task status.
+func (s TaskStatus) Label() string { return taskStatuses.label(string(s)) }

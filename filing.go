@@ -6,12 +6,6 @@ import (
 	"time"
 )
 
-// Consultation kinds: how the customer was first consulted (SPEC.md step 3).
-const (
-	ConsultVisit = "visit" // came to the store
-	ConsultPhone = "phone" // phoned in
-)
-
 // TimeLayout is how times are written in Chinese summaries (company zone, to the minute).
 const TimeLayout = "2006-01-02 15:04"
 
@@ -21,7 +15,7 @@ func fmtTime(t time.Time) string { return t.In(Zone).Format(TimeLayout) }
 // claim for the claim window; customer service must verify within VerifyWithin; the
 // owner is reminded ClaimReminderBefore the claim lapses. A filing made while the customer
 // is at the store or on the phone records that first consultation too.
-func NewCustomer(env Env, id string, rec Record, filer Actor, consultation string) (Customer, Effects) {
+func NewCustomer(env Env, id string, rec Record, filer Actor, consultation Consultation) (Customer, Effects) {
 	return NewCustomerFiledAt(env, id, rec, filer, consultation, time.Time{})
 }
 
@@ -29,7 +23,7 @@ func NewCustomer(env Env, id string, rec Record, filer Actor, consultation strin
 // issue 13): filedAt, when not zero and not after env.Now, is the record's filing time
 // (报备登记时间, the first evidence in a 撞单 dispute); the claim and verification clocks
 // still count from env.Now. A zero filedAt is NewCustomer.
-func NewCustomerFiledAt(env Env, id string, rec Record, filer Actor, consultation string, filedAt time.Time) (Customer, Effects) {
+func NewCustomerFiledAt(env Env, id string, rec Record, filer Actor, consultation Consultation, filedAt time.Time) (Customer, Effects) {
 	if filedAt.IsZero() || filedAt.After(env.Now) {
 		filedAt = env.Now
 	}
@@ -192,7 +186,7 @@ func (c *Customer) PhoneEnquiry(env Env, actor Actor, note string) (Effects, err
 
 // consult records the first consultation and, for a customer whose house is not yet
 // measured, opens the first call-back due within FirstCallbackWithin (SPEC.md step 3).
-func (c *Customer) consult(env Env, eff *Effects, kind string) {
+func (c *Customer) consult(env Env, eff *Effects, kind Consultation) {
 	if !c.FirstConsultAt.IsZero() {
 		return
 	}

@@ -27,10 +27,10 @@ type Customer struct {
 	VerifiedAt time.Time `json:"verified_at,omitzero"`
 	ClaimDue   time.Time `json:"claim_due,omitzero"`
 
-	FirstConsultAt time.Time `json:"first_consult_at,omitzero"`
-	FirstConsult   string    `json:"first_consult,omitempty"` // "visit" or "phone"
-	LastVisitAt    time.Time `json:"last_visit_at,omitzero"`
-	Measured       bool      `json:"measured,omitempty"`
+	FirstConsultAt time.Time    `json:"first_consult_at,omitzero"`
+	FirstConsult   Consultation `json:"first_consult,omitempty"` // "visit" or "phone"
+	LastVisitAt    time.Time    `json:"last_visit_at,omitzero"`
+	Measured       bool         `json:"measured,omitempty"`
 	// Callbacks are the first call-back attempts (首谈回访), in order.
 	Callbacks []Callback `json:"callbacks,omitempty"`
 

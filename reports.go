@@ -127,7 +127,7 @@ var StoreVisitKinds = []string{"visit", "pool_claim", "claim_kept"}
 // customer came to the store (zero: never), and when the contract was signed (zero: not).
 type ReportFacts struct {
 	Channel        Channel
-	FirstConsult   string
+	FirstConsult   Consultation
 	FirstConsultAt time.Time
 	FirstVisitAt   time.Time
 	ContractAt     time.Time

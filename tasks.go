@@ -27,19 +27,6 @@ type Task struct {
 // Key is the task's due point key (rule/subject/seq).
 func (t Task) Key() string { return TaskKey(t.Rule, t.Subject, t.Seq) }
 
-// TaskStatus is the state of a task row.
-type TaskStatus string
-
-// Task states.
-const (
-	TaskOpen      TaskStatus = "open"
-	TaskDone      TaskStatus = "done"
-	TaskCancelled TaskStatus = "cancelled" // the work no longer applies (claim lapsed, customer invalid); the reason says why
-	// TaskAcknowledged is a notice read by its recipient (知悉): a notice only informs, so
-	// it is never "done" and never overdue.
-	TaskAcknowledged TaskStatus = "acknowledged"
-)
-
 // TaskClose closes the open tasks of (Rule, Subject), every rung, or the one rung Seq
 // when Seq ≥ 0.
 type TaskClose struct {

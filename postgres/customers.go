@@ -72,7 +72,7 @@ func NewCustomer(c renoflow.Customer, at time.Time) (*Customer, error) {
 		OwnerID: c.Owner.ID, OwnerName: c.Owner.Name, OwnerSince: c.OwnerSince,
 		DesignerID: c.Designer.ID, DesignerName: c.Designer.Name, DesignSince: c.DesignSince,
 		FiledBy: c.FiledBy.ID, FiledByName: c.FiledBy.Name, FiledAt: c.FiledAt, VerifiedAt: c.VerifiedAt,
-		ClaimDue: c.ClaimDue, FirstConsultAt: c.FirstConsultAt, FirstConsult: c.FirstConsult,
+		ClaimDue: c.ClaimDue, FirstConsultAt: c.FirstConsultAt, FirstConsult: string(c.FirstConsult),
 		LastServiceAt: c.LastServiceAt, DepositAt: c.DepositAt, ContractAt: c.ContractAt, CompletedAt: c.CompletedAt,
 		Flagged: c.Flag != "", FlagReason: c.Flag, Invalid: c.Stage == renoflow.StageInvalid,
 		Record: rec, State: state, UpdatedAt: at, RelatedIDs: c.Related(),

@@ -189,11 +189,6 @@ func (r *actionRequest) person(field, id string, kind staffKind) renoflow.Person
 	return p
 }
 
-// disputeOutcomes are the rulings on an ownership dispute (SPEC.md step 2).
-var disputeOutcomes = []renoflow.Option{{Code: renoflow.DisputeOwner, Label: "维持原归属人"},
-	{Code: renoflow.DisputeClaimant, Label: "改归申请人"}, {Code: renoflow.DisputeSplit, Label: "共同带客，业绩各50%"},
-	{Code: renoflow.DisputeClaimantSubsidy, Label: "改归申请人，小区名单分配人获补助"}}
-
 func validOption(opts []renoflow.Option, code string) bool {
 	for _, o := range opts {
 		if o.Code == code {
@@ -224,7 +219,7 @@ func (s *Server) check(ctx context.Context, actor renoflow.Actor, row *CustomerR
 	renoflow.CheckTextField(&r.Problems, fieldNote, in.Note)
 	req := renoflow.Request{Actor: actor, Note: in.Note, Reached: in.Reached, Channel: in.Channel,
 		Grade: renoflow.Grade(strings.ToUpper(in.Grade)), Milestone: renoflow.Milestone(in.Milestone),
-		Category: renoflow.ComplaintCategory(in.Category), ComplaintID: in.ComplaintID, Satisfied: in.Satisfied, Outcome: in.Outcome,
+		Category: renoflow.ComplaintCategory(in.Category), ComplaintID: in.ComplaintID, Satisfied: in.Satisfied, Outcome: renoflow.DisputeOutcome(in.Outcome),
 		Store: in.StoreID, Severity: renoflow.ComplaintSeverity(in.Severity), Date: strings.TrimSpace(in.Date)}
 	if in.StoreID == row.StoreID {
 		req.Store = "" // stays

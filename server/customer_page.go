@@ -43,21 +43,11 @@ type actionFailure struct {
 	Errors  map[string]string
 }
 
-// Labels of the statuses the customer page shows.
-var (
-	dispatchStatusLabels = map[string]string{
-		renoflow.DispatchProposed: "待店经理确认", renoflow.DispatchConfirmed: "待设计师接单",
-		renoflow.DispatchAccepted: "设计师已接单", renoflow.DispatchRefused: "设计师拒单", renoflow.DispatchReturned: "超时退回",
-	}
-	complaintStatusLabels = map[string]string{
-		renoflow.ComplaintOpen: "待答复", renoflow.ComplaintAnswered: "已答复，待解决",
-		renoflow.ComplaintResolved: "已解决，待客户确认", renoflow.ComplaintClosed: "已关闭归档",
-	}
-	yesNo = map[string][]renoflow.Option{
-		fieldReached:   {{Code: "true", Label: "已接通"}, {Code: "false", Label: "未接通"}},
-		fieldSatisfied: {{Code: "true", Label: "满意（关闭并归档）"}, {Code: "false", Label: "不满意（重新处理）"}},
-	}
-)
+// yesNo are the choices of the customer page's yes/no fields.
+var yesNo = map[string][]renoflow.Option{
+	fieldReached:   {{Code: "true", Label: "已接通"}, {Code: "false", Label: "未接通"}},
+	fieldSatisfied: {{Code: "true", Label: "满意（关闭并归档）"}, {Code: "false", Label: "不满意（重新处理）"}},
+}
 
 // actionForms builds the forms the customer page offers actor: exactly the actions the
 // domain says they may take on the customer now (StaffAction.Can: permission, relation,
@@ -115,7 +105,7 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 			case fieldComplaint:
 				for _, k := range st.ComplaintChoices(a.StaffAction, actor) {
 					ff.Options = append(ff.Options, renoflow.Option{Code: k.ID,
-						Label: k.ID + " " + k.Category.Label() + "：" + k.Text + "（" + complaintStatusLabels[k.Status] + "，处理人" + k.Handler.Name + "）"})
+						Label: k.ID + " " + k.Category.Label() + "：" + k.Text + "（" + k.Status.Label() + "，处理人" + k.Handler.Name + "）"})
 				}
 				if ff.Value == "" && len(ff.Options) > 0 {
 					ff.Value = ff.Options[0].Code
@@ -146,7 +136,7 @@ func (s *Server) actionForms(ctx context.Context, actor renoflow.Actor, row *Cus
 					ff.Value = row.StoreID
 				}
 			case fieldOutcome:
-				ff.Label, ff.Options = "裁决结果", disputeOutcomes
+				ff.Label, ff.Options = "裁决结果", renoflow.DisputeOutcomes()
 			}
 			f.Fields = append(f.Fields, ff)
 		}
@@ -222,7 +212,6 @@ func (s *Server) renderCustomer(c *fiber.Ctx, status int, id string, failed *act
 	}
 	return s.render(c, status, "customer", p, map[string]any{
 		"Detail": d, "S": &d.State, "Forms": forms, "StoreName": storeName, "Focus": strings.Join(focus, "、"),
-		"DispatchStatus": dispatchStatusLabels, "ComplaintStatus": complaintStatusLabels, "DisputeOutcome": optionLabels(disputeOutcomes),
 		"Failed": failed, "Messages": s.customerMessages(ctx, d.Customer.ID),
 	})
 }
@@ -267,13 +256,4 @@ func formRequestID(c *fiber.Ctx) string {
 		return id.String()
 	}
 	return ""
-}
-
-// optionLabels maps each option's code to its label.
-func optionLabels(opts []renoflow.Option) map[string]string {
-	out := make(map[string]string, len(opts))
-	for _, o := range opts {
-		out[o.Code] = o.Label
-	}
-	return out
 }

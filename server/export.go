@@ -109,7 +109,7 @@ func (s *Server) exportTasks(c *fiber.Ctx) error {
 	}
 	rows := make([][]any, 0, len(tasks))
 	for _, t := range tasks {
-		status := map[string]string{"open": "待办", "done": "已完成", "acknowledged": "已知悉", "cancelled": "已取消"}[t.Status]
+		status := renoflow.TaskStatus(t.Status).Label()
 		if t.Overdue {
 			status = "已逾期"
 		}

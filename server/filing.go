@@ -56,9 +56,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 		return FileResult{}, err
 	}
 	var p renoflow.Problems
-	switch req.Consultation {
-	case "", renoflow.ConsultVisit, renoflow.ConsultPhone:
-	default:
+	if !renoflow.Consultation(req.Consultation).Valid() {
 		p.Add("consultation", "只能是 visit（到店）或 phone（来电）")
 	}
 	if ok, err := s.storeExists(ctx, rec.StoreID); err != nil {

@@ -518,9 +518,6 @@ func (s *Server) storesOf(ctx context.Context, a renoflow.Actor) ([]renoflow.Opt
 	return out, nil
 }
 
-var consultations = []renoflow.Option{{Code: renoflow.ConsultVisit, Label: "客户到店接待"},
-	{Code: renoflow.ConsultPhone, Label: "客户来电咨询"}}
-
 func (s *Server) newCustomerPage(c *fiber.Ctx, status int, p page) error {
 	stores, err := s.storeOptions(c)
 	if err != nil {
@@ -532,7 +529,7 @@ func (s *Server) newCustomerPage(c *fiber.Ctx, status int, p page) error {
 	p.Title, p.Nav = "报备客户", "new"
 	return s.render(c, status, "customer_new", p, map[string]any{
 		"Genders": renoflow.Genders(), "Channels": renoflow.Channels(), "Occupations": renoflow.Occupations(),
-		"FocusPoints": renoflow.FocusPoints(), "Stores": stores, "Consultations": consultations,
+		"FocusPoints": renoflow.FocusPoints(), "Stores": stores, "Consultations": renoflow.Consultations(),
 	})
 }
 

@@ -343,7 +343,7 @@ func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, i
 		if sr == nil {
 			continue
 		}
-		f := renoflow.ReportFacts{Channel: renoflow.Channel(r.Channel), FirstConsult: r.FirstConsult,
+		f := renoflow.ReportFacts{Channel: renoflow.Channel(r.Channel), FirstConsult: renoflow.Consultation(r.FirstConsult),
 			FirstConsultAt: r.FirstConsultAt, FirstVisitAt: r.FirstVisitAt, ContractAt: r.ContractAt}
 		var month renoflow.ReportCounts
 		month.Count(f, p.Start, p.End)

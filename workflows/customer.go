@@ -94,7 +94,7 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 	}
 	env.Now = workflow.GetInfo(ctx).WorkflowStartTime
 	w.txEnv.Now = env.Now
-	c, eff := renoflow.NewCustomerFiledAt(env, w.in.CustomerID, w.in.Record, w.in.Filer, w.in.Consultation, w.in.FiledAt)
+	c, eff := renoflow.NewCustomerFiledAt(env, w.in.CustomerID, w.in.Record, w.in.Filer, renoflow.Consultation(w.in.Consultation), w.in.FiledAt)
 	w.state = c
 	w.filing = true
 	defer func() { w.filing = false }()
