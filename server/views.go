@@ -16,7 +16,7 @@ func customerView(c renoflow.Customer) apiview.Customer {
 		ID: c.ID, Record: c.Record, Stage: c.Stage, Grade: c.Grade, StoreID: c.StoreID, Owner: c.Owner, OwnerSince: c.OwnerSince,
 		PreviousOwner: c.PreviousOwner, PreviousOwnerUntil: c.PreviousOwnerUntil,
 		FiledBy: c.FiledBy, FiledAt: c.FiledAt, VerifiedBy: c.VerifiedBy, VerifiedAt: c.VerifiedAt, ClaimDue: c.ClaimDue,
-		FirstConsultAt: c.FirstConsultAt, FirstConsult: c.FirstConsult, LastVisitAt: c.LastVisitAt, Measured: c.Measured,
+		FirstConsultAt: c.FirstConsultAt, FirstConsult: string(c.FirstConsult), LastVisitAt: c.LastVisitAt, Measured: c.Measured,
 		Callbacks: c.Callbacks, LastServiceAt: c.LastServiceAt, Flag: c.Flag, FlagCauses: c.FlagCauses,
 		Scores: c.Scores, Dispatches: c.Dispatches, Designer: c.Designer, DesignSince: c.DesignSince,
 		MeasuredAt: c.MeasuredAt, DepositAt: c.DepositAt, DepositYuan: c.DepositYuan,
@@ -30,7 +30,7 @@ func customerView(c renoflow.Customer) apiview.Customer {
 	}
 	for _, k := range c.Complaints {
 		v.Complaints = append(v.Complaints, apiview.Complaint{ID: k.ID, Category: k.Category, Major: k.Major, MajorAt: k.MajorAt,
-			MajorBy: k.MajorBy, Text: k.Text, Status: k.Status, OpenedBy: k.OpenedBy, OpenedAt: k.OpenedAt, Handler: k.Handler,
+			MajorBy: k.MajorBy, Text: k.Text, Status: string(k.Status), OpenedBy: k.OpenedBy, OpenedAt: k.OpenedAt, Handler: k.Handler,
 			AnsweredAt: k.AnsweredAt, Answer: k.Answer, ResolvedAt: k.ResolvedAt, Resolution: k.Resolution,
 			Escalated: k.Escalated, ClosedAt: k.ClosedAt, Archived: k.Archived})
 	}
