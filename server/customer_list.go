@@ -176,9 +176,15 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	var rows []CustomerRow
 	q := s.db.NewSelect().Model(&rows)
 	q = scope(q, actor, "c")
+	// A search's matches are read through its indexes in one pass that gives both the
+	// page and, beside each row, how many match: one query instead of a page and a count.
+	search := f.Q != "" && f.PerPage > 0
 	if f.Q != "" {
 		cond, args := searchCondition(f.Q)
 		q = q.Where(cond, args...)
+	}
+	if search {
+		q = q.ColumnExpr("?TableColumns").ColumnExpr("count(*) OVER () AS matches")
 	}
 	eq := map[string]string{"c.stage": f.Stage, "c.grade": f.Grade, "c.owner_id": f.OwnerID, "c.store_id": f.StoreID,
 		"c.designer_id": f.DesignerID, "c.channel": f.Channel}
@@ -231,10 +237,13 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	if err := q.Scan(ctx); err != nil {
 		return nil, 0, fmt.Errorf("list customers: %w", err)
 	}
-	// A page that is not full, and not past the end, is the last: its rows give the total
-	// without counting every match again (issue 15: a search's one page is one query).
+	// A search's rows carry the total; a page that is not full, and not past the end, is
+	// the last, and its rows give it. Only a full page of the unsearched list, or one past
+	// the end, counts every match again (issue 15).
 	total := offset + len(rows)
-	if f.PerPage > 0 && (len(rows) == f.PerPage || (len(rows) == 0 && offset > 0)) {
+	if search && len(rows) > 0 {
+		total = int(rows[0].Matches)
+	} else if f.PerPage > 0 && (len(rows) == f.PerPage || (len(rows) == 0 && offset > 0)) {
 		n, err := q.Count(ctx)
 		if err != nil {
 			return nil, 0, fmt.Errorf("count customers: %w", err)

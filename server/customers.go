@@ -42,6 +42,7 @@ type CustomerRow struct {
 	FirstConsult   string          `bun:"first_consult" json:"first_consult,omitempty"`
 	LastServiceAt  sql.NullTime    `bun:"last_service_at" json:"-"`
 	Record         json.RawMessage `bun:"record" json:"-"`
+	Matches        int64           `bun:"matches,scanonly" json:"-"` // a search's count(*) OVER (): every row it matches (listCustomers)
 	Flagged        bool            `bun:"flagged" json:"flagged"`
 	FlagReason     string          `bun:"flag_reason" json:"flag_reason,omitempty"`
 	Invalid        bool            `bun:"invalid" json:"invalid"`
