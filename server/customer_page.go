@@ -206,13 +206,14 @@ func (s *Server) renderCustomer(c *fiber.Ctx, status int, id string, failed *act
 	for _, f := range d.State.Record.FocusPoints {
 		focus = append(focus, f.Label())
 	}
+	msgs := s.customerMessages(ctx, d.Customer.ID)
 	p := page{Title: d.Customer.Name, Nav: "customers"}
 	if failed != nil {
 		p.Message = failed.Message
 	}
 	return s.render(c, status, "customer", p, map[string]any{
 		"Detail": d, "S": &d.State, "Forms": forms, "StoreName": storeName, "Focus": strings.Join(focus, "、"),
-		"Failed": failed, "Messages": s.customerMessages(ctx, d.Customer.ID),
+		"Failed": failed, "Timeline": timelineWithMessages(d.Timeline, msgs), "Deliveries": deliveriesByTask(d.Tasks, msgs),
 	})
 }
 

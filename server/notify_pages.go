@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -216,4 +218,88 @@ func (s *Server) pageAdminNotifyResolve(c *fiber.Ctx) error {
 		return s.notifyPage(c, fiber.StatusConflict, page{Message: "该消息不是投递未知状态，无需处理"})
 	}
 	return c.Redirect("/admin/notify?status=unknown&ok="+urlQueryEscape(answer), fiber.StatusSeeOther)
+}
+
+// timelineItem is one line of the customer page's timeline (issue 14): an entry, or a
+// message of the outbox with its delivery status and the provider's answer.
+type timelineItem struct {
+	TimelineRow
+	Message *postgres.OutboxMessage
+}
+
+// timelineWithMessages merges the customer's timeline (oldest first) with its messages
+// (by when they were queued, each after its cause at the same time), newest first.
+func timelineWithMessages(rows []TimelineRow, msgs []postgres.OutboxMessage) []timelineItem {
+	ms := slices.Clone(msgs)
+	slices.SortStableFunc(ms, func(a, b postgres.OutboxMessage) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	out := make([]timelineItem, 0, len(rows)+len(ms))
+	i := 0
+	for _, r := range rows {
+		for i < len(ms) && ms[i].CreatedAt.Before(r.At) {
+			out = append(out, timelineItem{Message: &ms[i]})
+			i++
+		}
+		out = append(out, timelineItem{TimelineRow: r})
+	}
+	for ; i < len(ms); i++ {
+		out = append(out, timelineItem{Message: &ms[i]})
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// taskKey is a task's business key, rule/subject/seq (renoflow.Task.Key).
+func taskKey(t TaskRow) string { return t.Rule + "/" + t.Subject + "/" + strconv.Itoa(t.Seq) }
+
+// deliveriesByTask maps each task's id to the messages about it (issue 14).
+func deliveriesByTask(tasks []TaskRow, msgs []postgres.OutboxMessage) map[int64][]postgres.OutboxMessage {
+	byKey := map[string][]postgres.OutboxMessage{}
+	for _, m := range msgs {
+		if m.TaskKey != "" {
+			byKey[m.CustomerID+"|"+m.TaskKey] = append(byKey[m.CustomerID+"|"+m.TaskKey], m)
+		}
+	}
+	out := map[int64][]postgres.OutboxMessage{}
+	for _, t := range tasks {
+		if ms := byKey[t.CustomerID+"|"+taskKey(t)]; len(ms) > 0 {
+			out[t.ID] = ms
+		}
+	}
+	return out
+}
+
+// taskDeliveries reads the messages about tasks and maps them by task id; a read error
+// shows none (the list still answers).
+func (s *Server) taskDeliveries(ctx context.Context, tasks []TaskRow) map[int64][]postgres.OutboxMessage {
+	refs := make([]postgres.TaskRef, len(tasks))
+	for i, t := range tasks {
+		refs[i] = postgres.TaskRef{CustomerID: t.CustomerID, TaskKey: taskKey(t)}
+	}
+	msgs, err := postgres.TaskMessages(ctx, s.db, refs)
+	if err != nil {
+		s.log.Warn("read task messages", "err", err)
+		return nil
+	}
+	return deliveriesByTask(tasks, msgs)
+}
+
+// smsTemplateLabels name the customer SMS templates.
+var smsTemplateLabels = map[string]string{renoflow.SMSContact: "定金后联系", renoflow.SMSProgress: "施工进度", renoflow.SMSVisit: "回访邀约"}
+
+// messageSummary is what a message says, in one line: the SMS template's name, or the
+// first line of a staff message.
+func messageSummary(m postgres.OutboxMessage) string {
+	if m.Template != "" {
+		if l, ok := smsTemplateLabels[m.Template]; ok {
+			return l + "短信"
+		}
+		return "短信模板 " + m.Template
+	}
+	first, _, _ := strings.Cut(m.Body, "\n")
+	return first
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,21 +89,42 @@ func TestReportDeliveryFailures(t *testing.T) {
 	require.Contains(t, html, "短信：2")
 }
 
-// The customer's page shows each message's delivery status and the provider's answer.
+// The customer's timeline shows each message with its delivery status and the provider's
+// answer; the open task a message is about shows its delivery, on the customer's page and
+// in the task list (issue 14).
 func TestCustomerPageShowsDeliveries(t *testing.T) {
 	h := newHarness(t)
 	h.customer("c-msg", "13800000099", "s1", "cm1", "张经理", renoflow.StageDeposit, "", nil)
-	_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, status, attempts, answer, next_at, created_at)
-		VALUES ('c-msg', 'entry:dep#0#sms', 'sms', 'contact', '13800000099', 's1', 'failed', 5, 'FailedOperation: 余量不足', now(), now()),
-		       ('c-msg', 'task:deposit.visit//0#robot', 'robot', 'assigned', 's1', 's1', 'sent', 1, 'ok', now(), now())`).Exec(t.Context())
+	_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, template, status, attempts, answer, next_at, created_at)
+		VALUES ('c-msg', 'entry:dep#0#sms', 'sms', 'contact', '13800000099', 's1', 'contact', 'failed', 5, 'FailedOperation: 余量不足', now(), now()),
+		       ('c-msg', 'entry:m#0#sms', 'sms', 'progress', '13800000099', 's1', 'progress', 'unknown', 1, '投递未知：发送进程中断', now(), now())`).Exec(t.Context())
 	require.NoError(t, err)
-	status, html, _ := h.page(h.login("cm1"), http.MethodGet, "/customers/c-msg", nil)
+	var taskID int64
+	require.NoError(t, h.db.NewRaw(`INSERT INTO tasks (customer_id, rule, subject, seq, title, assignee_id, store_id, due_at, created_at)
+		VALUES ('c-msg', 'callback', '1', 0, '首次回访', 'cm1', 's1', ?, ?) RETURNING id`, h.now.Add(24*time.Hour), h.now).Scan(t.Context(), &taskID))
+	key := "task:callback/1/0#wecom"
+	_, err = h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, body, task_key, status, attempts, answer, next_at, created_at)
+		VALUES ('c-msg', ?, 'wecom', 'assigned', 'cm1', 's1', '【新任务】首次回访', 'callback/1/0', 'sent', 1, 'ok msgid m1', now(), now())`, key).Exec(t.Context())
+	require.NoError(t, err)
+	cm := h.login("cm1")
+	status, html, _ := h.page(cm, http.MethodGet, "/customers/c-msg", nil)
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, html, `data-key="entry:dep#0#sms" data-status="failed"`)
-	require.Contains(t, html, "发送失败（5次）")
-	require.Contains(t, html, "FailedOperation: 余量不足")
-	require.Contains(t, html, `data-key="task:deposit.visit//0#robot" data-status="sent"`)
-	require.Contains(t, html, "138****0099")
+	tl := html[strings.Index(html, `id="timeline"`):]
+	require.Contains(t, tl, `data-kind="notify" data-key="entry:dep#0#sms" data-status="failed"`)
+	require.Contains(t, tl, "定金后联系短信 → 138****0099")
+	require.Contains(t, tl, "短信 发送失败")
+	require.Contains(t, tl, "已尝试5次 · 服务商应答：FailedOperation: 余量不足")
+	require.Contains(t, tl, "短信 投递未知")
+	require.Contains(t, tl, `data-key="`+key+`" data-status="sent"`)
+	require.NotContains(t, tl, "13800000099", "phones masked on the timeline")
+	open := html[strings.Index(html, `id="open-tasks"`):]
+	require.Contains(t, open, `data-delivery="sent" data-channel="wecom"`)
+
+	status, html, _ = h.page(cm, http.MethodGet, "/tasks", nil)
+	require.Equal(t, http.StatusOK, status)
+	item := html[strings.Index(html, fmt.Sprintf(`data-task="%d"`, taskID)):]
+	item = item[:strings.Index(item, "</li>")]
+	require.Contains(t, item, `<span class="badge delivery" data-delivery="sent" data-channel="wecom" title="ok msgid m1">企业微信 已发送</span>`)
 }
 
 // The 发件箱 page binds a staff member's 企业微信 account and records a 退订.

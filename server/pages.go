@@ -69,8 +69,9 @@ var funcs = template.FuncMap{
 	},
 	"selectArgs": selectArgs,
 	// Delivery of the outbox's messages (issue 14).
-	"deliveryLabel": deliveryLabel,
-	"channelLabel":  func(ch string) string { return renoflow.NotifyChannel(ch).Label() },
+	"deliveryLabel":  deliveryLabel,
+	"channelLabel":   func(ch string) string { return renoflow.NotifyChannel(ch).Label() },
+	"messageSummary": messageSummary,
 }
 
 func mustParsePages() map[string]*template.Template {
@@ -418,7 +419,8 @@ func (s *Server) pageTasks(c *fiber.Ctx) error {
 		tabs = append(tabs, taskTab{Option: v, Count: counts[v.Code]})
 	}
 	return s.render(c, fiber.StatusOK, "tasks", page{Title: "我的任务", Nav: "tasks"},
-		map[string]any{"Tasks": tasks, "View": view, "Views": tabs, "Counts": counts, "Channels": renoflow.FollowUpChannels()})
+		map[string]any{"Tasks": tasks, "View": view, "Views": tabs, "Counts": counts, "Channels": renoflow.FollowUpChannels(),
+			"Deliveries": s.taskDeliveries(c.UserContext(), tasks)})
 }
 
 func (s *Server) pageTaskDone(c *fiber.Ctx) error {
