@@ -169,30 +169,20 @@ func ParsePolicy(body []byte) (Policy, error) { return MergePolicy(DefaultPolicy
 // counts not negative, and the claim reminder inside the claim window.
 func (p Policy) Validate() error {
 	var pr Problems
-	positive := p.spans()
-	for _, s := range positive {
-		if s.span.N <= 0 {
-			pr.Add(s.field, "须大于0")
+	for _, f := range policyFields {
+		if f.Kind == PolicySpan && f.span(&p).N <= 0 {
+			pr.Add(f.Key, "须大于0")
 		}
 	}
-	counts := []struct {
-		field string
-		n     int
-	}{
-		{"pool_daily_claim_limit", p.PoolDailyClaimLimit}, {"owner_capacity", p.OwnerCapacity},
-		{"callback_retries", p.CallbackRetries}, {"follow_ups_per_month.A", p.FollowUpsPerMonth.A},
-		{"follow_ups_per_month.B", p.FollowUpsPerMonth.B}, {"follow_ups_per_month.C", p.FollowUpsPerMonth.C},
-		{"follow_ups_per_month.D", p.FollowUpsPerMonth.D}, {"scorecard_points", p.ScorecardPoints},
-		{"points_per_missed_follow_up", p.PointsPerMissedFollowUp}, {"max_deposit_customers", p.MaxDepositCustomers},
-		{"dispute_list_subsidy_yuan", p.DisputeListSubsidyYuan},
-	}
-	for _, c := range counts {
-		if c.n < 0 || c.n > 100000 {
-			pr.Add(c.field, "须在0到100000之间")
+	for _, f := range policyFields {
+		if n := f.count; f.Kind == PolicyInt && (*n(&p) < 0 || *n(&p) > 100000) {
+			pr.Add(f.Key, "须在0到100000之间")
 		}
 	}
-	if p.LargeOrderBudgetWan < 0 {
-		pr.Add("large_order_budget_wan", "不能为负数")
+	for _, f := range policyFields {
+		if f.Kind == PolicyNumber && *f.number(&p) < 0 {
+			pr.Add(f.Key, "不能为负数")
+		}
 	}
 	if !pr.Has("claim_window") && !pr.Has("claim_reminder_before") {
 		var cal Calendar
@@ -204,37 +194,11 @@ func (p Policy) Validate() error {
 	return pr.Err("策略设置有误")
 }
 
-// namedSpan is a policy span with its JSON name.
-type namedSpan struct {
-	field string
-	span  Span
-}
-
-// spans lists every span of the policy with its JSON name.
-func (p Policy) spans() []namedSpan {
-	return []namedSpan{
-		{"verify_within", p.VerifyWithin}, {"claim_window", p.ClaimWindow}, {"claim_reminder_before", p.ClaimReminderBefore},
-		{"pool_cooling_off", p.PoolCoolingOff}, {"presale_protection", p.PresaleProtection}, {"dispute_rule_within", p.DisputeRuleWithin},
-		{"dispute_window", p.DisputeWindow}, {"contract_visit_within", p.ContractVisitWithin},
-		{"visit_postpone_every", p.VisitPostponeEvery}, {"calendar_warn_before", p.CalendarWarnBefore},
-		{"first_callback_within", p.FirstCallbackWithin}, {"callback_retry_after", p.CallbackRetryAfter},
-		{"dispatch_confirm_within", p.DispatchConfirmWithin}, {"dispatch_accept_within", p.DispatchAcceptWithin},
-		{"refusal_suspension", p.RefusalSuspension}, {"stuck_design_after", p.StuckDesignAfter},
-		{"post_deposit_visit_within", p.PostDepositVisitWithin}, {"weekly_check_every", p.WeeklyCheckEvery},
-		{"inspection_visit_within", p.InspectionVisitWithin}, {"after_sales_every", p.AfterSalesEvery},
-		{"warranty", p.Warranty}, {"after_sales_notice_before", p.AfterSalesNoticeBefore},
-		{"living_experience_after", p.LivingExperienceAfter}, {"house_check_after", p.HouseCheckAfter},
-		{"visit_window", p.VisitWindow}, {"complaint_answer_within", p.ComplaintAnswerWithin},
-		{"complaint_resolve_within", p.ComplaintResolveWithin}, {"neglect_after", p.NeglectAfter},
-		{"escalate_copy_after", p.EscalateCopyAfter}, {"escalate_flag_after", p.EscalateFlagAfter},
-	}
-}
-
 // UsesWorkingDays reports whether any span is counted in working days, i.e. whether
 // deadlines need the company calendar's holidays.
 func (p Policy) UsesWorkingDays() bool {
-	for _, s := range p.spans() {
-		if s.span.Unit == UnitWorkingDay {
+	for _, f := range policyFields {
+		if f.Kind == PolicySpan && f.span(&p).Unit == UnitWorkingDay {
 			return true
 		}
 	}

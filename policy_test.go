@@ -3,6 +3,8 @@ package renoflow
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 )
 
@@ -80,5 +82,50 @@ func TestUsesWorkingDays(t *testing.T) {
 	p.FirstCallbackWithin = MustSpan("2wd")
 	if !p.UsesWorkingDays() {
 		t.Fatal("a working-day span needs the calendar")
+	}
+}
+
+// Every setting of the policy is in the one table of policy fields (the admin page, the
+// validation and docs/rules.md read it), every row is a setting, and the table writes each
+// value as the policy's JSON does.
+func TestPolicyFieldsCoverPolicy(t *testing.T) {
+	p := DefaultPolicy()
+	p.FollowUpsPerMonth.C, p.LargeOrderBudgetWan, p.Warranty = 7, 12.5, MustSpan("3wd")
+	b, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for k, v := range raw {
+		if sub, ok := v.(map[string]any); ok {
+			for sk, sv := range sub {
+				want[k+"."+sk] = fmt.Sprint(sv)
+			}
+			continue
+		}
+		want[k] = fmt.Sprint(v)
+	}
+	got := PolicyValues(p)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PolicyValues = %v\nthe policy's JSON = %v", got, want)
+	}
+	seen := map[string]bool{}
+	for _, f := range PolicyFields() {
+		if seen[f.Key] || f.Label == "" || f.Section == "" {
+			t.Errorf("%s: listed twice, or without a label or section", f.Key)
+		}
+		seen[f.Key] = true
+		if f.Kind == PolicySpan {
+			if _, err := ParseSpan(got[f.Key]); err != nil {
+				t.Errorf("%s: %v", f.Key, err)
+			}
+		}
+	}
+	if !p.UsesWorkingDays() || DefaultPolicy().UsesWorkingDays() {
+		t.Error("UsesWorkingDays does not read the spans")
 	}
 }

@@ -1,8 +1,6 @@
 package renoflow
 
 import (
-	"encoding/json"
-	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -53,29 +51,6 @@ func funcsOf(t *testing.T, path string, cache map[string]map[string]bool) (map[s
 	return fs, nil
 }
 
-// flatPolicy is the default policy as "key" → value text, nested keys dotted.
-func flatPolicy(t *testing.T) map[string]string {
-	b, err := json.Marshal(DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for k, v := range m {
-		if sub, ok := v.(map[string]any); ok {
-			for sk, sv := range sub {
-				out[k+"."+sk] = fmt.Sprint(sv)
-			}
-			continue
-		}
-		out[k] = fmt.Sprint(v)
-	}
-	return out
-}
-
 // docs/rules.md stays true: every function and test it names exists, every policy key
 // and default is the shipped one, and every encoded row names a test.
 func TestRulesDoc(t *testing.T) {
@@ -83,7 +58,7 @@ func TestRulesDoc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy := flatPolicy(t)
+	policy := PolicyValues(DefaultPolicy()) // the one table of policy settings
 	mentioned := 0
 	cache := map[string]map[string]bool{}
 	rows := 0

@@ -259,10 +259,7 @@ func (s *Server) policyPage(c *fiber.Ctx, status int, p page) error {
 	if err != nil {
 		return err
 	}
-	values, err := policyValues(cur)
-	if err != nil {
-		return err
-	}
+	values := renoflow.PolicyValues(cur)
 	history, err := s.policyHistory(ctx)
 	if err != nil {
 		return err
@@ -292,10 +289,7 @@ func (s *Server) pageAdminPolicyPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	values, err := policyValues(cur)
-	if err != nil {
-		return err
-	}
+	values := renoflow.PolicyValues(cur)
 	body, err := policyChanges(form, values)
 	if err == nil && body == nil {
 		return c.Redirect("/admin/policy?ok="+urlQueryEscape("策略未改变，没有生成新版本"), fiber.StatusSeeOther)

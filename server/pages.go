@@ -108,10 +108,8 @@ func fieldLabel(f string) string {
 	if l, ok := fieldLabels[f]; ok {
 		return l
 	}
-	for _, pf := range policyFields {
-		if pf.Key == f {
-			return pf.Label
-		}
+	if pf, ok := renoflow.PolicyFieldOf(f); ok {
+		return pf.Label
 	}
 	return f
 }
