@@ -1,6 +1,7 @@
 package renoflow
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -125,5 +126,48 @@ func TestRulesDoc(t *testing.T) {
 		if !strings.Contains(string(raw), "`"+key+"=") {
 			t.Errorf("policy key %s is in no row of docs/rules.md", key)
 		}
+	}
+}
+
+// Markers of the policy settings section of docs/rules.md, which is written from the one
+// table of policy fields (PolicyFields).
+const (
+	policyDocBegin = "<!-- policy settings: written from renoflow.PolicyFields by TestRulesDocPolicySettings; RENOFLOW_UPDATE_DOCS=1 rewrites it -->"
+	policyDocEnd   = "<!-- end of policy settings -->"
+)
+
+// policySettingsDoc is the policy settings section of docs/rules.md: one row per policy
+// field with its key, label, SPEC section, kind and default.
+func policySettingsDoc() string {
+	var b strings.Builder
+	b.WriteString(policyDocBegin + "\n\n| Key | Setting | SPEC | Kind | Default |\n|---|---|---|---|---|\n")
+	def := DefaultPolicy()
+	for _, f := range PolicyFields() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", f.Key, f.Label, f.Section, f.Kind, f.Text(def))
+	}
+	b.WriteString("\n" + policyDocEnd)
+	return b.String()
+}
+
+// The policy settings section of docs/rules.md is the table of policy fields as shipped.
+func TestRulesDocPolicySettings(t *testing.T) {
+	raw, err := os.ReadFile("docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	i, j := strings.Index(doc, policyDocBegin), strings.Index(doc, policyDocEnd)
+	if i < 0 || j < i {
+		t.Fatalf("docs/rules.md has no policy settings section (%q … %q)", policyDocBegin, policyDocEnd)
+	}
+	want := policySettingsDoc()
+	if got := doc[i : j+len(policyDocEnd)]; got != want {
+		if os.Getenv("RENOFLOW_UPDATE_DOCS") == "1" {
+			if err := os.WriteFile("docs/rules.md", []byte(doc[:i]+want+doc[j+len(policyDocEnd):]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("docs/rules.md's policy settings differ from PolicyFields; run RENOFLOW_UPDATE_DOCS=1 go test -run TestRulesDocPolicySettings .\n%s", want)
 	}
 }
