@@ -2,8 +2,12 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/renoflow/renoflow"
@@ -100,4 +104,195 @@ func SaveCustomer(ctx context.Context, db bun.IDB, row *Customer) error {
 		return fmt.Errorf("save customer %s: %w", row.ID, err)
 	}
 	return nil
+}
+
+// ScopeCustomers restricts a query on table customers (alias alias) to scope sc: the
+// domain's row scope (renoflow.ScopeOf, the query form of Customer.Sees — access follows
+// the customer's current relation, kept in related_ids, never its history).
+func ScopeCustomers(q *bun.SelectQuery, sc renoflow.Scope, alias string) *bun.SelectQuery {
+	col := func(c string) bun.Ident { return bun.Ident(alias + "." + c) }
+	if sc.All {
+		return q
+	}
+	if len(sc.Stores) == 0 && sc.Person == "" && sc.PoolStore == "" {
+		return q.Where("false")
+	}
+	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("false")
+		if len(sc.Stores) > 0 {
+			q = q.WhereOr("? IN (?)", col("store_id"), bun.In(sc.Stores))
+		}
+		if sc.Person != "" {
+			q = q.WhereOr("? = ANY(?)", sc.Person, col("related_ids"))
+		}
+		if sc.PoolStore != "" {
+			q = q.WhereOr("(? = ? AND ? = ?)", col("store_id"), sc.PoolStore, col("stage"), string(renoflow.StagePool))
+		}
+		return q
+	})
+}
+
+// CustomerIn reads customer id if scope sc holds it; sql.ErrNoRows when it does not
+// exist or sc does not hold it.
+func CustomerIn(ctx context.Context, db bun.IDB, sc renoflow.Scope, id string) (*Customer, error) {
+	var row Customer
+	if err := ScopeCustomers(db.NewSelect().Model(&row).Where("c.id = ?", id), sc, "c").Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("load customer %s: %w", id, err)
+	}
+	return &row, nil
+}
+
+// CustomerFilter narrows, sorts and pages a customer list (issue 13). Zero fields do
+// not narrow; times are instants (the caller turns company days and months into them).
+type CustomerFilter struct {
+	Q                               string // part of the phone (Digits), name or community (Q)
+	Digits                          string // the phone digits of Q ("" → Q)
+	Stage, Grade, OwnerID, StoreID  string
+	DesignerID, Channel             string
+	FiledFrom, FiledBefore          time.Time // filed_at in [FiledFrom, FiledBefore)
+	ConsultedFrom, ConsultedBefore  time.Time // first_consult_at in [from, before)
+	SignedFrom, SignedBefore        time.Time // contract_at in [from, before)
+	OverdueAt                       time.Time // has open work due before this
+	Flagged, InPool, IncludeInvalid bool
+	Sort                            string // a CustomerSorts key; "" is filed
+	Desc                            bool
+	Limit, Offset                   int // Limit 0: every row
+}
+
+// CustomerSorts are the columns a customer list sorts by, by sort code.
+var CustomerSorts = map[string]string{"filed": "c.filed_at", "name": "c.name", "stage": "c.stage", "grade": "c.grade",
+	"owner": "c.owner_name", "updated": "c.updated_at"}
+
+// ListCustomers lists the customers scope sc holds that match f (one page of f.Limit
+// from f.Offset, ordered by f.Sort then id) and the number of all that match.
+func ListCustomers(ctx context.Context, db bun.IDB, sc renoflow.Scope, f CustomerFilter) ([]Customer, int, error) {
+	var rows []customerMatch
+	q := ScopeCustomers(db.NewSelect().Model(&rows), sc, "c")
+	// A search's matches are read through its indexes in one pass that gives both the
+	// page and, beside each row, how many match: one query instead of a page and a count.
+	search := f.Q != "" && f.Limit > 0
+	if f.Q != "" {
+		cond, args := SearchCondition(f.Q)
+		q = q.Where(cond, args...)
+	}
+	if search {
+		q = q.ColumnExpr("?TableColumns").ColumnExpr("count(*) OVER () AS matches")
+	}
+	eq := map[string]string{"c.stage": f.Stage, "c.grade": f.Grade, "c.owner_id": f.OwnerID, "c.store_id": f.StoreID,
+		"c.designer_id": f.DesignerID, "c.channel": f.Channel}
+	for col, v := range eq {
+		if v != "" {
+			q = q.Where("? = ?", bun.Ident(col), v)
+		}
+	}
+	for _, r := range []struct {
+		col          string
+		from, before time.Time
+	}{{"c.filed_at", f.FiledFrom, f.FiledBefore}, {"c.first_consult_at", f.ConsultedFrom, f.ConsultedBefore},
+		{"c.contract_at", f.SignedFrom, f.SignedBefore}} {
+		if !r.from.IsZero() {
+			q = q.Where("? >= ?", bun.Ident(r.col), r.from)
+		}
+		if !r.before.IsZero() {
+			q = q.Where("? < ?", bun.Ident(r.col), r.before)
+		}
+	}
+	if !f.OverdueAt.IsZero() {
+		q = q.Where("EXISTS (SELECT 1 FROM tasks AS ot WHERE ot.customer_id = c.id AND ot.status = 'open' AND ot.kind = ? AND ot.due_at < ?)",
+			renoflow.TaskWork, f.OverdueAt)
+	}
+	if f.Flagged {
+		q = q.Where("c.flagged")
+	}
+	if f.InPool {
+		q = q.Where("c.stage = ?", renoflow.StagePool)
+	}
+	if !f.IncludeInvalid && f.Stage != string(renoflow.StageInvalid) {
+		q = q.Where("NOT c.invalid")
+	}
+	col := CustomerSorts[f.Sort]
+	if col == "" {
+		col = "c.filed_at"
+	}
+	dir := " ASC"
+	if f.Desc {
+		dir = " DESC"
+	}
+	q = q.OrderExpr(col + dir).OrderExpr("c.id" + dir)
+	if f.Limit > 0 {
+		q = q.Limit(int64(f.Limit)).Offset(int64(f.Offset))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, 0, fmt.Errorf("list customers: %w", err)
+	}
+	// A search's rows carry the total; a page that is not full, and not past the end, is
+	// the last, and its rows give it. Only a full page of the unsearched list, or one past
+	// the end, counts every match again (issue 15).
+	total := f.Offset + len(rows)
+	if search && len(rows) > 0 {
+		total = int(rows[0].Matches)
+	} else if f.Limit > 0 && (len(rows) == f.Limit || (len(rows) == 0 && f.Offset > 0)) {
+		n, err := q.Count(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count customers: %w", err)
+		}
+		total = int(n)
+	}
+	var out []Customer
+	if rows != nil {
+		out = make([]Customer, 0, len(rows))
+	}
+	for _, r := range rows {
+		out = append(out, r.Customer)
+	}
+	return out, total, nil
+}
+
+// customerMatch is a customer a search found, with the number of all it found.
+type customerMatch struct {
+	Customer `bun:",extend"`
+	// Matches is a search's count(*) OVER (): every row it matches.
+	Matches int64 `bun:"matches,scanonly"`
+}
+
+// SearchCondition is the list's search (电话、姓名、小区 containing q) as a condition on
+// customers c, in the shape the indexes of migration 20261130600001 serve: the phone by
+// its trigrams, only when q is digits (a phone holds nothing else; a full number typed
+// with separators or +86 is normalised first); the name and the community by the
+// trigrams of their UTF-8 bytes in hex, rechecked on the text itself.
+func SearchCondition(q string) (string, []any) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	hexLike := "%" + hexText(q) + "%"
+	cond := "(encode(c.name::bytea, 'hex') LIKE ? AND c.name LIKE ?) OR (encode(c.community::bytea, 'hex') LIKE ? AND c.community LIKE ?)"
+	args := []any{hexLike, like, hexLike, like}
+	digits := q
+	if p, err := renoflow.ParsePhone(q); err == nil {
+		digits = string(p)
+	}
+	if strings.Trim(digits, "0123456789") == "" {
+		cond += " OR c.phone LIKE ?"
+		args = append(args, "%"+digits+"%")
+	}
+	return "(" + cond + ")", args
+}
+
+// hexText is s's UTF-8 bytes in lower-case hex, as PostgreSQL's encode(s::bytea, 'hex').
+func hexText(s string) string { return hex.EncodeToString([]byte(s)) }
+
+// CustomerByPhone is the customer holding phone (its reservation joined with its row);
+// sql.ErrNoRows when no written customer holds it.
+func CustomerByPhone(ctx context.Context, db bun.IDB, phone string) (*Customer, error) {
+	var row Customer
+	err := db.NewSelect().Model(&row).Join("JOIN phone_claims AS pc ON pc.customer_id = c.id").
+		Where("pc.phone = ?", phone).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find customer by phone: %w", err)
+	}
+	return &row, nil
 }

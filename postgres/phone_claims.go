@@ -113,3 +113,14 @@ func ReleaseReservation(ctx context.Context, db bun.IDB, phone, customerID strin
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// ReservedWith reports whether filer filedBy reserved phone with request key key (a
+// repeated import row: the phone is its own).
+func ReservedWith(ctx context.Context, db bun.IDB, phone, filedBy, key string) (bool, error) {
+	ok, err := db.NewSelect().Model((*PhoneClaim)(nil)).Where("phone = ?", phone).
+		Where("filed_by = ?", filedBy).Where("request_key = ?", key).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up import row: %w", err)
+	}
+	return ok, nil
+}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -13,7 +12,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
-	"github.com/uptrace/bun"
 )
 
 // CustomerFilter narrows, sorts and pages a customer list (issue 13): the same filter
@@ -50,9 +48,6 @@ var customerSorts = []renoflow.Option{{Code: "filed", Label: "报备时间"}, {C
 	{Code: "stage", Label: "阶段"}, {Code: "grade", Label: "分级"}, {Code: "owner", Label: "归属人"},
 	{Code: "updated", Label: "最近更新"}}
 
-var sortColumns = map[string]string{"filed": "c.filed_at", "name": "c.name", "stage": "c.stage", "grade": "c.grade",
-	"owner": "c.owner_name", "updated": "c.updated_at"}
-
 // customerFilterOf reads the customer list's query string (page, API and export alike);
 // a bad value is a 422 naming the parameter.
 func customerFilterOf(c *fiber.Ctx) (CustomerFilter, error) {
@@ -76,7 +71,7 @@ func customerFilterOf(c *fiber.Ctx) (CustomerFilter, error) {
 	if f.Channel != "" && !validOption(renoflow.Channels(), f.Channel) {
 		p.Add("channel", "没有这个客户来源")
 	}
-	if _, ok := sortColumns[f.Sort]; !ok {
+	if _, ok := postgres.CustomerSorts[f.Sort]; !ok {
 		p.Add("sort", "只能按报备时间、姓名、阶段、分级、归属人或最近更新排序")
 	}
 	for _, d := range []struct{ field, v string }{{"from", f.From}, {"to", f.To}} {
@@ -173,117 +168,46 @@ func (f CustomerFilter) pages(total int) []pageLink {
 // listCustomers lists one page of the customers actor may see that match f, and the
 // number of all that match.
 func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f CustomerFilter) ([]CustomerRow, int, error) {
-	var rows []CustomerRow
-	q := s.db.NewSelect().Model(&rows)
-	q = scope(q, actor, "c")
-	// A search's matches are read through its indexes in one pass that gives both the
-	// page and, beside each row, how many match: one query instead of a page and a count.
-	search := f.Q != "" && f.PerPage > 0
-	if f.Q != "" {
-		cond, args := searchCondition(f.Q)
-		q = q.Where(cond, args...)
-	}
-	if search {
-		q = q.ColumnExpr("?TableColumns").ColumnExpr("count(*) OVER () AS matches")
-	}
-	eq := map[string]string{"c.stage": f.Stage, "c.grade": f.Grade, "c.owner_id": f.OwnerID, "c.store_id": f.StoreID,
-		"c.designer_id": f.DesignerID, "c.channel": f.Channel}
-	for col, v := range eq {
-		if v != "" {
-			q = q.Where("? = ?", bun.Ident(col), v)
-		}
-	}
+	pf := postgres.CustomerFilter{Q: f.Q, Stage: f.Stage, Grade: f.Grade, OwnerID: f.OwnerID, StoreID: f.StoreID,
+		DesignerID: f.DesignerID, Channel: f.Channel, Flagged: f.Flagged, InPool: f.InPool, IncludeInvalid: f.IncludeInvalid,
+		Sort: f.Sort, Desc: f.Desc}
 	if f.From != "" {
-		d, _ := time.ParseInLocation(time.DateOnly, f.From, renoflow.Zone)
-		q = q.Where("c.filed_at >= ?", d)
+		pf.FiledFrom, _ = time.ParseInLocation(time.DateOnly, f.From, renoflow.Zone)
 	}
 	if f.To != "" {
 		d, _ := time.ParseInLocation(time.DateOnly, f.To, renoflow.Zone)
-		q = q.Where("c.filed_at < ?", d.AddDate(0, 0, 1))
+		pf.FiledBefore = d.AddDate(0, 0, 1)
 	}
-	for _, m := range []struct{ col, v string }{{"c.first_consult_at", f.Consulted}, {"c.contract_at", f.Signed}} {
-		if m.v != "" {
-			start, _ := time.ParseInLocation("2006-01", m.v, renoflow.Zone)
-			q = q.Where("? >= ? AND ? < ?", bun.Ident(m.col), start, bun.Ident(m.col), start.AddDate(0, 1, 0))
-		}
+	if f.Consulted != "" {
+		pf.ConsultedFrom, _ = time.ParseInLocation("2006-01", f.Consulted, renoflow.Zone)
+		pf.ConsultedBefore = pf.ConsultedFrom.AddDate(0, 1, 0)
+	}
+	if f.Signed != "" {
+		pf.SignedFrom, _ = time.ParseInLocation("2006-01", f.Signed, renoflow.Zone)
+		pf.SignedBefore = pf.SignedFrom.AddDate(0, 1, 0)
 	}
 	if f.Overdue {
-		q = q.Where("EXISTS (SELECT 1 FROM tasks AS ot WHERE ot.customer_id = c.id AND ot.status = 'open' AND ot.kind = ? AND ot.due_at < ?)",
-			renoflow.TaskWork, s.now())
+		pf.OverdueAt = s.now()
 	}
-	if f.Flagged {
-		q = q.Where("c.flagged")
-	}
-	if f.InPool {
-		q = q.Where("c.stage = ?", renoflow.StagePool)
-	}
-	if !f.IncludeInvalid && f.Stage != string(renoflow.StageInvalid) {
-		q = q.Where("NOT c.invalid")
-	}
-	col := sortColumns[f.Sort]
-	if col == "" {
-		col = "c.filed_at"
-	}
-	dir := " ASC"
-	if f.Desc {
-		dir = " DESC"
-	}
-	q = q.OrderExpr(col + dir).OrderExpr("c.id" + dir)
-	offset := 0
 	if f.PerPage > 0 {
-		offset = (max(f.Page, 1) - 1) * f.PerPage
-		q = q.Limit(int64(f.PerPage)).Offset(int64(offset))
+		pf.Limit, pf.Offset = f.PerPage, (max(f.Page, 1)-1)*f.PerPage
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, 0, fmt.Errorf("list customers: %w", err)
-	}
-	// A search's rows carry the total; a page that is not full, and not past the end, is
-	// the last, and its rows give it. Only a full page of the unsearched list, or one past
-	// the end, counts every match again (issue 15).
-	total := offset + len(rows)
-	if search && len(rows) > 0 {
-		total = int(rows[0].Matches)
-	} else if f.PerPage > 0 && (len(rows) == f.PerPage || (len(rows) == 0 && offset > 0)) {
-		n, err := q.Count(ctx)
-		if err != nil {
-			return nil, 0, fmt.Errorf("count customers: %w", err)
-		}
-		total = int(n)
+	stored, total, err := postgres.ListCustomers(ctx, s.db, renoflow.ScopeOf(actor), pf)
+	if err != nil {
+		return nil, 0, err
 	}
 	names, err := s.storeNames(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	for i := range rows {
-		rows[i].fill()
-		rows[i].StoreName = names[rows[i].StoreID]
+	var rows []CustomerRow
+	for i := range stored {
+		row := customerRowOf(&stored[i])
+		row.StoreName = names[row.StoreID]
+		rows = append(rows, row)
 	}
 	return rows, total, nil
 }
-
-// searchCondition is the list's search (电话、姓名、小区 containing q) as a condition on
-// customers c, in the shape the indexes of migration 20261130600001 serve: the phone by
-// its trigrams, only when q is digits (a phone holds nothing else; a full number typed
-// with separators or +86 is normalised first); the name and the community by the
-// trigrams of their UTF-8 bytes in hex, rechecked on the text itself.
-func searchCondition(q string) (string, []any) {
-	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
-	hexLike := "%" + hexText(q) + "%"
-	cond := "(encode(c.name::bytea, 'hex') LIKE ? AND c.name LIKE ?) OR (encode(c.community::bytea, 'hex') LIKE ? AND c.community LIKE ?)"
-	args := []any{hexLike, like, hexLike, like}
-	digits := q
-	if p, err := renoflow.ParsePhone(q); err == nil {
-		digits = string(p)
-	}
-	if strings.Trim(digits, "0123456789") == "" {
-		cond += " OR c.phone LIKE ?"
-		args = append(args, "%"+digits+"%")
-	}
-	return "(" + cond + ")", args
-}
-
-// hexText is s's UTF-8 bytes in lower-case hex, as PostgreSQL's encode(s::bytea, 'hex').
-func hexText(s string) string { return hex.EncodeToString([]byte(s)) }
 
 // storeNames maps store IDs to names.
 func (s *Server) storeNames(ctx context.Context) (map[string]string, error) {

@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/renoflow/renoflow"
 
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,7 +37,7 @@ func TestCustomerSearchAtScale(t *testing.T) {
 	// the default page are, as PostgreSQL plans them at this size. (A long query such as
 	// 王伟9 has many trigrams: at 10,000 rows the planner may still prefer one scan.)
 	for _, q := range []string{"王", "翠湖", "王伟9", "1370000123", "13700001234", "先生"} {
-		cond, args := searchCondition(q)
+		cond, args := postgres.SearchCondition(q)
 		sel := h.db.NewSelect().TableExpr("customers AS c").Column("c.id").Where("c.store_id IN ('s1')").Where(cond, args...).
 			Where("NOT c.invalid").OrderExpr("c.filed_at DESC, c.id DESC").Limit(50)
 		plan := explain(t, h, sel.String(), false)
@@ -60,9 +60,8 @@ func TestCustomerSearchAtScale(t *testing.T) {
 	require.NoError(t, err)
 	_, err = h.db.ExecContext(ctx, `VACUUM ANALYZE tasks`)
 	require.NoError(t, err)
-	srv := &Server{db: h.db, cfg: Config{Now: func() time.Time { return h.now }}}
 	for _, view := range []string{ViewOpen, ViewTodo} {
-		tq, err := srv.tasksQuery(renoflow.Actor{ID: "cm1", Role: renoflow.RoleCustomerManager, StoreID: "s1"}, view, h.now)
+		tq, err := postgres.TasksQuery(h.db, queueOf(renoflow.Actor{ID: "cm1", Role: renoflow.RoleCustomerManager, StoreID: "s1"}), view, h.now)
 		require.NoError(t, err)
 		plan := explain(t, h, tq.Limit(500).String(), true)
 		require.NotContains(t, plan, "Seq Scan on customers", "task list %s:\n%s", view, plan)

@@ -10,49 +10,59 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/workflows"
-	"github.com/uptrace/bun"
 )
 
-// CustomerRow is a customer as lists and pages read it.
+// CustomerRow is a customer as lists and pages read it (customerRowOf a postgres.Customer).
 type CustomerRow struct {
-	bun.BaseModel `bun:"table:customers,alias:c" json:"-"`
+	ID             string          `json:"id"`
+	Revision       int64           `json:"revision"`
+	Phone          string          `json:"phone"`
+	Name           string          `json:"name"`
+	Gender         string          `json:"gender"`
+	Community      string          `json:"community"`
+	Channel        string          `json:"channel"`
+	StoreID        string          `json:"store_id"`
+	Stage          string          `json:"stage"`
+	Grade          string          `json:"grade"`
+	OwnerID        string          `json:"owner_id"`
+	OwnerName      string          `json:"owner_name"`
+	OwnerSince     sql.NullTime    `json:"-"`
+	DesignerID     string          `json:"designer_id"`
+	DesignerName   string          `json:"designer_name"`
+	FiledBy        string          `json:"filed_by"`
+	FiledByName    string          `json:"filed_by_name"`
+	FiledAt        time.Time       `json:"filed_at"`
+	ClaimDue       sql.NullTime    `json:"-"`
+	VerifiedAt     sql.NullTime    `json:"-"`
+	FirstConsultAt sql.NullTime    `json:"-"`
+	FirstConsult   string          `json:"first_consult,omitempty"`
+	LastServiceAt  sql.NullTime    `json:"-"`
+	Record         json.RawMessage `json:"-"`
+	Flagged        bool            `json:"flagged"`
+	FlagReason     string          `json:"flag_reason,omitempty"`
+	Invalid        bool            `json:"invalid"`
+	State          json.RawMessage `json:"-"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	StageLabel     string          `json:"stage_label"`
+	ChannelLabel   string          `json:"channel_label"`
+	OwnerSinceTime *time.Time      `json:"owner_since,omitempty"`
+	ClaimDueTime   *time.Time      `json:"claim_due,omitempty"`
+	StoreName      string          `json:"store_name,omitempty"`
+}
 
-	ID             string          `bun:"id" json:"id"`
-	Revision       int64           `bun:"revision" json:"revision"`
-	Phone          string          `bun:"phone" json:"phone"`
-	Name           string          `bun:"name" json:"name"`
-	Gender         string          `bun:"gender" json:"gender"`
-	Community      string          `bun:"community" json:"community"`
-	Channel        string          `bun:"channel" json:"channel"`
-	StoreID        string          `bun:"store_id" json:"store_id"`
-	Stage          string          `bun:"stage" json:"stage"`
-	Grade          string          `bun:"grade" json:"grade"`
-	OwnerID        string          `bun:"owner_id" json:"owner_id"`
-	OwnerName      string          `bun:"owner_name" json:"owner_name"`
-	OwnerSince     sql.NullTime    `bun:"owner_since" json:"-"`
-	DesignerID     string          `bun:"designer_id" json:"designer_id"`
-	DesignerName   string          `bun:"designer_name" json:"designer_name"`
-	FiledBy        string          `bun:"filed_by" json:"filed_by"`
-	FiledByName    string          `bun:"filed_by_name" json:"filed_by_name"`
-	FiledAt        time.Time       `bun:"filed_at" json:"filed_at"`
-	ClaimDue       sql.NullTime    `bun:"claim_due" json:"-"`
-	VerifiedAt     sql.NullTime    `bun:"verified_at" json:"-"`
-	FirstConsultAt sql.NullTime    `bun:"first_consult_at" json:"-"`
-	FirstConsult   string          `bun:"first_consult" json:"first_consult,omitempty"`
-	LastServiceAt  sql.NullTime    `bun:"last_service_at" json:"-"`
-	Record         json.RawMessage `bun:"record" json:"-"`
-	Matches        int64           `bun:"matches,scanonly" json:"-"` // a search's count(*) OVER (): every row it matches (listCustomers)
-	Flagged        bool            `bun:"flagged" json:"flagged"`
-	FlagReason     string          `bun:"flag_reason" json:"flag_reason,omitempty"`
-	Invalid        bool            `bun:"invalid" json:"invalid"`
-	State          json.RawMessage `bun:"state" json:"-"`
-	UpdatedAt      time.Time       `bun:"updated_at" json:"updated_at"`
-	StageLabel     string          `bun:"-" json:"stage_label"`
-	ChannelLabel   string          `bun:"-" json:"channel_label"`
-	OwnerSinceTime *time.Time      `bun:"-" json:"owner_since,omitempty"`
-	ClaimDueTime   *time.Time      `bun:"-" json:"claim_due,omitempty"`
-	StoreName      string          `bun:"-" json:"store_name,omitempty"`
+// customerRowOf is row as lists and pages show it (labels filled in).
+func customerRowOf(r *postgres.Customer) CustomerRow {
+	null := func(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
+	row := CustomerRow{ID: r.ID, Revision: r.Revision, Phone: r.Phone, Name: r.Name, Gender: r.Gender, Community: r.Community,
+		Channel: r.Channel, StoreID: r.StoreID, Stage: r.Stage, Grade: r.Grade, OwnerID: r.OwnerID, OwnerName: r.OwnerName,
+		OwnerSince: null(r.OwnerSince), DesignerID: r.DesignerID, DesignerName: r.DesignerName, FiledBy: r.FiledBy,
+		FiledByName: r.FiledByName, FiledAt: r.FiledAt, ClaimDue: null(r.ClaimDue), VerifiedAt: null(r.VerifiedAt),
+		FirstConsultAt: null(r.FirstConsultAt), FirstConsult: r.FirstConsult, LastServiceAt: null(r.LastServiceAt),
+		Record: r.Record, Flagged: r.Flagged, FlagReason: r.FlagReason, Invalid: r.Invalid, State: r.State, UpdatedAt: r.UpdatedAt}
+	row.fill()
+	return row
 }
 
 func (r *CustomerRow) fill() {
@@ -68,39 +78,12 @@ func (r *CustomerRow) fill() {
 	}
 }
 
-// scope restricts a customer query to what actor may see: the domain's row scope
-// (renoflow.ScopeOf, the query form of Customer.Sees — access follows the customer's
-// current relation, kept in related_ids, never its history).
-func scope(q *bun.SelectQuery, actor renoflow.Actor, alias string) *bun.SelectQuery {
-	col := func(c string) bun.Ident { return bun.Ident(alias + "." + c) }
-	sc := renoflow.ScopeOf(actor)
-	if sc.All {
-		return q
-	}
-	if len(sc.Stores) == 0 && sc.Person == "" && sc.PoolStore == "" {
-		return q.Where("false")
-	}
-	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Where("false")
-		if len(sc.Stores) > 0 {
-			q = q.WhereOr("? IN (?)", col("store_id"), bun.In(sc.Stores))
-		}
-		if sc.Person != "" {
-			q = q.WhereOr("? = ANY(?)", sc.Person, col("related_ids"))
-		}
-		if sc.PoolStore != "" {
-			q = q.WhereOr("(? = ? AND ? = ?)", col("store_id"), sc.PoolStore, col("stage"), string(renoflow.StagePool))
-		}
-		return q
-	})
-}
-
 // customer loads one customer actor may see; not found when they may not.
 func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) (*CustomerRow, renoflow.Customer, error) {
-	var row CustomerRow
-	load := func() error {
-		row = CustomerRow{}
-		return scope(s.db.NewSelect().Model(&row).Where("c.id = ?", id), actor, "c").Scan(ctx)
+	var stored *postgres.Customer
+	load := func() (err error) {
+		stored, err = postgres.CustomerIn(ctx, s.db, renoflow.ScopeOf(actor), id)
+		return err
 	}
 	err := load()
 	if errors.Is(err, sql.ErrNoRows) {
@@ -117,41 +100,42 @@ func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) 
 		}
 		return nil, renoflow.Customer{}, fmt.Errorf("load customer %s: %w", id, err)
 	}
-	row.fill()
-	var state renoflow.Customer
-	if err := json.Unmarshal(row.State, &state); err != nil {
-		return nil, renoflow.Customer{}, fmt.Errorf("decode customer %s: %w", id, err)
+	row := customerRowOf(stored)
+	state, err := stored.Decode()
+	if err != nil {
+		return nil, renoflow.Customer{}, err
 	}
 	return &row, state, nil
 }
 
 // TimelineRow is one timeline entry as pages read it.
 type TimelineRow struct {
-	At              time.Time         `bun:"at" json:"at"`
-	Kind            string            `bun:"kind" json:"kind"`
-	ActorID         string            `bun:"actor_id" json:"actor_id,omitempty"`
-	ActorName       string            `bun:"actor_name" json:"actor_name,omitempty"`
-	Summary         string            `bun:"summary" json:"summary"`
-	Rule            string            `bun:"rule" json:"rule,omitempty"`
-	PolicyVersion   int               `bun:"policy_version" json:"policy_version,omitempty"`
-	CalendarVersion int               `bun:"calendar_version" json:"calendar_version,omitempty"`
-	DueAt           sql.NullTime      `bun:"due_at" json:"-"`
-	Data            map[string]string `bun:"data,type:jsonb" json:"data,omitempty"`
-	Due             *time.Time        `bun:"-" json:"due,omitempty"`
+	At              time.Time         `json:"at"`
+	Kind            string            `json:"kind"`
+	ActorID         string            `json:"actor_id,omitempty"`
+	ActorName       string            `json:"actor_name,omitempty"`
+	Summary         string            `json:"summary"`
+	Rule            string            `json:"rule,omitempty"`
+	PolicyVersion   int               `json:"policy_version,omitempty"`
+	CalendarVersion int               `json:"calendar_version,omitempty"`
+	Data            map[string]string `json:"data,omitempty"`
+	Due             *time.Time        `json:"due,omitempty"`
 }
 
 func (s *Server) timeline(ctx context.Context, customerID string) ([]TimelineRow, error) {
-	var rows []TimelineRow
-	if err := s.db.NewSelect().Table("timeline").Column("at", "kind", "actor_id", "actor_name", "summary", "rule",
-		"policy_version", "calendar_version", "due_at", "data").Where("customer_id = ?", customerID).
-		Order("at", "id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read timeline: %w", err)
+	entries, err := postgres.Timeline(ctx, s.db, customerID)
+	if err != nil {
+		return nil, err
 	}
-	for i := range rows {
-		if rows[i].DueAt.Valid {
-			t := rows[i].DueAt.Time
-			rows[i].Due = &t
+	var rows []TimelineRow
+	for _, e := range entries {
+		r := TimelineRow{At: e.At, Kind: e.Kind, ActorID: e.ActorID, ActorName: e.ActorName, Summary: e.Summary, Rule: e.Rule,
+			PolicyVersion: e.PolicyVersion, CalendarVersion: e.CalendarVersion, Data: e.Data}
+		if !e.DueAt.IsZero() {
+			due := e.DueAt
+			r.Due = &due
 		}
+		rows = append(rows, r)
 	}
 	return rows, nil
 }

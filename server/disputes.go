@@ -4,12 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/workflows"
 )
 
@@ -41,19 +40,13 @@ func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req D
 	if err := p.Err("归属裁决申请有误"); err != nil {
 		return "", err
 	}
-	var row struct {
-		CustomerID string    `bun:"customer_id"`
-		StoreID    string    `bun:"store_id"`
-		DepositAt  time.Time `bun:"deposit_at"`
-	}
-	err = s.db.NewRaw(`SELECT pc.customer_id, c.store_id, c.deposit_at FROM phone_claims pc JOIN customers c ON c.id = pc.customer_id
-		WHERE pc.phone = ?`, string(phone)).Scan(ctx, &row)
+	row, err := postgres.CustomerByPhone(ctx, s.db, string(phone))
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &renoflow.Error{Code: renoflow.CodeNotFound, Message: "没有该手机号的在册客户",
 			Fields: []renoflow.FieldError{{Field: fieldPhone, Message: "没有该手机号的在册客户"}}}
 	}
 	if err != nil {
-		return "", fmt.Errorf("find customer by phone: %w", err)
+		return "", err
 	}
 	if !actor.InStore(row.StoreID) {
 		return "", renoflow.Errorf(renoflow.CodeForbidden, "只能对本店客户申请归属裁决")
@@ -72,10 +65,10 @@ func (s *Server) disputeByPhone(ctx context.Context, actor renoflow.Actor, req D
 			return "", err
 		}
 	}
-	if _, err := s.send(ctx, row.CustomerID, workflows.UpdateDisputeOpen, req.Key, workflows.Action{Actor: actor, Note: note}); err != nil {
+	if _, err := s.send(ctx, row.ID, workflows.UpdateDisputeOpen, req.Key, workflows.Action{Actor: actor, Note: note}); err != nil {
 		return "", err
 	}
-	return row.CustomerID, nil
+	return row.ID, nil
 }
 
 // fieldPhone names the phone in a dispute request.

@@ -19,11 +19,11 @@ import (
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/testdb"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/schema"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -187,15 +187,9 @@ func (h *harness) customer(id, phone, store, filer, filerName string, stage reno
 	if edit != nil {
 		edit(&st)
 	}
-	recJSON, err := json.Marshal(rec)
+	row, err := postgres.NewCustomer(st, h.now)
 	require.NoError(h.t, err)
-	stateJSON, err := json.Marshal(st)
-	require.NoError(h.t, err)
-	_, err = h.db.NewRaw(`INSERT INTO customers (id, revision, phone, name, gender, community, channel, store_id, stage,
-		owner_id, owner_name, owner_since, designer_id, designer_name, filed_by, filed_by_name, filed_at, record, state, updated_at, related_ids)
-		VALUES (?, 1, ?, ?, 'female', '翠湖苑', 'referral', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, phone, rec.Name, store, string(stage), st.Owner.ID, st.Owner.Name, st.OwnerSince, designer, st.Designer.Name, filer, filerName,
-		st.FiledAt, string(recJSON), string(stateJSON), h.now, pgdialect.Array(st.Related())).Exec(context.Background())
+	err = postgres.SaveCustomer(context.Background(), h.db, row)
 	require.NoError(h.t, err)
 }
 

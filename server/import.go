@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -220,10 +221,9 @@ func (s *Server) importPlan(ctx context.Context, actor renoflow.Actor, name stri
 				add(renoflow.FieldPhone, fmt.Sprintf("撞单：与第 %d 行手机号相同", first))
 			} else {
 				seen[rec.Phone] = rowNo
-				mine, merr := s.db.NewSelect().Table("phone_claims").Where("phone = ?", string(rec.Phone)).
-					Where("filed_by = ?", actor.ID).Where("request_key = ?", importKey(sheetKey, rowNo)).Exists(ctx)
+				mine, merr := postgres.ReservedWith(ctx, s.db, string(rec.Phone), actor.ID, importKey(sheetKey, rowNo))
 				if merr != nil {
-					return nil, nil, fmt.Errorf("look up import row: %w", merr)
+					return nil, nil, merr
 				}
 				if holder, herr := s.phoneHolder(ctx, rec.Phone); herr != nil {
 					return nil, nil, herr

@@ -8,34 +8,33 @@ import (
 	"strings"
 
 	"github.com/renoflow/renoflow"
-	"github.com/uptrace/bun"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // StaffFigures is one owner's month (issue 13: figures per staff member): the customers
 // they hold who were first consulted, and who signed, in the month.
 type StaffFigures struct {
-	OwnerID       string         `bun:"owner_id" json:"owner_id"`
-	OwnerName     string         `bun:"owner_name" json:"owner_name"`
-	StoreID       string         `bun:"store_id" json:"store_id"`
-	Consultations int            `bun:"consultations" json:"consultations"`
-	Contracts     int            `bun:"contracts" json:"contracts"`
-	Rate          renoflow.Ratio `bun:"-" json:"rate"`
+	OwnerID       string         `json:"owner_id"`
+	OwnerName     string         `json:"owner_name"`
+	StoreID       string         `json:"store_id"`
+	Consultations int            `json:"consultations"`
+	Contracts     int            `json:"contracts"`
+	Rate          renoflow.Ratio `json:"rate"`
 }
 
 // reportStaff counts each owner's customers consulted and signed in the period.
 func (s *Server) reportStaff(ctx context.Context, p renoflow.ReportPeriod, ids []string) ([]StaffFigures, error) {
-	var rows []StaffFigures
-	if len(ids) == 0 {
-		return rows, nil
-	}
-	err := s.db.NewRaw(`SELECT c.owner_id, max(c.owner_name) AS owner_name, c.store_id,
-			count(*) FILTER (WHERE c.first_consult_at >= ?0 AND c.first_consult_at < ?1) AS consultations,
-			count(*) FILTER (WHERE c.contract_at >= ?0 AND c.contract_at < ?1) AS contracts
-		FROM customers AS c WHERE c.store_id IN (?2) AND c.owner_id <> ''
-			AND ((c.first_consult_at >= ?0 AND c.first_consult_at < ?1) OR (c.contract_at >= ?0 AND c.contract_at < ?1))
-		GROUP BY c.owner_id, c.store_id ORDER BY c.store_id, max(c.owner_name)`, p.Start, p.End, bun.In(ids)).Scan(ctx, &rows)
+	owners, err := postgres.ReportOwners(ctx, s.db, ids, p.Start, p.End)
 	if err != nil {
-		return nil, fmt.Errorf("count per staff: %w", err)
+		return nil, err
+	}
+	var rows []StaffFigures
+	if owners != nil {
+		rows = make([]StaffFigures, 0, len(owners))
+	}
+	for _, o := range owners {
+		rows = append(rows, StaffFigures{OwnerID: o.OwnerID, OwnerName: o.OwnerName, StoreID: o.StoreID,
+			Consultations: o.Consultations, Contracts: o.Contracts})
 	}
 	for i := range rows {
 		rows[i].Rate = renoflow.Ratio{Num: rows[i].Contracts, Den: rows[i].Consultations}

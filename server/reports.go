@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
-	"github.com/uptrace/bun"
 )
 
 // reportAll is the store parameter that asks for every store the actor may see.
@@ -317,26 +316,9 @@ func total(stores []*StoreReport) *StoreReport {
 // the customer at the store (renoflow.StoreVisitKinds), or the first consultation when it
 // was a visit.
 func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
-	var rows []struct {
-		StoreID        string    `bun:"store_id"`
-		Channel        string    `bun:"channel"`
-		FirstConsult   string    `bun:"first_consult"`
-		FirstConsultAt time.Time `bun:"first_consult_at"`
-		FirstVisitAt   time.Time `bun:"first_visit_at"`
-		ContractAt     time.Time `bun:"contract_at"`
-	}
-	// ?0 year start, ?1 the month's end (also the end of the year to date).
-	err := s.db.NewRaw(`SELECT * FROM (
-			SELECT c.store_id, c.channel, c.first_consult, c.first_consult_at, c.contract_at,
-				LEAST(CASE WHEN c.first_consult = 'visit' THEN c.first_consult_at END, v.at) AS first_visit_at
-			FROM customers AS c
-			LEFT JOIN LATERAL (SELECT min(t.at) AS at FROM timeline AS t WHERE t.customer_id = c.id AND t.kind IN (?3)) AS v ON true
-			WHERE c.store_id IN (?2)) AS f
-		WHERE (f.first_consult_at >= ?0 AND f.first_consult_at < ?1) OR (f.first_visit_at >= ?0 AND f.first_visit_at < ?1)
-			OR (f.contract_at >= ?0 AND f.contract_at < ?1)`,
-		p.YearStart, p.End, bun.In(ids), bun.In(renoflow.StoreVisitKinds)).Scan(ctx, &rows)
+	rows, err := postgres.ReportCustomerFacts(ctx, s.db, ids, p.YearStart, p.End)
 	if err != nil {
-		return fmt.Errorf("count consultations and contracts: %w", err)
+		return err
 	}
 	for _, r := range rows {
 		sr := byID[r.StoreID]
@@ -363,20 +345,9 @@ func (s *Server) reportCustomers(ctx context.Context, p renoflow.ReportPeriod, i
 // active customer manager of the store is listed, with the full score when none of
 // their customers lost a point.
 func (s *Server) reportFollowUps(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport, policy renoflow.Policy) error {
-	var scored []struct {
-		StoreID   string `bun:"store_id"`
-		OwnerID   string `bun:"owner_id"`
-		Name      string `bun:"name"`
-		Customers int    `bun:"customers"`
-		Missing   int    `bun:"missing"`
-		Points    int    `bun:"points"`
-	}
-	if err := s.db.NewRaw(`SELECT f.store_id, f.owner_id, COALESCE(st.name, '') AS name, count(*) AS customers,
-			COALESCE(sum(f.missing), 0) AS missing, COALESCE(sum(f.points), 0) AS points
-		FROM followup_scores AS f LEFT JOIN staff AS st ON st.id = f.owner_id
-		WHERE f.month = ? AND f.store_id IN (?)
-		GROUP BY f.store_id, f.owner_id, st.name`, p.Month, bun.In(ids)).Scan(ctx, &scored); err != nil {
-		return fmt.Errorf("read follow-up scores: %w", err)
+	scored, err := postgres.MonthScores(ctx, s.db, ids, p.Month)
+	if err != nil {
+		return err
 	}
 	managers, err := postgres.ActiveWithRole(ctx, s.db, renoflow.RoleCustomerManager, ids)
 	if err != nil {
@@ -412,15 +383,9 @@ func (s *Server) reportFollowUps(ctx context.Context, p renoflow.ReportPeriod, i
 // grouped by renoflow.OverdueKindOf: only the work itself counts — not its escalation
 // copies nor any other notice, and not a task cancelled because it no longer applies.
 func (s *Server) reportOverdue(ctx context.Context, ids []string, byID map[string]*StoreReport) error {
-	var rows []struct {
-		StoreID string `bun:"store_id"`
-		Rule    string `bun:"rule"`
-		N       int    `bun:"n"`
-	}
-	if err := s.db.NewRaw(`SELECT store_id, rule, count(*) AS n FROM tasks
-		WHERE status = ? AND kind = ? AND due_at < ? AND store_id IN (?)
-		GROUP BY store_id, rule`, string(renoflow.TaskOpen), string(renoflow.TaskWork), s.now(), bun.In(ids)).Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("count overdue tasks: %w", err)
+	rows, err := postgres.OverdueWork(ctx, s.db, ids, s.now())
+	if err != nil {
+		return err
 	}
 	for _, r := range rows {
 		if sr := byID[r.StoreID]; sr != nil {
@@ -433,16 +398,9 @@ func (s *Server) reportOverdue(ctx context.Context, ids []string, byID map[strin
 // reportPool counts the month's moves into the public pool: lapsed claims and released
 // customers.
 func (s *Server) reportPool(ctx context.Context, p renoflow.ReportPeriod, ids []string, byID map[string]*StoreReport) error {
-	var rows []struct {
-		StoreID  string `bun:"store_id"`
-		Lapsed   int    `bun:"lapsed"`
-		Released int    `bun:"released"`
-	}
-	if err := s.db.NewRaw(`SELECT store_id, count(*) FILTER (WHERE kind = 'lapse') AS lapsed,
-			count(*) FILTER (WHERE kind = 'release') AS released
-		FROM pool_events WHERE at >= ? AND at < ? AND store_id IN (?) GROUP BY store_id`,
-		p.Start, p.End, bun.In(ids)).Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("count public-pool moves: %w", err)
+	rows, err := postgres.PoolMovesIn(ctx, s.db, ids, p.Start, p.End)
+	if err != nil {
+		return err
 	}
 	for _, r := range rows {
 		if sr := byID[r.StoreID]; sr != nil {

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,17 +16,10 @@ import (
 // consultation (consult "" for none) and, if signed, its contract.
 func (h *harness) reportCustomer(id, store, channel, consult string, consultAt, contractAt time.Time) {
 	h.t.Helper()
-	nullable := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t
-	}
-	_, err := h.db.NewRaw(`INSERT INTO customers (id, revision, phone, name, gender, channel, store_id, stage, owner_id,
-		filed_by, filed_at, first_consult, first_consult_at, contract_at, record, updated_at)
-		VALUES (?, 1, ?, ?, 'female', ?, ?, 'presale', 'cm1', 'cm1', ?, ?, ?, ?, '{}', ?)`,
-		id, "139"+id, "客户"+id, channel, store, h.now.Add(-24*time.Hour), consult, nullable(consultAt), nullable(contractAt), h.now).
-		Exec(context.Background())
+	err := postgres.SaveCustomer(context.Background(), h.db, &postgres.Customer{ID: id, Revision: 1, Phone: "139" + id,
+		Name: "客户" + id, Gender: "female", Channel: channel, StoreID: store, Stage: "presale", OwnerID: "cm1", FiledBy: "cm1",
+		FiledAt: h.now.Add(-24 * time.Hour), FirstConsult: consult, FirstConsultAt: consultAt, ContractAt: contractAt,
+		Record: json.RawMessage("{}"), State: json.RawMessage("{}"), UpdatedAt: h.now, RelatedIDs: []string{}})
 	require.NoError(h.t, err)
 }
 

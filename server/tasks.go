@@ -4,46 +4,67 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/workflows"
-	"github.com/uptrace/bun"
 )
 
-// TaskRow is a task as lists read it.
+// TaskRow is a task as lists read it (taskRowOf a postgres.TaskListItem).
 type TaskRow struct {
-	ID              int64        `bun:"id" json:"id"`
-	CustomerID      string       `bun:"customer_id" json:"customer_id"`
-	CustomerName    string       `bun:"customer_name" json:"customer_name"`
-	CustomerPhone   string       `bun:"customer_phone" json:"-"`
-	Rule            string       `bun:"rule" json:"rule"`
-	Subject         string       `bun:"subject" json:"subject,omitempty"`
-	Seq             int          `bun:"seq" json:"seq"`
-	Title           string       `bun:"title" json:"title"`
-	Detail          string       `bun:"detail" json:"detail,omitempty"`
-	AssigneeID      string       `bun:"assignee_id" json:"assignee_id,omitempty"`
-	AssigneeRole    string       `bun:"assignee_role" json:"assignee_role,omitempty"`
-	StoreID         string       `bun:"store_id" json:"store_id"`
-	DueAt           time.Time    `bun:"due_at" json:"due_at"`
-	WorkDueAt       sql.NullTime `bun:"work_due_at" json:"-"`
-	Status          string       `bun:"status" json:"status"`
-	Kind            string       `bun:"kind" json:"kind"`               // work or notice (renoflow.TaskKindOf)
-	Reason          string       `bun:"reason" json:"reason,omitempty"` // why a cancelled task no longer applies
-	PolicyVersion   int          `bun:"policy_version" json:"policy_version"`
-	CalendarVersion int          `bun:"calendar_version" json:"calendar_version"`
-	CreatedAt       time.Time    `bun:"created_at" json:"created_at"`
-	DoneAt          sql.NullTime `bun:"done_at" json:"-"`
-	DoneBy          string       `bun:"done_by" json:"done_by,omitempty"`
-	DoneByName      string       `bun:"done_by_name" json:"done_by_name,omitempty"`
-	Outcome         string       `bun:"outcome" json:"outcome,omitempty"`
-	Overdue         bool         `bun:"-" json:"overdue"`
-	RuleTitle       string       `bun:"-" json:"rule_title"`
-	Done            *time.Time   `bun:"-" json:"done_at,omitempty"`
-	Approval        bool         `bun:"-" json:"approval"`
+	ID              int64        `json:"id"`
+	CustomerID      string       `json:"customer_id"`
+	CustomerName    string       `json:"customer_name"`
+	CustomerPhone   string       `json:"-"`
+	Rule            string       `json:"rule"`
+	Subject         string       `json:"subject,omitempty"`
+	Seq             int          `json:"seq"`
+	Title           string       `json:"title"`
+	Detail          string       `json:"detail,omitempty"`
+	AssigneeID      string       `json:"assignee_id,omitempty"`
+	AssigneeRole    string       `json:"assignee_role,omitempty"`
+	StoreID         string       `json:"store_id"`
+	DueAt           time.Time    `json:"due_at"`
+	WorkDueAt       sql.NullTime `json:"-"`
+	Status          string       `json:"status"`
+	Kind            string       `json:"kind"`             // work or notice (renoflow.TaskKindOf)
+	Reason          string       `json:"reason,omitempty"` // why a cancelled task no longer applies
+	PolicyVersion   int          `json:"policy_version"`
+	CalendarVersion int          `json:"calendar_version"`
+	CreatedAt       time.Time    `json:"created_at"`
+	DoneAt          sql.NullTime `json:"-"`
+	DoneBy          string       `json:"done_by,omitempty"`
+	DoneByName      string       `json:"done_by_name,omitempty"`
+	Outcome         string       `json:"outcome,omitempty"`
+	Overdue         bool         `json:"overdue"`
+	RuleTitle       string       `json:"rule_title"`
+	Done            *time.Time   `json:"done_at,omitempty"`
+	Approval        bool         `json:"approval"`
+}
+
+// taskRowOf is t as lists show it at now.
+func taskRowOf(t *postgres.TaskListItem, now time.Time) TaskRow {
+	null := func(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
+	r := TaskRow{ID: t.ID, CustomerID: t.CustomerID, CustomerName: t.CustomerName, CustomerPhone: t.CustomerPhone, Rule: t.Rule,
+		Subject: t.Subject, Seq: t.Seq, Title: t.Title, Detail: t.Detail, AssigneeID: t.AssigneeID, AssigneeRole: t.AssigneeRole,
+		StoreID: t.StoreID, DueAt: t.DueAt, WorkDueAt: null(t.WorkDueAt), Status: t.Status, Kind: t.Kind, Reason: t.Reason,
+		PolicyVersion: t.PolicyVersion, CalendarVersion: t.CalendarVersion, CreatedAt: t.CreatedAt, DoneAt: null(t.DoneAt),
+		DoneBy: t.DoneBy, DoneByName: t.DoneByName, Outcome: t.Outcome}
+	r.fill(now)
+	return r
+}
+
+// taskRowsOf is items as lists show them at now (nil for none).
+func taskRowsOf(items []postgres.TaskListItem, now time.Time) []TaskRow {
+	var rows []TaskRow
+	for i := range items {
+		rows = append(rows, taskRowOf(&items[i], now))
+	}
+	return rows
 }
 
 func (t *TaskRow) fill(now time.Time) {
@@ -73,157 +94,56 @@ func taskRoles(actor renoflow.Actor) (roles []string, stores []string) {
 	return roles, stores
 }
 
-// mine restricts a task query to the tasks actor works on.
-func mine(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
+// queueOf is the tasks actor works on: addressed to them, or to a role queue of theirs.
+func queueOf(actor renoflow.Actor) postgres.TaskQueue {
 	roles, stores := taskRoles(actor)
-	return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Where("t.assignee_id = ?", actor.ID)
-		if len(roles) > 0 && len(stores) > 0 {
-			q = q.WhereOr("t.assignee_id = '' AND t.store_id IN (?) AND t.assignee_role IN (?)", bun.In(stores), bun.In(roles))
-		}
-		return q
-	})
+	return postgres.TaskQueue{StaffID: actor.ID, Roles: roles, Stores: stores}
 }
-
-// approvalRules are the tasks that wait on a decision of their recipient (确认派单, 接单,
-// 审核无效客户, 裁决归属争议): the inbox shows them first.
-var approvalRules = []string{string(renoflow.RuleDispatchConfirm), string(renoflow.RuleDispatchAccept),
-	string(renoflow.RuleInvalidReview), string(renoflow.RuleDispute)}
 
 func isApproval(r renoflow.Rule) bool {
-	for _, a := range approvalRules {
-		if string(r) == a {
-			return true
-		}
-	}
-	return false
-}
-
-// mineSQL is mine as a condition on the tasks row alias a, for subqueries.
-func mineSQL(a string, actor renoflow.Actor) (string, []any) {
-	roles, stores := taskRoles(actor)
-	if len(roles) == 0 || len(stores) == 0 {
-		return a + ".assignee_id = ?", []any{actor.ID}
-	}
-	return "(" + a + ".assignee_id = ? OR (" + a + ".assignee_id = '' AND " + a + ".store_id IN (?) AND " + a + ".assignee_role IN (?)))",
-		[]any{actor.ID, bun.In(stores), bun.In(roles)}
-}
-
-// oneTaskPerWork drops from actor's list an open escalation rung (seq ≥ 1) of work that
-// is itself open in actor's list: the assignee who is also the lead sees the work once
-// (核实报备), not the work plus "逾期提醒：核实报备" (issue 13).
-func oneTaskPerWork(q *bun.SelectQuery, actor renoflow.Actor) *bun.SelectQuery {
-	cond, args := mineSQL("w", actor)
-	return q.Where("NOT (t.seq > 0 AND t.status = 'open' AND EXISTS (SELECT 1 FROM tasks AS w WHERE w.customer_id = t.customer_id"+
-		" AND w.rule = t.rule AND w.subject = t.subject AND w.seq = 0 AND w.status = 'open' AND "+cond+"))", args...)
+	return slices.Contains(postgres.ApprovalRules, string(r))
 }
 
 // Task views of the task list.
 const (
-	ViewTodo     = "todo"     // 待办: every open task, approvals first, overdue next, then due today
-	ViewOpen     = "open"     // every open task
-	ViewToday    = "today"    // open, due by the end of today (overdue included)
-	ViewOverdue  = "overdue"  // open work past due (a notice is never overdue)
-	ViewUpcoming = "upcoming" // open, due after today
-	ViewDone     = "done"     // done or acknowledged (知悉), newest first
+	ViewTodo     = postgres.TasksTodo     // 待办: every open task, approvals first, overdue next, then due today
+	ViewOpen     = postgres.TasksOpen     // every open task
+	ViewToday    = postgres.TasksToday    // open, due by the end of today (overdue included)
+	ViewOverdue  = postgres.TasksOverdue  // open work past due (a notice is never overdue)
+	ViewUpcoming = postgres.TasksUpcoming // open, due after today
+	ViewDone     = postgres.TasksDone     // done or acknowledged (知悉), newest first
 )
-
-// closedByStaff are the states of a task its recipient closed: work done, a notice
-// acknowledged (a cancelled task was closed by the change that made it moot).
-var closedByStaff = []string{string(renoflow.TaskDone), string(renoflow.TaskAcknowledged)}
 
 // listTasks lists actor's tasks in a view.
 func (s *Server) listTasks(ctx context.Context, actor renoflow.Actor, view string) ([]TaskRow, error) {
 	now := s.now()
-	q, err := s.tasksQuery(actor, view, now)
-	if err != nil {
-		return nil, err
-	}
-	var rows []TaskRow
-	if err := q.Limit(500).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	for i := range rows {
-		rows[i].fill(now)
-	}
-	return rows, nil
-}
-
-// tasksQuery selects actor's tasks in a view at now, in the view's order.
-func (s *Server) tasksQuery(actor renoflow.Actor, view string, now time.Time) (*bun.SelectQuery, error) {
-	local := now.In(renoflow.Zone)
-	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
-	// Each listed task reads its customer's name by primary key (OFFSET 0 keeps PostgreSQL
-	// from flattening the subquery into a hash join over every customer: 1.4 ms against
-	// 3–14 ms at 10,000 customers, and it grows with the tasks listed, not the customers
-	// stored; issue 15).
-	q := s.db.NewSelect().TableExpr("tasks AS t").
-		ColumnExpr("t.*, c.name AS customer_name, c.phone AS customer_phone").
-		ColumnExpr("COALESCE((SELECT d.name FROM staff AS d WHERE d.id = t.done_by), '') AS done_by_name").
-		Join("CROSS JOIN LATERAL (SELECT name, phone FROM customers WHERE id = t.customer_id OFFSET 0) AS c")
-	q = oneTaskPerWork(mine(q, actor), actor)
-	switch view {
-	case ViewTodo, "":
-		q = q.Where("t.status = 'open'").
-			OrderExpr("(t.seq = 0 AND t.rule IN (?)) DESC", bun.In(approvalRules)).
-			OrderExpr("(t.kind = ? AND t.due_at < ?) DESC", renoflow.TaskWork, now).
-			OrderExpr("(t.due_at < ?) DESC", endOfDay).Order("t.due_at", "t.id")
-	case ViewOpen:
-		q = q.Where("t.status = 'open'").Order("t.due_at", "t.id")
-	case ViewToday:
-		q = q.Where("t.status = 'open'").Where("t.due_at < ?", endOfDay).Order("t.due_at", "t.id")
-	case ViewOverdue:
-		q = q.Where("t.status = 'open'").Where("t.kind = ?", renoflow.TaskWork).Where("t.due_at < ?", now).Order("t.due_at", "t.id")
-	case ViewUpcoming:
-		q = q.Where("t.status = 'open'").Where("t.due_at >= ?", endOfDay).Order("t.due_at", "t.id")
-	case ViewDone:
-		q = q.Where("t.status IN (?)", bun.In(closedByStaff)).Order("t.done_at DESC", "t.id DESC").Limit(200)
-	default:
+	items, err := postgres.ListTasks(ctx, s.db, queueOf(actor), view, now)
+	if errors.Is(err, postgres.ErrUnknownView) {
 		return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "任务视图有误",
 			Fields: []renoflow.FieldError{{Field: "view", Message: "只能是 todo、open、today、overdue、upcoming 或 done"}}}
 	}
-	return q, nil
+	if err != nil {
+		return nil, err
+	}
+	return taskRowsOf(items, now), nil
 }
 
 // taskCounts counts actor's tasks in each view of the task list.
 func (s *Server) taskCounts(ctx context.Context, actor renoflow.Actor) (map[string]int, error) {
-	now := s.now()
-	local := now.In(renoflow.Zone)
-	endOfDay := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, renoflow.Zone).AddDate(0, 0, 1)
-	var n struct {
-		Todo     int `bun:"todo"`
-		Approval int `bun:"approval"`
-		Today    int `bun:"today"`
-		Overdue  int `bun:"overdue"`
-		Upcoming int `bun:"upcoming"`
-		Done     int `bun:"done"`
-	}
-	q := s.db.NewSelect().TableExpr("tasks AS t").
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open') AS todo").
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.seq = 0 AND t.rule IN (?)) AS approval", bun.In(approvalRules)).
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at < ?) AS today", endOfDay).
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.kind = ? AND t.due_at < ?) AS overdue", renoflow.TaskWork, now).
-		ColumnExpr("count(*) FILTER (WHERE t.status = 'open' AND t.due_at >= ?) AS upcoming", endOfDay).
-		ColumnExpr("count(*) FILTER (WHERE t.status IN (?)) AS done", bun.In(closedByStaff))
-	if err := oneTaskPerWork(mine(q, actor), actor).Scan(ctx, &n); err != nil {
-		return nil, fmt.Errorf("count tasks: %w", err)
+	n, err := postgres.CountTasks(ctx, s.db, queueOf(actor), s.now())
+	if err != nil {
+		return nil, err
 	}
 	return map[string]int{ViewTodo: n.Todo, "approval": n.Approval, ViewToday: n.Today, ViewOverdue: n.Overdue, ViewUpcoming: n.Upcoming, ViewDone: n.Done}, nil
 }
 
 // tasksOf lists a customer's open tasks.
 func (s *Server) tasksOf(ctx context.Context, customerID string) ([]TaskRow, error) {
-	var rows []TaskRow
-	if err := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*, c.name AS customer_name").
-		Join("JOIN customers AS c ON c.id = t.customer_id").
-		Where("t.customer_id = ?", customerID).Where("t.status = 'open'").Order("t.due_at", "t.id").Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("list tasks of %s: %w", customerID, err)
+	items, err := postgres.OpenTasksOf(ctx, s.db, customerID)
+	if err != nil {
+		return nil, err
 	}
-	now := s.now()
-	for i := range rows {
-		rows[i].fill(now)
-	}
-	return rows, nil
+	return taskRowsOf(items, s.now()), nil
 }
 
 // completeTask marks a task done through the customer's workflow: doing the work it asks
@@ -234,16 +154,17 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 	if err := actor.Require(renoflow.PermAcknowledge, "办理任务"); err != nil {
 		return renoflow.Customer{}, err
 	}
-	var t TaskRow
-	q := s.db.NewSelect().TableExpr("tasks AS t").ColumnExpr("t.*").Where("t.id = ?", id)
+	var queue *postgres.TaskQueue
 	if !actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor) {
-		q = mine(q, actor)
+		q := queueOf(actor)
+		queue = &q
 	}
-	if err := q.Scan(ctx, &t); err != nil {
+	t, err := postgres.TaskByID(ctx, s.db, id, queue)
+	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务，或它不是您的任务")
 		}
-		return renoflow.Customer{}, fmt.Errorf("load task %d: %w", id, err)
+		return renoflow.Customer{}, err
 	}
 	if actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor) && !actor.InStore(t.StoreID) {
 		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务，或它不是您的任务")
