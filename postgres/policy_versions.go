@@ -128,8 +128,9 @@ func LatestVersions(ctx context.Context, db bun.IDB) (policy, calendar int, err 
 
 // EnsureDefaults stores the shipped policy and calendar as version 1 when none is
 // stored yet, so every clock names a real, readable version. Safe to run concurrently
-// (the tables are locked for the check).
-func EnsureDefaults(ctx context.Context, db *bun.DB) error {
+// (the tables are locked for the check, in a transaction of its own or a savepoint of
+// the caller's).
+func EnsureDefaults(ctx context.Context, db bun.IDB) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "LOCK TABLE policy_versions, calendar_versions IN EXCLUSIVE MODE"); err != nil {
 			return fmt.Errorf("postgres.EnsureDefaults: lock: %w", err)
