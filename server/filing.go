@@ -106,7 +106,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	}
 
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
-		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
+		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter, Versions: workflows.FilingVersions()}
 	wid := workflows.CustomerWorkflowID(id)
 	var state renoflow.Customer
 	if repeat {
@@ -119,6 +119,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 			WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 			StaticSummary:            fmt.Sprintf("客户 %s（%s）", rec.Name, rec.Phone.Masked()),
+			TypedSearchAttributes:    workflows.FilingSearchAttributes(rec, actor),
 		})
 		if !started {
 			if rerr := postgres.ReleasePhone(context.WithoutCancel(ctx), s.db, id); rerr != nil {
@@ -161,16 +162,30 @@ func (s *Server) startFiling(ctx context.Context, in workflows.CustomerInput, op
 			WaitForStage: client.WorkflowUpdateStageCompleted},
 	})
 	if err != nil {
-		// The start's answer, if it came, is already in op: look without waiting.
-		gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Millisecond)
-		_, serr := op.Get(gctx)
-		gcancel()
-		return renoflow.Customer{}, serr == nil, workflows.DomainError(err)
+		return renoflow.Customer{}, s.filingStarted(ctx, op, opts.ID), workflows.DomainError(err)
 	}
 	if err := h.Get(wctx, &state); err != nil {
 		return renoflow.Customer{}, true, workflows.DomainError(err)
 	}
 	return state, true, nil
+}
+
+// filingStarted tells, after an update-with-start failed, whether the workflow started
+// anyway: the start's answer is in op when it came; when it did not (the request timed
+// out while the first workflow task ran long), Temporal is asked. A workflow Temporal
+// cannot confirm (not found, or Temporal unreachable) counts as not started, as a failed
+// start always did.
+func (s *Server) filingStarted(ctx context.Context, op client.WithStartWorkflowOperation, wid string) bool {
+	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Millisecond)
+	_, err := op.Get(gctx) // answered already, or not at all
+	cancel()
+	if err == nil {
+		return true
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err = s.temporal.DescribeWorkflowExecution(dctx, wid, "")
+	return err == nil
 }
 
 // awaitFiled waits, at most FilingWait, until the customer's workflow has written the

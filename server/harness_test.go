@@ -24,6 +24,8 @@ import (
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -70,6 +72,18 @@ func (op *fakeStart) Get(context.Context) (client.WorkflowRun, error) {
 		return nil, errors.New("not started")
 	}
 	return nil, nil
+}
+
+// DescribeWorkflowExecution finds a workflow the fake started; others are not found.
+func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, id, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.starts {
+		if o.ID == id {
+			return &workflowservice.DescribeWorkflowExecutionResponse{}, nil
+		}
+	}
+	return nil, serviceerror.NewNotFound("workflow not found: " + id)
 }
 
 // NewWithStartWorkflowOperation prepares a filing's start (update-with-start).

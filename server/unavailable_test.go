@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -96,6 +97,10 @@ func (downTemporal) UpdateWithStartWorkflow(context.Context, client.UpdateWithSt
 	return nil, serviceerror.NewUnavailable("connection error: dial tcp 127.0.0.1:7233: connect: connection refused")
 }
 
+func (downTemporal) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, serviceerror.NewUnavailable("connection error: dial tcp 127.0.0.1:7233: connect: connection refused")
+}
+
 // While Temporal is down, actions and filings answer 503 with a clear Chinese message,
 // and a failed filing keeps no phone reserved.
 func TestTemporalDownAnswers503(t *testing.T) {
@@ -160,6 +165,33 @@ func TestFilingNotYetWrittenIs202Then409(t *testing.T) {
 	// An unknown ID is still a plain 404.
 	status, _ = h.api(cm, http.MethodGet, "/api/customers/no-such-id", nil)
 	require.Equal(t, http.StatusNotFound, status)
+}
+
+// lateTemporal starts the workflow, but the update-with-start request times out before
+// its answer comes (the first workflow task runs longer than FilingWait).
+type lateTemporal struct{ *fakeTemporal }
+
+func (l lateTemporal) UpdateWithStartWorkflow(ctx context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	op := o.StartWorkflowOperation.(*fakeStart)
+	if _, err := l.ExecuteWorkflow(ctx, op.o, nil, op.args...); err != nil {
+		return nil, err
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A filing whose update-with-start timed out although the workflow started is accepted
+// (202) and keeps its phone: the workflow goes on writing the customer (issue 15).
+func TestFilingStartedButUnansweredIs202(t *testing.T) {
+	h := newHarness(t)
+	cm := h.login("cm1")
+	h.app = NewServer(lateTemporal{h.tc}, h.db, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Config{Now: func() time.Time { return h.now }, FilingWait: 50 * time.Millisecond})
+	status, body := h.api(cm, http.MethodPost, "/api/customers", testFiling("13933334444"))
+	require.Equal(t, http.StatusAccepted, status, "%v", body)
+	n, err := h.db.NewSelect().Table("phone_claims").Where("phone = '13933334444'").Count(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the phone stays reserved for the started workflow")
 }
 
 // testFiling is a valid filing for phone in store s1.

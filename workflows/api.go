@@ -60,6 +60,12 @@ type CustomerInput struct {
 	// the edge (renoflow.ParseFiledAt); zero: the workflow's start. The clocks count from
 	// the start either way.
 	FiledAt time.Time `json:"filed_at,omitzero"`
+	// Versions pins the run's versioned behaviours by change ID (issue 15): a change
+	// pinned here is not asked of workflow.GetVersion, so it costs no marker and no
+	// TemporalChangeVersion search attribute upsert, and replays from the input. Filings
+	// and Continue-As-New stamp FilingVersions; runs without it (filed before) ask
+	// GetVersion as before.
+	Versions map[string]int `json:"versions,omitempty"`
 }
 
 // Update names: staff actions that can be refused, so the caller hears the refusal at once. The

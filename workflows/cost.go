@@ -18,6 +18,8 @@ type Cost struct {
 	TimersCancelled int `json:"timers_cancelled"`
 	TimersFired     int `json:"timers_fired"`
 	Updates         int `json:"updates"`
+	VersionMarkers  int `json:"version_markers"`
+	SearchUpserts   int `json:"search_upserts"`
 	Events          int `json:"events"`
 }
 
@@ -30,9 +32,14 @@ func CostOf(events []*historypb.HistoryEvent) Cost {
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			c.WorkflowTasks++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			if ev.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+			switch ev.GetMarkerRecordedEventAttributes().GetMarkerName() {
+			case "LocalActivity":
 				c.LocalActivities++
+			case "Version":
+				c.VersionMarkers++
 			}
+		case enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			c.SearchUpserts++
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			c.Activities++
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
@@ -53,5 +60,6 @@ func (c Cost) Sub(o Cost) Cost {
 	return Cost{WorkflowTasks: c.WorkflowTasks - o.WorkflowTasks, LocalActivities: c.LocalActivities - o.LocalActivities,
 		Activities: c.Activities - o.Activities, TimersStarted: c.TimersStarted - o.TimersStarted,
 		TimersCancelled: c.TimersCancelled - o.TimersCancelled, TimersFired: c.TimersFired - o.TimersFired,
-		Updates: c.Updates - o.Updates, Events: c.Events - o.Events}
+		Updates: c.Updates - o.Updates, VersionMarkers: c.VersionMarkers - o.VersionMarkers,
+		SearchUpserts: c.SearchUpserts - o.SearchUpserts, Events: c.Events - o.Events}
 }

@@ -88,6 +88,9 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 		w.upsertSearch(ctx)
 		return nil
 	}
+	if w.version(ctx, "start-search", startSearchVersion) >= startSearchVersion {
+		w.seedSearch(ctx)
+	}
 	env, err := w.env(ctx, "filed")
 	if err != nil {
 		return err // cancelled
@@ -120,7 +123,7 @@ func (w *customerImpl) endRefusedFiling(ctx workflow.Context) error {
 // run is the main loop: sleep until the earliest clock or until a transition changes the
 // clocks, fire what is due, and continue as new when the history is long.
 func (w *customerImpl) run(ctx workflow.Context) error {
-	keepTimer := workflow.GetVersion(ctx, "keep-timer", workflow.DefaultVersion, keepTimerVersion) >= keepTimerVersion
+	keepTimer := w.version(ctx, "keep-timer", keepTimerVersion) >= keepTimerVersion
 	var armed armedTimer
 	for {
 		if w.finished() {
@@ -137,6 +140,7 @@ func (w *customerImpl) run(ctx workflow.Context) error {
 			state := w.state
 			next.State = &state
 			next.Applied = w.applied.order
+			next.Versions = FilingVersions() // the new run starts with this worker's behaviour
 			return workflow.NewContinueAsNewError(ctx, CustomerWorkflow, next)
 		}
 		var due bool
@@ -299,7 +303,7 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 // snapshot this run holds (w.policy), so a transition's marker is a few bytes.
 func (w *customerImpl) env(ctx workflow.Context, key string) (renoflow.Env, error) {
 	lctx := policyOptions(ctx)
-	since := workflow.GetVersion(ctx, "policy-since", workflow.DefaultVersion, policySinceVersion) >= policySinceVersion
+	since := w.version(ctx, "policy-since", policySinceVersion) >= policySinceVersion
 	for {
 		var snap activities.PolicySnapshot
 		var err error
@@ -348,11 +352,41 @@ func (w *customerImpl) loadPolicySince(lctx workflow.Context) (activities.Policy
 	return *w.policy, nil
 }
 
+// version is workflow.GetVersion(changeID) with maxSupported, unless the run's input pins
+// the change (CustomerInput.Versions): then the pinned version, with no marker and no
+// search attribute upsert. A pinned version this code does not support fails the
+// workflow task (like GetVersion), so a newer worker takes it.
+func (w *customerImpl) version(ctx workflow.Context, changeID string, maxSupported workflow.Version) workflow.Version {
+	if v, ok := w.in.Versions[changeID]; ok {
+		if workflow.Version(v) > maxSupported || v < int(workflow.DefaultVersion) {
+			panic(fmt.Sprintf("workflow code supports %q up to version %d, the run pins %d", changeID, maxSupported, v))
+		}
+		return workflow.Version(v)
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, maxSupported)
+}
+
+// FilingVersions are the versions a new run pins (CustomerInput.Versions): every
+// versioned behaviour of the workflow at its newest. A new workflow.GetVersion change is
+// added here with its newest version; a run filed before keeps the versions it was
+// stamped with.
+func FilingVersions() map[string]int {
+	return map[string]int{
+		"keep-timer": keepTimerVersion, "policy-since": policySinceVersion, "lifecycle-rules": renoflow.RulesVersion,
+		"local-persist": localPersistVersion, "start-search": startSearchVersion,
+	}
+}
+
+// startSearchVersion ("start-search") is the version from which a filing's search
+// attributes are set by its start (FilingSearchAttributes) and the workflow upserts only
+// those that differ (issue 15): the first workflow task then writes no visibility record.
+const startSearchVersion = 1
+
 // rulesVersion is the version of the lifecycle rules this run follows: customers whose
 // history began before a rules change keep replaying their old behaviour
 // (workflow.GetVersion), and adopt the new rules from their next live event.
 func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
-	return int(workflow.GetVersion(ctx, "lifecycle-rules", workflow.DefaultVersion, renoflow.RulesVersion))
+	return int(w.version(ctx, "lifecycle-rules", renoflow.RulesVersion))
 }
 
 // persist writes the state and the effects of a transition (one activity, one
@@ -397,7 +431,7 @@ const localPersistVersion = 1
 // executePersist runs Persist with batch: a local activity from localPersistVersion on,
 // an activity before it. Both retry infrastructure errors without limit (options.go).
 func (w *customerImpl) executePersist(ctx workflow.Context, summary string, batch activities.Batch) error {
-	if workflow.GetVersion(ctx, "local-persist", workflow.DefaultVersion, localPersistVersion) >= localPersistVersion {
+	if w.version(ctx, "local-persist", localPersistVersion) >= localPersistVersion {
 		// A local activity's arguments are handed over as Go values, not encoded: the
 		// copy keeps the activity (and an attempt still running after its timeout) off
 		// the state the workflow goes on changing.
@@ -452,18 +486,48 @@ func (w *customerImpl) snapshot() renoflow.Customer {
 	return c
 }
 
-// upsertSearch sets the search attributes whose values changed. A refusal (an invalid
-// value) is logged, never fatal: the attributes only help people search.
-func (w *customerImpl) upsertSearch(ctx workflow.Context) {
-	c := &w.state
-	want := []struct {
-		key   temporal.SearchAttributeKeyKeyword
-		value string
-	}{
+// searchValue is a search attribute and its value for a customer.
+type searchValue struct {
+	key   temporal.SearchAttributeKeyKeyword
+	value string
+}
+
+// searchValues are the search attributes of customer c ("" for none).
+func searchValues(c *renoflow.Customer) []searchValue {
+	return []searchValue{
 		{SearchPhone, string(c.Record.Phone)}, {SearchName, c.Record.Name}, {SearchStage, string(c.Stage)},
 		{SearchOwner, c.Owner.ID}, {SearchOwnerName, c.Owner.Name}, {SearchStore, c.StoreID},
 		{SearchGrade, string(c.Grade)}, {SearchDesigner, c.Designer.ID},
 	}
+}
+
+// FilingSearchAttributes are the search attributes of a customer just filed by filer
+// (stage filed, owned by the filer), for the start of its workflow (startSearchVersion).
+func FilingSearchAttributes(rec renoflow.Record, filer renoflow.Actor) temporal.SearchAttributes {
+	c := renoflow.Customer{Record: rec, Stage: renoflow.StageFiled, Owner: filer.Person(), StoreID: rec.StoreID}
+	var set []temporal.SearchAttributeUpdate
+	for _, sa := range searchValues(&c) {
+		if sa.value != "" {
+			set = append(set, sa.key.ValueSet(sa.value))
+		}
+	}
+	return temporal.NewSearchAttributes(set...)
+}
+
+// seedSearch records the search attribute values the workflow started with, so
+// upsertSearch sets only those that differ (startSearchVersion).
+func (w *customerImpl) seedSearch(ctx workflow.Context) {
+	start := workflow.GetTypedSearchAttributes(ctx)
+	for _, sa := range searchValues(&w.state) {
+		v, _ := start.GetKeyword(sa.key)
+		w.search[sa.key.GetName()] = v
+	}
+}
+
+// upsertSearch sets the search attributes whose values changed. A refusal (an invalid
+// value) is logged, never fatal: the attributes only help people search.
+func (w *customerImpl) upsertSearch(ctx workflow.Context) {
+	want := searchValues(&w.state)
 	var updates []temporal.SearchAttributeUpdate
 	for _, sa := range want {
 		if old, ok := w.search[sa.key.GetName()]; ok && old == sa.value {

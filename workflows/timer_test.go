@@ -84,3 +84,21 @@ func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 	require.Equal(t, 4, calls, "filing, visit and two gradings each ask")
 	require.Equal(t, 2, snapshots, "the policy came whole at the filing and after version 8 was saved")
 }
+
+// A run whose input pins the versions (a filing since issue 15: no version markers, no
+// search attribute upserts for them) behaves as a run that asks workflow.GetVersion:
+// the same transitions write the same batches.
+func TestPinnedVersionsRunAsNewest(t *testing.T) {
+	run := func(versions map[string]int) []activities.Batch {
+		h := newHarness(t, nil)
+		h.at(time.Minute, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer, Note: "看样板间"}) })
+		h.at(2*time.Minute, func() { h.update("grade", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB}) })
+		h.run(8*24*time.Hour, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer, Versions: versions})
+		require.NoError(t, h.results["visit"])
+		require.NoError(t, h.results["grade"])
+		return h.batches
+	}
+	asked, pinned := run(nil), run(FilingVersions())
+	require.NotEmpty(t, asked)
+	require.Equal(t, asked, pinned)
+}

@@ -17,7 +17,8 @@ import (
 // action and a timer firing cost Temporal (issue 15 "Per transition cost"), and holds
 // the figures: each is one workflow task, with the policy read and the write as local
 // activities in it, no activity task, and no timer started or cancelled when the earliest
-// clock does not move. Before (keep-timer, policy-since on main): a staff action cost 2
+// clock does not move; a filing records no version marker and upserts no search
+// attribute (its start sets them). Before (keep-timer, policy-since on main): a staff action cost 2
 // workflow tasks, 1 local activity and 1 activity; a timer firing 2 workflow tasks, 1
 // local activity, 1 activity and the next timer.
 func TestTransitionCost(t *testing.T) {
@@ -38,6 +39,8 @@ func TestTransitionCost(t *testing.T) {
 	require.Equal(t, 1, filed.WorkflowTasks, "a filing is one workflow task (update-with-start)")
 	require.Zero(t, filed.Activities, "the filing is written by a local activity")
 	require.Equal(t, 1, filed.TimersStarted)
+	require.Zero(t, filed.VersionMarkers, "a filing pins its versions in its input (workflows.FilingVersions)")
+	require.Zero(t, filed.SearchUpserts, "a filing's search attributes are set by its start")
 
 	status, body = cs.call(http.MethodPost, "/customers/"+workflows.CustomerIDFromWorkflowID(wid)+"/verify", map[string]any{"note": "核实无误"})
 	require.Equal(t, http.StatusOK, status, "%v", body)
