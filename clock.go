@@ -80,17 +80,6 @@ func (cs Clocks) Next() (Clock, bool) {
 	return cs[0], true
 }
 
-// PopDue removes and returns, in firing order, every clock due at or before now.
-func (cs *Clocks) PopDue(now time.Time) []Clock {
-	i := 0
-	for i < len(*cs) && !(*cs)[i].Due.After(now) {
-		i++
-	}
-	due := append([]Clock(nil), (*cs)[:i]...)
-	*cs = append((*cs)[:0], (*cs)[i:]...)
-	return due
-}
-
 // PopNext removes and returns the earliest clock if it is due at or before now. Firing
 // clocks one at a time lets a firing cancel another clock due at the same instant.
 func (cs *Clocks) PopNext(now time.Time) (Clock, bool) {

@@ -22,9 +22,16 @@ func TestClocks(t *testing.T) {
 	if len(cs) != 4 {
 		t.Fatalf("Set duplicated a clock: %+v", cs)
 	}
-	due := cs.PopDue(t0.Add(3 * time.Hour))
+	var due []Clock
+	for {
+		c, ok := cs.PopNext(t0.Add(3 * time.Hour))
+		if !ok {
+			break
+		}
+		due = append(due, c)
+	}
 	if len(due) != 2 || due[0].Rule != RuleFirstCallback || due[1].Rule != RuleVerify {
-		t.Fatalf("PopDue = %+v", due)
+		t.Fatalf("PopNext = %+v", due)
 	}
 	if len(cs) != 2 || cs[0].Rule != RuleClaimReminder {
 		t.Fatalf("left = %+v", cs)

@@ -99,11 +99,6 @@ func (c *Customer) neglected(env Env, eff *Effects, clk Clock) {
 	fired(env, eff, clk, fmt.Sprintf("服务不到位：自%s起%s无服务记录，标记待重新分配", fmtTime(c.LastServiceAt), env.Policy.NeglectAfter.Label()))
 }
 
-// CheckReassign says whether actor may give the customer to owner.
-func (c *Customer) CheckReassign(actor Actor, owner Person) error {
-	return c.CheckReassignTo(actor, owner, "")
-}
-
 // CheckReassignTo says whether actor may give the customer to owner and, when store is
 // another store, move the customer there: only a supervisor who oversees both stores
 // moves a customer between stores.
