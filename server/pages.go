@@ -30,6 +30,8 @@ var staticFS embed.FS
 var pages = mustParsePages()
 
 var funcs = template.FuncMap{
+	// taskStatus is the Chinese label of a task row's status (renoflow.TaskStatus).
+	"taskStatus": func(s string) string { return renoflow.TaskStatus(s).Label() },
 	"fmtTime": func(t any) string {
 		switch v := t.(type) {
 		case time.Time:
