@@ -85,13 +85,29 @@ func QueueDigest(ctx context.Context, db bun.IDB, day string, now time.Time) err
 	return nil
 }
 
+// StoreChannel names one channel of one store.
+type StoreChannel struct {
+	Channel string
+	StoreID string
+}
+
 // LockDue locks (FOR UPDATE SKIP LOCKED, so concurrent senders never take the same row)
-// the oldest queued message of channels due at now; sql.ErrNoRows when none. Call it in
-// a transaction.
-func LockDue(ctx context.Context, tx bun.IDB, channels []string, now time.Time) (OutboxMessage, error) {
+// the oldest queued message due at now on one of channels (any store) or of stores
+// (that channel of that store); sql.ErrNoRows when none. Call it in a transaction.
+func LockDue(ctx context.Context, tx bun.IDB, channels []string, stores []StoreChannel, now time.Time) (OutboxMessage, error) {
 	var m OutboxMessage
-	err := tx.NewSelect().Model(&m).Where("status = ?", OutboxQueued).Where("next_at <= ?", now).
-		Where("channel IN (?)", bun.In(channels)).OrderExpr("next_at, id").Limit(1).For("UPDATE SKIP LOCKED").Scan(ctx)
+	q := tx.NewSelect().Model(&m).Where("status = ?", OutboxQueued).Where("next_at <= ?", now)
+	q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("false")
+		if len(channels) > 0 {
+			q = q.WhereOr("channel IN (?)", bun.In(channels))
+		}
+		for _, sc := range stores {
+			q = q.WhereOr("(channel = ? AND store_id = ?)", sc.Channel, sc.StoreID)
+		}
+		return q
+	})
+	err := q.OrderExpr("next_at, id").Limit(1).For("UPDATE SKIP LOCKED").Scan(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("LockDue: %w", err)
 	}

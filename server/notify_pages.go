@@ -81,8 +81,9 @@ func (s *Server) notifyPage(c *fiber.Ctx, status int, p page) error {
 	}
 	p.Title, p.Nav = "通知设置与发件箱", "notify"
 	return s.render(c, status, "admin_notify", p, map[string]any{
-		"Fields": notifyFields, "Stores": stores, "Robots": set.Public().RobotKeys, "Outbox": rows,
-		"Configured": set.Apply(notify.Config{}).SMS != nil || set.Apply(notify.Config{}).WeCom != nil || len(set.RobotKeys) > 0,
+		"Fields": notifyFields, "StoreFields": storeNotifyFields, "Stores": stores, "Robots": set.Public().RobotKeys,
+		"StoreSettings": set.Public().Stores, "StoreForms": storeNotifyForms(set), "Outbox": rows,
+		"Configured": set.Apply(notify.Config{}).SMS != nil || set.Apply(notify.Config{}).WeCom != nil || len(set.Apply(notify.Config{}).Stores) > 0 || len(set.RobotKeys) > 0,
 	})
 }
 
@@ -137,13 +138,78 @@ func (s *Server) pageAdminNotifyRobot(c *fiber.Ctx) error {
 	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已保存门店群机器人"), fiber.StatusSeeOther)
 }
 
-// pageAdminNotifyTest sends a test message on a channel and shows the provider's answer.
+// storeNotifyFields are a store's own settings on the 通知设置 page (issue 14): its group
+// robot and, for a store with accounts of its own, what overrides the company's.
+var storeNotifyFields = []struct{ Key, Label string }{
+	{"robot_key", "群机器人 Webhook Key"}, {"wecom_corp_id", "本店企业微信 CorpID"}, {"wecom_secret", "本店企业微信应用 Secret"},
+	{"wecom_agent_id", "本店企业微信应用 AgentID"}, {"sms_secret_id", "本店腾讯云 SecretId"}, {"sms_secret_key", "本店腾讯云 SecretKey"},
+	{"sms_app_id", "本店短信 SdkAppId"}, {"sms_sign", "本店短信签名"}, {"sms_tpl_contact", "本店模板ID：定金后联系短信"},
+	{"sms_tpl_progress", "本店模板ID：施工进度短信"}, {"sms_tpl_visit", "本店模板ID：回访邀约短信"},
+}
+
+// storeNotifyForms are the stores' settings as their forms show them (secrets masked).
+func storeNotifyForms(set notify.Settings) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for id, st := range set.Public().Stores {
+		f := map[string]string{"robot_key": st.RobotKey, "wecom_corp_id": st.WeComCorpID, "wecom_secret": st.WeComSecret,
+			"sms_secret_id": st.SMSSecretID, "sms_secret_key": st.SMSSecretKey, "sms_app_id": st.SMSAppID, "sms_sign": st.SMSSign,
+			"sms_tpl_contact": st.SMSTemplates[renoflow.SMSContact], "sms_tpl_progress": st.SMSTemplates[renoflow.SMSProgress],
+			"sms_tpl_visit": st.SMSTemplates[renoflow.SMSVisit]}
+		if st.WeComAgentID != 0 {
+			f["wecom_agent_id"] = strconv.Itoa(st.WeComAgentID)
+		}
+		out[id] = f
+	}
+	return out
+}
+
+// pageAdminNotifyStore saves one store's settings: its group robot key and its own
+// 企业微信 / SMS accounts (empty: the company's); a masked secret keeps the stored one.
+func (s *Server) pageAdminNotifyStore(c *fiber.Ctx) error {
+	store := strings.TrimSpace(c.FormValue("store_id"))
+	form := map[string]string{}
+	for _, f := range storeNotifyFields {
+		form[f.Key] = strings.TrimSpace(c.FormValue(f.Key))
+	}
+	errs := map[string]string{}
+	if store == "" {
+		errs["store_id"] = "请选择门店"
+	}
+	st := notify.StoreSettings{RobotKey: form["robot_key"], WeComCorpID: form["wecom_corp_id"], WeComSecret: form["wecom_secret"],
+		SMSSecretID: form["sms_secret_id"], SMSSecretKey: form["sms_secret_key"], SMSAppID: form["sms_app_id"], SMSSign: form["sms_sign"],
+		SMSTemplates: map[string]string{renoflow.SMSContact: form["sms_tpl_contact"], renoflow.SMSProgress: form["sms_tpl_progress"],
+			renoflow.SMSVisit: form["sms_tpl_visit"]}}
+	if v := form["wecom_agent_id"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs["wecom_agent_id"] = "本店企业微信应用 AgentID 须为正整数"
+		}
+		st.WeComAgentID = n
+	}
+	if (st.WeComCorpID == "") != (st.WeComSecret == "") {
+		errs["wecom_corp_id"] = "本店企业微信须同时填写 CorpID 与 Secret（都不填则用公司的）"
+	}
+	if n := len(slices.DeleteFunc([]string{st.SMSSecretID, st.SMSSecretKey, st.SMSAppID}, func(v string) bool { return v == "" })); n != 0 && n != 3 {
+		errs["sms_secret_id"] = "本店短信账号须同时填写 SecretId、SecretKey 与 SdkAppId（都不填则用公司的）"
+	}
+	if len(errs) > 0 {
+		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "门店通知设置有误", Errors: errs})
+	}
+	if err := notify.SaveStoreSettings(c.UserContext(), s.db, store, st, s.now()); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/notify?ok="+urlQueryEscape("已保存门店通知设置："+store), fiber.StatusSeeOther)
+}
+
+// pageAdminNotifyTest sends a test message on a channel with the settings of the chosen
+// store (or the company's) and shows the provider's answer.
 func (s *Server) pageAdminNotifyTest(c *fiber.Ctx) error {
 	ch, to := renoflow.NotifyChannel(c.FormValue("channel")), strings.TrimSpace(c.FormValue("to"))
-	if to == "" {
+	store := strings.TrimSpace(c.FormValue("store_id"))
+	if to == "" && !(ch == renoflow.ChannelRobot && store != "") {
 		return s.notifyPage(c, fiber.StatusBadRequest, page{Message: "请填写接收人", Errors: map[string]string{"to": "请填写接收人（企业微信账号、门店编号或手机号）"}})
 	}
-	answer, err := notify.TestMessage(c.UserContext(), s.db, notify.Config{Log: s.log}, ch, to)
+	answer, err := notify.TestMessage(c.UserContext(), s.db, notify.Config{Log: s.log}, store, ch, to)
 	if err != nil {
 		return s.notifyPage(c, fiber.StatusBadGateway, page{Message: "测试消息发送失败：" + err.Error()})
 	}

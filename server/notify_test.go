@@ -193,3 +193,59 @@ func TestAdminNotifyResolveUnknown(t *testing.T) {
 	require.Equal(t, "queued", got[1].Status)
 	require.Equal(t, "sent", got[2].Status)
 }
+
+// Issue 14: settings per store on the 通知设置 page — a store's robot key and its own SMS
+// account are saved, shown only as set (never the secrets: not in the page, not after a
+// failed test message), and kept when the form sends the masks back; a store's test
+// message uses the store's settings.
+func TestAdminNotifyStoreSettings(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	form := url.Values{"store_id": {"s2"}, "robot_key": {"robot-s3cret-s2"}, "sms_secret_id": {"AKIDs2"}, "sms_secret_key": {"sms-s3cret-s2"},
+		"sms_app_id": {"1400222"}, "sms_sign": {"二店装饰"}, "sms_tpl_contact": {"2001"}, "wecom_corp_id": {"corp2"}, "wecom_secret": {"app-s3cret-s2"},
+		"wecom_agent_id": {"2000002"}}
+	status, _, loc := h.page(admin, http.MethodPost, "/admin/notify/store", form)
+	require.Equal(t, http.StatusSeeOther, status)
+	status, html, _ := h.page(admin, http.MethodGet, loc, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, "已保存门店通知设置")
+	row := html[strings.Index(html, `<tr data-store="s2">`):]
+	row = row[:strings.Index(row, "</tr>")]
+	require.Contains(t, row, "本店账号 1400222")
+	require.Contains(t, row, "本店应用 corp2")
+	for _, secret := range []string{"robot-s3cret-s2", "sms-s3cret-s2", "app-s3cret-s2"} {
+		require.NotContains(t, html, secret)
+	}
+	// The masks sent back keep the secrets.
+	for _, k := range []string{"robot_key", "sms_secret_key", "wecom_secret"} {
+		form.Set(k, notify.Secret)
+	}
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/notify/store", form)
+	require.Equal(t, http.StatusSeeOther, status)
+	set, err := notify.LoadSettings(t.Context(), h.db)
+	require.NoError(t, err)
+	require.Equal(t, "sms-s3cret-s2", set.Stores["s2"].SMSSecretKey)
+	require.Equal(t, "robot-s3cret-s2", set.RobotKeys["s2"])
+	require.Equal(t, "app-s3cret-s2", set.Stores["s2"].WeComSecret)
+
+	// Half an account is refused, naming the field; nothing is written.
+	status, html, _ = h.page(admin, http.MethodPost, "/admin/notify/store", url.Values{"store_id": {"s2"}, "sms_secret_id": {"AKIDs2"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Contains(t, html, "本店短信账号须同时填写")
+	set, err = notify.LoadSettings(t.Context(), h.db)
+	require.NoError(t, err)
+	require.Equal(t, "1400222", set.Stores["s2"].SMSAppID)
+
+	// The store's test message goes to the store's SMS account (unreachable here): the
+	// failure is shown without any secret.
+	require.NoError(t, notify.SaveSettings(t.Context(), h.db, notify.Settings{SMSEndpoint: "127.0.0.1:1", SMSScheme: "HTTP",
+		WeComBaseURL: "http://127.0.0.1:1"}, h.now))
+	for _, ch := range []string{"sms", "robot", "wecom"} {
+		status, html, _ = h.page(admin, http.MethodPost, "/admin/notify/test", url.Values{"store_id": {"s2"}, "channel": {ch}, "to": {"13800000000"}})
+		require.Equal(t, http.StatusBadGateway, status, ch)
+		require.Contains(t, html, "测试消息发送失败", ch)
+		for _, secret := range []string{"robot-s3cret-s2", "sms-s3cret-s2", "app-s3cret-s2"} {
+			require.NotContains(t, html, secret, ch)
+		}
+	}
+}

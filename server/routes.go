@@ -100,6 +100,7 @@ func (s *Server) routes(app *fiber.App) {
 	adminPages.Get("/notify", policy, s.pageAdminNotify) // issue 14: 通知设置 and 发件箱
 	adminPages.Post("/notify", policy, s.pageAdminNotifyPost)
 	adminPages.Post("/notify/robot", policy, s.pageAdminNotifyRobot)
+	adminPages.Post("/notify/store", policy, s.pageAdminNotifyStore)
 	adminPages.Post("/notify/test", policy, s.pageAdminNotifyTest)
 	adminPages.Post("/notify/staff", policy, s.pageAdminNotifyStaff)
 	adminPages.Post("/notify/optout", policy, s.pageAdminNotifyOptOut)

@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -48,6 +50,9 @@ type Config struct {
 	WeCom         AppSender
 	Robot         RobotSender
 	RobotKeys     map[string]string // store id → group robot webhook key
+	// Stores are the stores with accounts of their own (store id → what overrides the
+	// company's for that store's messages).
+	Stores map[string]StoreConfig
 
 	Quiet       renoflow.QuietHours // customer SMS quiet hours; zero value = renoflow.DefaultQuietHours
 	NoQuiet     bool                // no quiet hours at all
@@ -59,6 +64,47 @@ type Config struct {
 	Now         func() time.Time    // default time.Now
 	DigestAt    int                 // minutes after midnight (Zone) of the morning digest; default 08:30; <0 = none
 	Log         *slog.Logger
+}
+
+// StoreConfig is what a store's own settings override for its messages: a nil provider,
+// an empty signature or a template without an id falls back to the company's.
+type StoreConfig struct {
+	WeCom        AppSender
+	SMS          SMSSender
+	SMSSign      string
+	SMSTemplates map[string]string
+}
+
+// wecomFor is the 企业微信 app that delivers the messages of store.
+func (c Config) wecomFor(store string) AppSender {
+	if st, ok := c.Stores[store]; ok && st.WeCom != nil {
+		return st.WeCom
+	}
+	return c.WeCom
+}
+
+// smsFor is the SMS provider, signature and template ids for the messages of store.
+func (c Config) smsFor(store string) (SMSSender, string, map[string]string) {
+	st, ok := c.Stores[store]
+	if !ok {
+		return c.SMS, c.SMSSign, c.SMSTemplates
+	}
+	p, sign, tpl := c.SMS, c.SMSSign, map[string]string{}
+	if st.SMS != nil {
+		p = st.SMS
+	}
+	if st.SMSSign != "" {
+		sign = st.SMSSign
+	}
+	for k, v := range c.SMSTemplates {
+		tpl[k] = v
+	}
+	for k, v := range st.SMSTemplates {
+		if v != "" {
+			tpl[k] = v
+		}
+	}
+	return p, sign, tpl
 }
 
 // Sender delivers the outbox.
@@ -122,6 +168,22 @@ func (s *Sender) Channels() []string {
 	return out
 }
 
+// storeChannels are the (channel, store) pairs delivered by a store's own provider on a
+// channel the company has none for.
+func (s *Sender) storeChannels() []postgres.StoreChannel {
+	var out []postgres.StoreChannel
+	for _, id := range slices.Sorted(maps.Keys(s.cfg.Stores)) {
+		st := s.cfg.Stores[id]
+		if st.WeCom != nil && s.cfg.WeCom == nil {
+			out = append(out, postgres.StoreChannel{Channel: string(renoflow.ChannelWeCom), StoreID: id})
+		}
+		if st.SMS != nil && s.cfg.SMS == nil {
+			out = append(out, postgres.StoreChannel{Channel: string(renoflow.ChannelSMS), StoreID: id})
+		}
+	}
+	return out
+}
+
 // Backoff is the delay before attempt n+1 after n failed attempts: Backoff·2^(n-1),
 // capped at MaxBackoff.
 func (s *Sender) backoff(n int) time.Duration {
@@ -159,11 +221,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		}
 		s.cfg = set.Apply(s.base)
 	}
-	chans := s.Channels()
-	if len(chans) == 0 {
+	chans, stores := s.Channels(), s.storeChannels()
+	if len(chans) == 0 && len(stores) == 0 {
 		return 0, nil
 	}
-	if s.cfg.WeCom != nil {
+	if s.cfg.WeCom != nil || slices.ContainsFunc(stores, func(sc postgres.StoreChannel) bool { return sc.Channel == string(renoflow.ChannelWeCom) }) {
 		if err := s.queueDigest(ctx, s.cfg.Now()); err != nil {
 			return 0, err
 		}
@@ -173,7 +235,7 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for n < 1000 {
-		ok, err := s.sendOne(ctx, chans)
+		ok, err := s.sendOne(ctx, chans, stores)
 		if err != nil {
 			return n, err
 		}
@@ -197,15 +259,15 @@ type Deduplicator interface {
 }
 
 // dedupWindow is the channel's provider's duplicate-check window; 0 when it has none.
-func (s *Sender) dedupWindow(ch renoflow.NotifyChannel) time.Duration {
+func (s *Sender) dedupWindow(ch renoflow.NotifyChannel, store string) time.Duration {
 	var p any
 	switch ch {
 	case renoflow.ChannelWeCom:
-		p = s.cfg.WeCom
+		p = s.cfg.wecomFor(store)
 	case renoflow.ChannelRobot:
 		p = s.cfg.Robot
 	case renoflow.ChannelSMS:
-		p = s.cfg.SMS
+		p, _, _ = s.cfg.smsFor(store)
 	}
 	if d, ok := p.(Deduplicator); ok && p != nil {
 		return d.DedupWindow()
@@ -230,7 +292,7 @@ func (s *Sender) resolveStale(ctx context.Context) error {
 			claimedAt := m.ClaimedAt
 			m.ClaimedAt, m.ClaimedUntil = time.Time{}, time.Time{}
 			log := s.cfg.Log.With("customer_id", m.CustomerID, "key", m.Key, "channel", m.Channel, "attempt", m.Attempts)
-			if w := s.dedupWindow(renoflow.NotifyChannel(m.Channel)); w > 0 && now.Add(s.cfg.SendTimeout+time.Minute).Before(claimedAt.Add(w)) {
+			if w := s.dedupWindow(renoflow.NotifyChannel(m.Channel), m.StoreID); w > 0 && now.Add(s.cfg.SendTimeout+time.Minute).Before(claimedAt.Add(w)) {
 				m.Status, m.NextAt = postgres.OutboxQueued, now
 				m.Answer = fmt.Sprintf("第%d次发送中断（发送进程退出），已交服务商去重后重发", m.Attempts)
 				log.Warn("outbox: send interrupted, resending with the provider's duplicate check")
@@ -251,13 +313,13 @@ func (s *Sender) resolveStale(ctx context.Context) error {
 // sending, the attempt counted, a lease) is committed before the provider is called, and
 // the outcome is settled after, so a crash mid-send leaves a 'sending' row for
 // resolveStale rather than a rolled-back row that would be sent again blindly.
-func (s *Sender) sendOne(ctx context.Context, chans []string) (bool, error) {
+func (s *Sender) sendOne(ctx context.Context, chans []string, stores []postgres.StoreChannel) (bool, error) {
 	found, claimed := false, false
 	var m postgres.OutboxMessage
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		now := s.cfg.Now()
 		var err error
-		m, err = postgres.LockDue(ctx, tx, chans, now)
+		m, err = postgres.LockDue(ctx, tx, chans, stores, now)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -316,7 +378,7 @@ func (s *Sender) deliver(ctx context.Context, m postgres.OutboxMessage) error {
 	case sendErr == nil:
 		log.Info("outbox: sent", "answer", answer)
 		m.Status, m.Answer, m.SentAt = postgres.OutboxSent, answer, now
-	case errors.Is(sendErr, ErrInDoubt) && s.dedupWindow(ch) == 0:
+	case errors.Is(sendErr, ErrInDoubt) && s.dedupWindow(ch, m.StoreID) == 0:
 		// The provider may have it and cannot drop a repeat: never resent blindly.
 		log.Warn("outbox: delivery unknown", "err", sendErr)
 		m.Status = postgres.OutboxUnknown
@@ -343,11 +405,12 @@ func (s *Sender) deliver(ctx context.Context, m postgres.OutboxMessage) error {
 func (s *Sender) send(ctx context.Context, m postgres.OutboxMessage) (answer string, err error, final bool) {
 	switch renoflow.NotifyChannel(m.Channel) {
 	case renoflow.ChannelSMS:
-		id := s.cfg.SMSTemplates[m.Template]
-		if id == "" {
+		sms, sign, tpl := s.cfg.smsFor(m.StoreID)
+		id := tpl[m.Template]
+		if sms == nil || id == "" {
 			return "", fmt.Errorf("未配置短信模板 %s", m.Template), true
 		}
-		a, err := s.cfg.SMS.SendSMS(ctx, SMS{Phone: m.Recipient, Sign: s.cfg.SMSSign, TemplateID: id, Params: m.Params,
+		a, err := sms.SendSMS(ctx, SMS{Phone: m.Recipient, Sign: sign, TemplateID: id, Params: m.Params,
 			ParamOrder: s.cfg.SMSParamOrder[m.Template], Key: m.CustomerID + "/" + m.Key})
 		return a, err, false
 	case renoflow.ChannelWeCom:
@@ -358,7 +421,11 @@ func (s *Sender) send(ctx context.Context, m postgres.OutboxMessage) (answer str
 		if user == "" {
 			return "", fmt.Errorf("员工未绑定企业微信账号"), true
 		}
-		a, err := s.cfg.WeCom.SendApp(ctx, user, AppText(m))
+		app := s.cfg.wecomFor(m.StoreID)
+		if app == nil {
+			return "", fmt.Errorf("未配置企业微信应用"), true
+		}
+		a, err := app.SendApp(ctx, user, AppText(m))
 		return a, err, false
 	case renoflow.ChannelRobot:
 		key := s.cfg.RobotKeys[m.StoreID]

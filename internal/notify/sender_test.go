@@ -121,13 +121,18 @@ func newSetup(t *testing.T) *setup {
 // persist writes a deposit of customer id by the activities' Persist: the contact SMS,
 // the return visit to the store robot and a call-back to 张经理 by 企业微信.
 func (s *setup) persist(t *testing.T, id, phone string, at time.Time) {
-	c := renoflow.Customer{ID: id, Record: renoflow.Record{Name: "陈女士", Phone: renoflow.Phone(phone), StoreID: "s1"},
-		Stage: renoflow.StageDeposit, StoreID: "s1", Owner: renoflow.Person{ID: "cm1", Name: "张经理"},
+	s.persistIn(t, id, phone, "s1", at)
+}
+
+// persistIn is persist for a customer of store.
+func (s *setup) persistIn(t *testing.T, id, phone, store string, at time.Time) {
+	c := renoflow.Customer{ID: id, Record: renoflow.Record{Name: "陈女士", Phone: renoflow.Phone(phone), StoreID: store},
+		Stage: renoflow.StageDeposit, StoreID: store, Owner: renoflow.Person{ID: "cm1", Name: "张经理"},
 		Designer: renoflow.Person{ID: "d1", Name: "吴设计"}, FiledAt: at, Revision: 5}
 	b := activities.Batch{Customer: c, UpdatedAt: at, Effects: renoflow.Effects{
 		Tasks: []renoflow.Task{
-			{Rule: renoflow.RuleDepositVisit, Title: "定金后回访", AssigneeRole: renoflow.ToCustomerService, StoreID: "s1", Due: at.Add(24 * time.Hour), CreatedAt: at},
-			{Rule: renoflow.RuleFirstCallback, Subject: "1", Title: "首谈回访", AssigneeID: "cm1", StoreID: "s1", Due: at.Add(24 * time.Hour), CreatedAt: at},
+			{Rule: renoflow.RuleDepositVisit, Title: "定金后回访", AssigneeRole: renoflow.ToCustomerService, StoreID: store, Due: at.Add(24 * time.Hour), CreatedAt: at},
+			{Rule: renoflow.RuleFirstCallback, Subject: "1", Title: "首谈回访", AssigneeID: "cm1", StoreID: store, Due: at.Add(24 * time.Hour), CreatedAt: at},
 		},
 		Timeline: []renoflow.Entry{{Key: "dep-" + id + "#0", At: at, Kind: "deposit", Summary: "交定金"}},
 	}}
@@ -311,7 +316,7 @@ func TestSettingsFromDB(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
 	require.Equal(t, map[string]string{"c1 sms": "sent", "c1 robot": "sent", "c1 wecom": "sent"}, s.statuses(t))
-	a, err := TestMessage(t.Context(), s.db, base, renoflow.ChannelRobot, "s1")
+	a, err := TestMessage(t.Context(), s.db, base, "", renoflow.ChannelRobot, "s1")
 	require.NoError(t, err)
 	require.Equal(t, "ok", a)
 	require.Error(t, SaveSettings(t.Context(), s.db, Settings{QuietStart: "25:00", QuietEnd: "08:00"}, s.now))
@@ -414,4 +419,97 @@ func TestTimedOutSMSInDoubt(t *testing.T) {
 	require.Equal(t, 1, m.Attempts)
 	require.Contains(t, m.Answer, "投递未知")
 	require.NotContains(t, m.Answer, "13812345678")
+}
+
+// A store with accounts of its own: its customers' SMS go through its SMS account, with
+// its signature and template ids, its staff messages through its 企业微信 app; the other
+// store's through the company's. No secret of either appears in the logs or in Public;
+// a masked secret sent back keeps the stored one; a test message uses the store's
+// account.
+func TestStoreOverridesCompanySettings(t *testing.T) {
+	s := newSetup(t)
+	_, err := s.db.NewRaw("INSERT INTO stores (id, name) VALUES ('s2', '二店')").Exec(t.Context())
+	require.NoError(t, err)
+	s.persistIn(t, "c1", "13812345678", "s1", s.now)
+	s.persistIn(t, "c2", "13900000000", "s2", s.now)
+	base := s.cfg
+	base.SMS, base.WeCom, base.Robot, base.RobotKeys, base.SMSTemplates = nil, nil, nil, nil, nil
+	sms := s.cfg.SMS.(*TencentSMS)
+	require.NoError(t, SaveSettings(t.Context(), s.db, Settings{WeComCorpID: "corp", WeComSecret: "company-app-s3cret", WeComAgentID: 1000002,
+		WeComBaseURL: s.cfg.WeCom.(*WeCom).BaseURL, SMSSecretID: "AKIDcompany", SMSSecretKey: "company-sms-s3cret", SMSAppID: "1400111",
+		SMSSign: "装修公司", SMSTemplates: s.cfg.SMSTemplates, SMSEndpoint: sms.Endpoint, SMSScheme: "HTTP"}, s.now))
+	require.NoError(t, SaveRobotKey(t.Context(), s.db, "s1", "robot-key-s1", s.now))
+	require.NoError(t, SaveStoreSettings(t.Context(), s.db, "s2", StoreSettings{RobotKey: "robot-key-s2", WeComCorpID: "corp2",
+		WeComSecret: "store-app-s3cret", WeComAgentID: 2000002, SMSSecretID: "AKIDstore", SMSSecretKey: "store-sms-s3cret",
+		SMSAppID: "1400222", SMSSign: "二店装饰", SMSTemplates: map[string]string{renoflow.SMSContact: "2001"}}, s.now))
+	// The page sends the masks back; a robot key saved alone keeps the rest.
+	require.NoError(t, SaveStoreSettings(t.Context(), s.db, "s2", StoreSettings{RobotKey: Secret, WeComCorpID: "corp2",
+		WeComSecret: Secret, WeComAgentID: 2000002, SMSSecretID: "AKIDstore", SMSSecretKey: Secret,
+		SMSAppID: "1400222", SMSSign: "二店装饰", SMSTemplates: map[string]string{renoflow.SMSContact: "2001", renoflow.SMSVisit: ""}}, s.now))
+	require.NoError(t, SaveRobotKey(t.Context(), s.db, "s2", Secret, s.now))
+	set, err := LoadSettings(t.Context(), s.db)
+	require.NoError(t, err)
+	require.Equal(t, "store-sms-s3cret", set.Stores["s2"].SMSSecretKey)
+	require.Equal(t, "store-app-s3cret", set.Stores["s2"].WeComSecret)
+	require.Equal(t, "robot-key-s2", set.RobotKeys["s2"])
+	pub, err := json.Marshal(set.Public())
+	require.NoError(t, err)
+	pubStores, err := json.Marshal(set.Public().Stores)
+	require.NoError(t, err)
+	for _, secret := range []string{"company-app-s3cret", "company-sms-s3cret", "store-app-s3cret", "store-sms-s3cret", "robot-key-s1", "robot-key-s2"} {
+		require.NotContains(t, string(pub), secret)
+		require.NotContains(t, string(pubStores), secret)
+	}
+
+	n, err := NewFromDB(s.db, base).SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 6, n)
+	require.Equal(t, map[string]string{"c1 sms": "sent", "c1 robot": "sent", "c1 wecom": "sent",
+		"c2 sms": "sent", "c2 robot": "sent", "c2 wecom": "sent"}, s.statuses(t))
+	bySMSApp := map[string][]any{}
+	for _, m := range s.f.sms {
+		bySMSApp[m["SessionContext"].(string)] = []any{m["SmsSdkAppId"], m["SignName"], m["TemplateId"]}
+	}
+	require.Equal(t, []any{"1400111", "装修公司", "1001"}, bySMSApp["c1/entry:dep-c1#0#sms"])
+	require.Equal(t, []any{"1400222", "二店装饰", "2001"}, bySMSApp["c2/entry:dep-c2#0#sms"])
+	var agents []float64
+	for _, m := range s.f.app {
+		agents = append(agents, m["agentid"].(float64))
+	}
+	require.ElementsMatch(t, []float64{1000002, 2000002}, agents)
+	require.ElementsMatch(t, []string{"robot-key-s1", "robot-key-s2"}, s.f.robot)
+	for _, secret := range []string{"company-app-s3cret", "company-sms-s3cret", "store-app-s3cret", "store-sms-s3cret", "robot-key-s1", "robot-key-s2"} {
+		require.NotContains(t, s.logs.String(), secret)
+	}
+
+	// The store's test message goes through the store's account.
+	_, err = TestMessage(t.Context(), s.db, base, "s2", renoflow.ChannelSMS, "13700000000")
+	require.NoError(t, err)
+	last := s.f.sms[len(s.f.sms)-1]
+	require.Equal(t, "1400222", last["SmsSdkAppId"])
+	a, err := TestMessage(t.Context(), s.db, base, "s2", renoflow.ChannelRobot, "")
+	require.NoError(t, err)
+	require.Equal(t, "ok", a)
+	require.Equal(t, "robot-key-s2", s.f.robot[len(s.f.robot)-1])
+}
+
+// A store with its own SMS account while the company has none: only that store's SMS are
+// sent; the others stay queued for the 发件箱.
+func TestStoreOnlyAccount(t *testing.T) {
+	s := newSetup(t)
+	_, err := s.db.NewRaw("INSERT INTO stores (id, name) VALUES ('s2', '二店')").Exec(t.Context())
+	require.NoError(t, err)
+	s.persistIn(t, "c1", "13812345678", "s1", s.now)
+	s.persistIn(t, "c2", "13900000000", "s2", s.now)
+	base := s.cfg
+	base.SMS, base.WeCom, base.Robot, base.RobotKeys, base.SMSTemplates = nil, nil, nil, nil, nil
+	sms := s.cfg.SMS.(*TencentSMS)
+	require.NoError(t, SaveSettings(t.Context(), s.db, Settings{SMSEndpoint: sms.Endpoint, SMSScheme: "HTTP"}, s.now))
+	require.NoError(t, SaveStoreSettings(t.Context(), s.db, "s2", StoreSettings{SMSSecretID: "AKIDstore", SMSSecretKey: "k",
+		SMSAppID: "1400222", SMSSign: "二店装饰", SMSTemplates: map[string]string{renoflow.SMSContact: "2001"}}, s.now))
+	n, err := NewFromDB(s.db, base).SendDue(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, map[string]string{"c1 sms": "queued", "c1 robot": "queued", "c1 wecom": "queued",
+		"c2 sms": "sent", "c2 robot": "queued", "c2 wecom": "queued"}, s.statuses(t))
 }

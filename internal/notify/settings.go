@@ -36,8 +36,47 @@ type Settings struct {
 	QuietEnd   string `json:"quiet_end"`   // "08:00"
 	DigestAt   string `json:"digest_at"`   // the morning digest, "08:30" by default
 
-	// RobotKeys are the stores' group robot webhook keys (scope "store:<id>").
-	RobotKeys map[string]string `json:"-"`
+	// Stores are the stores' own settings (scope "store:<id>"); RobotKeys repeats their
+	// group robot webhook keys.
+	Stores    map[string]StoreSettings `json:"-"`
+	RobotKeys map[string]string        `json:"-"`
+}
+
+// StoreSettings are one store's settings (scope "store:<id>"): its group robot's webhook
+// key and, for a store with accounts of its own, its 企业微信 app and SMS credentials, its
+// SMS signature and template ids; an empty field falls back to the company's.
+type StoreSettings struct {
+	RobotKey     string            `json:"robot_key"`
+	WeComCorpID  string            `json:"wecom_corp_id,omitempty"`
+	WeComSecret  string            `json:"wecom_secret,omitempty"`
+	WeComAgentID int               `json:"wecom_agent_id,omitempty"`
+	SMSSecretID  string            `json:"sms_secret_id,omitempty"`
+	SMSSecretKey string            `json:"sms_secret_key,omitempty"`
+	SMSAppID     string            `json:"sms_app_id,omitempty"`
+	SMSSign      string            `json:"sms_sign,omitempty"`
+	SMSTemplates map[string]string `json:"sms_templates,omitempty"`
+}
+
+// OwnWeCom reports whether the store has its own 企业微信 app.
+func (st StoreSettings) OwnWeCom() bool { return st.WeComCorpID != "" && st.WeComSecret != "" }
+
+// OwnSMS reports whether the store has its own SMS account.
+func (st StoreSettings) OwnSMS() bool {
+	return st.SMSSecretID != "" && st.SMSSecretKey != "" && st.SMSAppID != ""
+}
+
+func hideSecret(v string) string {
+	if v == "" {
+		return ""
+	}
+	return Secret
+}
+
+// Public is the store's settings as a page may show them: secrets (the robot key, the
+// app secret, the SMS secret key) replaced by Secret when set.
+func (st StoreSettings) Public() StoreSettings {
+	st.RobotKey, st.WeComSecret, st.SMSSecretKey = hideSecret(st.RobotKey), hideSecret(st.WeComSecret), hideSecret(st.SMSSecretKey)
+	return st
 }
 
 // Secret marks a stored secret in Public.
@@ -46,18 +85,16 @@ const Secret = "••••••"
 // Public is the settings as a page or API may show them: secrets replaced by Secret
 // when set.
 func (s Settings) Public() Settings {
-	hide := func(v string) string {
-		if v == "" {
-			return ""
-		}
-		return Secret
-	}
-	s.WeComSecret, s.SMSSecretKey = hide(s.WeComSecret), hide(s.SMSSecretKey)
+	s.WeComSecret, s.SMSSecretKey = hideSecret(s.WeComSecret), hideSecret(s.SMSSecretKey)
 	keys := map[string]string{}
 	for k, v := range s.RobotKeys {
-		keys[k] = hide(v)
+		keys[k] = hideSecret(v)
 	}
-	s.RobotKeys = keys
+	stores := map[string]StoreSettings{}
+	for k, v := range s.Stores {
+		stores[k] = v.Public()
+	}
+	s.RobotKeys, s.Stores = keys, stores
 	return s
 }
 
@@ -104,6 +141,22 @@ func (s Settings) Apply(base Config) Config {
 			Endpoint: s.SMSEndpoint, Scheme: s.SMSScheme}
 		c.SMSSign, c.SMSTemplates = s.SMSSign, s.SMSTemplates
 	}
+	c.Stores = map[string]StoreConfig{}
+	for id, st := range s.Stores {
+		var sc StoreConfig
+		if st.OwnWeCom() {
+			sc.WeCom = &WeCom{BaseURL: s.WeComBaseURL, CorpID: st.WeComCorpID, Secret: st.WeComSecret, AgentID: st.WeComAgentID}
+		}
+		if st.OwnSMS() {
+			sc.SMS = &TencentSMS{SecretID: st.SMSSecretID, SecretKey: st.SMSSecretKey, SdkAppID: st.SMSAppID, Region: s.SMSRegion,
+				Endpoint: s.SMSEndpoint, Scheme: s.SMSScheme}
+		}
+		sc.SMSSign = st.SMSSign
+		sc.SMSTemplates = st.SMSTemplates
+		if sc.WeCom != nil || sc.SMS != nil || sc.SMSSign != "" || len(sc.SMSTemplates) > 0 {
+			c.Stores[id] = sc
+		}
+	}
 	if m, err := ClockMinutes(s.DigestAt); err == nil {
 		c.DigestAt = m
 		if m == 0 {
@@ -122,23 +175,22 @@ func LoadSettings(ctx context.Context, db bun.IDB) (Settings, error) {
 	if err != nil {
 		return Settings{}, err
 	}
-	s := Settings{RobotKeys: map[string]string{}}
+	s := Settings{RobotKeys: map[string]string{}, Stores: map[string]StoreSettings{}}
 	for _, r := range rows {
 		if r.Scope == "company" {
-			keys := s.RobotKeys
+			keys, stores := s.RobotKeys, s.Stores
 			if err := json.Unmarshal(r.Settings, &s); err != nil {
 				return Settings{}, fmt.Errorf("notify settings: %w", err)
 			}
-			s.RobotKeys = keys
+			s.RobotKeys, s.Stores = keys, stores
 			continue
 		}
 		if store, ok := strings.CutPrefix(r.Scope, "store:"); ok {
-			var st struct {
-				RobotKey string `json:"robot_key"`
-			}
+			var st StoreSettings
 			if err := json.Unmarshal(r.Settings, &st); err != nil {
 				return Settings{}, fmt.Errorf("notify settings of %s: %w", store, err)
 			}
+			s.Stores[store] = st
 			if st.RobotKey != "" {
 				s.RobotKeys[store] = st.RobotKey
 			}
@@ -173,13 +225,44 @@ func SaveSettings(ctx context.Context, db bun.IDB, s Settings, at time.Time) err
 	return postgres.SaveNotifySetting(ctx, db, postgres.NotifySetting{Scope: "company", Settings: raw, UpdatedAt: at})
 }
 
-// SaveRobotKey stores a store's group robot webhook key; Secret keeps the stored one.
-func SaveRobotKey(ctx context.Context, db bun.IDB, storeID, key string, at time.Time) error {
-	if key == Secret {
-		return nil
+// SaveStoreSettings stores a store's settings; a secret (robot key, app secret, SMS
+// secret key) given as Secret keeps the stored one, "" clears it.
+func SaveStoreSettings(ctx context.Context, db bun.IDB, storeID string, st StoreSettings, at time.Time) error {
+	old, err := LoadSettings(ctx, db)
+	if err != nil {
+		return err
 	}
-	raw, _ := json.Marshal(map[string]string{"robot_key": key})
+	prev := old.Stores[storeID]
+	keep := func(v *string, was string) {
+		if *v == Secret {
+			*v = was
+		}
+	}
+	keep(&st.RobotKey, prev.RobotKey)
+	keep(&st.WeComSecret, prev.WeComSecret)
+	keep(&st.SMSSecretKey, prev.SMSSecretKey)
+	for k, v := range st.SMSTemplates {
+		if v == "" {
+			delete(st.SMSTemplates, k)
+		}
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
 	return postgres.SaveNotifySetting(ctx, db, postgres.NotifySetting{Scope: "store:" + storeID, Settings: raw, UpdatedAt: at})
+}
+
+// SaveRobotKey stores a store's group robot webhook key, keeping its other settings;
+// Secret keeps the stored key.
+func SaveRobotKey(ctx context.Context, db bun.IDB, storeID, key string, at time.Time) error {
+	old, err := LoadSettings(ctx, db)
+	if err != nil {
+		return err
+	}
+	st := old.Stores[storeID]
+	st.RobotKey = key
+	return SaveStoreSettings(ctx, db, storeID, st, at)
 }
 
 // NewFromDB returns a Sender whose providers come from the stored settings, read again
@@ -190,10 +273,10 @@ func NewFromDB(db *bun.DB, base Config) *Sender {
 	return s
 }
 
-// TestMessage sends a test message on one channel with the stored settings: to a WeCom
-// user id, a store's robot, or a phone (the contact template); the answer is the
-// provider's.
-func TestMessage(ctx context.Context, db *bun.DB, base Config, channel renoflow.NotifyChannel, to string) (string, error) {
+// TestMessage sends a test message on one channel with the stored settings as they apply
+// to storeID ("" = the company's): to a WeCom user id, the store's group robot (to is
+// then ignored), or a phone (the contact template); the answer is the provider's.
+func TestMessage(ctx context.Context, db *bun.DB, base Config, storeID string, channel renoflow.NotifyChannel, to string) (string, error) {
 	set, err := LoadSettings(ctx, db)
 	if err != nil {
 		return "", err
@@ -202,20 +285,25 @@ func TestMessage(ctx context.Context, db *bun.DB, base Config, channel renoflow.
 	text := "【renoflow】测试消息：通知设置有效"
 	switch channel {
 	case renoflow.ChannelWeCom:
-		if c.WeCom == nil {
+		app := c.wecomFor(storeID)
+		if app == nil {
 			return "", fmt.Errorf("未配置企业微信应用")
 		}
-		return c.WeCom.SendApp(ctx, to, text)
+		return app.SendApp(ctx, to, text)
 	case renoflow.ChannelRobot:
-		if c.Robot == nil || c.RobotKeys[to] == "" {
+		if storeID == "" {
+			storeID = to
+		}
+		if c.Robot == nil || c.RobotKeys[storeID] == "" {
 			return "", fmt.Errorf("门店未配置群机器人")
 		}
-		return c.Robot.SendRobot(ctx, c.RobotKeys[to], text)
+		return c.Robot.SendRobot(ctx, c.RobotKeys[storeID], text)
 	case renoflow.ChannelSMS:
-		if c.SMS == nil || c.SMSTemplates[renoflow.SMSContact] == "" {
+		sms, sign, tpl := c.smsFor(storeID)
+		if sms == nil || tpl[renoflow.SMSContact] == "" {
 			return "", fmt.Errorf("未配置短信服务或联系短信模板")
 		}
-		return c.SMS.SendSMS(ctx, SMS{Phone: to, Sign: c.SMSSign, TemplateID: c.SMSTemplates[renoflow.SMSContact],
+		return sms.SendSMS(ctx, SMS{Phone: to, Sign: sign, TemplateID: tpl[renoflow.SMSContact],
 			Params: map[string]string{"name": "测试", "contact": "测试"}, Key: "test"})
 	}
 	return "", fmt.Errorf("未知渠道")
