@@ -83,3 +83,24 @@ func StoreName(ctx context.Context, db bun.IDB, id string) (string, error) {
 	}
 	return name, err
 }
+
+// StoreTasks is a store's open tasks and, among its work tasks, those past due (the
+// task gauges of /metrics).
+type StoreTasks struct {
+	Store   string `bun:"store"`
+	Open    int64  `bun:"open"`
+	Overdue int64  `bun:"overdue"`
+}
+
+// StoreTaskCounts counts every store's open and overdue tasks (by the database's
+// clock), by store ID; a store without tasks counts zero.
+func StoreTaskCounts(ctx context.Context, db bun.IDB) ([]StoreTasks, error) {
+	var rows []StoreTasks
+	err := db.NewRaw(`SELECT s.id AS store, count(t.id) AS open, count(t.id) FILTER (WHERE t.due_at < now() AND t.kind = 'work') AS overdue
+		FROM stores s LEFT JOIN tasks t ON t.store_id = s.id AND t.status = 'open'
+		GROUP BY s.id ORDER BY s.id`).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres.StoreTaskCounts: %w", err)
+	}
+	return rows, nil
+}

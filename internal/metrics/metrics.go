@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/renoflow/renoflow/postgres"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -86,14 +88,7 @@ func (t *taskCollector) Describe(ch chan<- *prometheus.Desc) {
 func (t *taskCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var rows []struct {
-		Store   string `bun:"store"`
-		Open    int64  `bun:"open"`
-		Overdue int64  `bun:"overdue"`
-	}
-	err := t.db.NewRaw(`SELECT s.id AS store, count(t.id) AS open, count(t.id) FILTER (WHERE t.due_at < now() AND t.kind = 'work') AS overdue
-		FROM stores s LEFT JOIN tasks t ON t.store_id = s.id AND t.status = 'open'
-		GROUP BY s.id ORDER BY s.id`).Scan(ctx, &rows)
+	rows, err := postgres.StoreTaskCounts(ctx, t.db)
 	failed := 0.0
 	if err != nil {
 		failed = 1
