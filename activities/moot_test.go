@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/postgres"
 )
 
 // A task row records whether it is work or a notice; the tasks a change made moot are
@@ -18,17 +19,10 @@ func TestPersistMootTasksCancelledWithReason(t *testing.T) {
 	ctx := t.Context()
 	require.NoError(t, a.Persist(ctx, filingBatch()))
 	kinds := map[string]string{}
-	var rows []struct {
-		Rule   string `bun:"rule"`
-		Seq    int    `bun:"seq"`
-		Kind   string `bun:"kind"`
-		Status string `bun:"status"`
-		Reason string `bun:"reason"`
-	}
+	var rows []postgres.Task
 	read := func() {
 		rows = nil
-		require.NoError(t, db.NewSelect().Table("tasks").Column("rule", "seq", "kind", "status", "reason").
-			Where("customer_id = 'c1'").Order("id").Scan(ctx, &rows))
+		require.NoError(t, db.NewSelect().Model(&rows).Where("customer_id = 'c1'").Order("id").Scan(ctx))
 		for _, r := range rows {
 			kinds[r.Rule] = r.Kind
 		}

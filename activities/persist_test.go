@@ -14,62 +14,30 @@ import (
 	"github.com/renoflow/renoflow/postgres"
 )
 
-// storedTask is a row of the tasks table as a test reads it back.
-type storedTask struct {
-	Rule            string
-	Subject         string
-	Seq             int
-	Title           string
-	AssigneeID      string
-	AssigneeRole    string
-	StoreID         string
-	DueAt           time.Time
-	WorkDueAt       *time.Time
-	Status          string
-	PolicyVersion   int
-	CalendarVersion int
-	DoneAt          *time.Time
-	DoneBy          string
-	Outcome         string
+// taskKey is the due point key of a stored task.
+func taskKey(t postgres.Task) string {
+	return renoflow.TaskKey(renoflow.Rule(t.Rule), t.Subject, t.Seq)
 }
 
-func (s storedTask) key() string { return renoflow.TaskKey(renoflow.Rule(s.Rule), s.Subject, s.Seq) }
-
 // tasksOf reads the tasks of customer id by key.
-func tasksOf(t *testing.T, db bun.IDB, id string) map[string]storedTask {
+func tasksOf(t *testing.T, db bun.IDB, id string) map[string]postgres.Task {
 	t.Helper()
-	var rows []storedTask
-	require.NoError(t, db.NewSelect().Table("tasks").
-		Column("rule", "subject", "seq", "title", "assignee_id", "assignee_role", "store_id", "due_at", "work_due_at",
-			"status", "policy_version", "calendar_version", "done_at", "done_by", "outcome").
-		Where("customer_id = ?", id).Order("id").Scan(t.Context(), &rows))
-	out := make(map[string]storedTask, len(rows))
+	var rows []postgres.Task
+	require.NoError(t, db.NewSelect().Model(&rows).Where("customer_id = ?", id).Order("id").Scan(t.Context()))
+	out := make(map[string]postgres.Task, len(rows))
 	for _, r := range rows {
-		_, dup := out[r.key()]
-		require.False(t, dup, "one task row per (customer, rule, subject, seq): %s", r.key())
-		out[r.key()] = r
+		_, dup := out[taskKey(r)]
+		require.False(t, dup, "one task row per (customer, rule, subject, seq): %s", taskKey(r))
+		out[taskKey(r)] = r
 	}
 	return out
 }
 
-// storedCustomer is the part of a customers row the tests check.
-type storedCustomer struct {
-	Revision  int64
-	Stage     string
-	Grade     string
-	OwnerID   string
-	OwnerName string
-	Invalid   bool
-	State     json.RawMessage
-	UpdatedAt time.Time
-}
-
-func customerRowOf(t *testing.T, db bun.IDB, id string) storedCustomer {
+// customerRowOf reads the customers row of id.
+func customerRowOf(t *testing.T, db bun.IDB, id string) postgres.Customer {
 	t.Helper()
-	var c storedCustomer
-	require.NoError(t, db.NewSelect().Table("customers").
-		Column("revision", "stage", "grade", "owner_id", "owner_name", "invalid", "state", "updated_at").
-		Where("id = ?", id).Scan(t.Context(), &c))
+	var c postgres.Customer
+	require.NoError(t, db.NewSelect().Model(&c).Where("id = ?", id).Scan(t.Context()))
 	return c
 }
 
@@ -198,22 +166,15 @@ func TestPersistIdempotent(t *testing.T) {
 				require.Equal(t, string(want.AssigneeRole), got.AssigneeRole)
 				require.Equal(t, want.StoreID, got.StoreID)
 				require.True(t, want.Due.Equal(got.DueAt), "due %s, stored %s", want.Due, got.DueAt)
-				require.Nil(t, got.WorkDueAt)
+				require.True(t, got.WorkDueAt.IsZero())
 				require.Equal(t, string(renoflow.TaskOpen), got.Status)
 				require.Equal(t, want.PolicyVersion, got.PolicyVersion)
 				require.Equal(t, want.CalendarVersion, got.CalendarVersion)
-				require.Nil(t, got.DoneAt)
+				require.True(t, got.DoneAt.IsZero())
 			}
 
-			var entries []struct {
-				Key     string
-				Kind    string
-				ActorID string
-				Summary string
-				Data    map[string]string
-			}
-			require.NoError(t, db.NewSelect().Table("timeline").Column("key", "kind", "actor_id", "summary", "data").
-				Where("customer_id = ?", id).Order("key").Scan(t.Context(), &entries))
+			var entries []postgres.TimelineEntry
+			require.NoError(t, db.NewSelect().Model(&entries).Where("customer_id = ?", id).Order("key").Scan(t.Context()))
 			require.Len(t, entries, len(eff.Timeline))
 			for i, want := range eff.Timeline {
 				require.Equal(t, want.Key, entries[i].Key)
@@ -262,8 +223,7 @@ func TestPersistDoneTaskStaysDone(t *testing.T) {
 		require.Equal(t, string(renoflow.TaskDone), got.Status)
 		require.Equal(t, service.ID, got.DoneBy)
 		require.Equal(t, "电话核实无误", got.Outcome)
-		require.NotNil(t, got.DoneAt)
-		require.True(t, verifiedAt.Equal(*got.DoneAt))
+		require.True(t, verifiedAt.Equal(got.DoneAt))
 		other := tasks[renoflow.TaskKey(renoflow.RuleClaimReminder, "", 0)]
 		require.Equal(t, string(renoflow.TaskOpen), other.Status, "closing verify leaves the reminder open")
 		require.Equal(t, 1, count(t, db, "customers", ""))
@@ -293,7 +253,7 @@ func TestPersistDoneTaskStaysDone(t *testing.T) {
 		require.Equal(t, string(renoflow.TaskDone), got.Status)
 		require.Equal(t, service.ID, got.DoneBy)
 		require.Equal(t, "电话核实无误", got.Outcome)
-		require.True(t, verifiedAt.Equal(*got.DoneAt))
+		require.True(t, verifiedAt.Equal(got.DoneAt))
 	})
 }
 
@@ -375,14 +335,14 @@ func TestPersistCloseRungs(t *testing.T) {
 				outcome, done := tt.done[key]
 				if !done {
 					require.Equal(t, string(renoflow.TaskOpen), task.Status, key)
-					require.Nil(t, task.DoneAt, key)
+					require.True(t, task.DoneAt.IsZero(), key)
 					require.Empty(t, task.DoneBy, key)
 					continue
 				}
 				require.Equal(t, string(renoflow.TaskDone), task.Status, key)
 				require.Equal(t, outcome, task.Outcome, key)
-				require.NotNil(t, task.DoneAt, key)
-				require.NotNil(t, task.WorkDueAt, key)
+				require.False(t, task.DoneAt.IsZero(), key)
+				require.False(t, task.WorkDueAt.IsZero(), key)
 			}
 			for key, task := range tasksOf(t, db, "c9") {
 				require.Equal(t, string(renoflow.TaskOpen), task.Status, "other customer's %s", key)

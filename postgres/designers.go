@@ -12,8 +12,8 @@ import (
 // Designers reads what dispatch (派单, SPEC.md step 5) needs of every active designer of
 // store storeID, by ID: duty, suspension, deposit-paid customers held, the oldest
 // customer still being designed, ranking attributes and customers held (design, deposit,
-// construction). It reads table staff (whose row model is staff.go's) with counts of
-// table customers.
+// construction). It reads table staff (row model Staff, staff.go) with counts of table
+// customers.
 func Designers(ctx context.Context, db bun.IDB, storeID string) ([]renoflow.DesignerInfo, error) {
 	var rows []struct {
 		ID                string       `bun:"id"`
@@ -51,7 +51,7 @@ func Designers(ctx context.Context, db bun.IDB, storeID string) ([]renoflow.Desi
 // that and a suspension already set), or, with s.Lift, ends the suspension that was set
 // until s.Until (a later one stays) — SPEC.md step 5.
 func SuspendDesigner(ctx context.Context, db bun.IDB, s renoflow.Suspension) error {
-	q := db.NewUpdate().Table("staff").Where("id = ?", s.DesignerID)
+	q := db.NewUpdate().Model((*Staff)(nil)).Where("id = ?", s.DesignerID)
 	if s.Lift {
 		q = q.Set("suspended_until = NULL").Where("suspended_until = ?", s.Until)
 	} else {
