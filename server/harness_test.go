@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -218,17 +217,13 @@ type staffer struct {
 // testBase is the in-process server's address as the API client names it.
 const testBase = "http://renoflow.test"
 
-// appTransport sends the API client's requests to the in-process server (fiber's
-// app.Test), so the server's tests use the same client as the integration tests.
-type appTransport struct{ h *harness }
-
-func (a appTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return a.h.app.Test(req, 10000) // the server in h.app when the request is sent
-}
-
-// client is a new API client of the in-process server, not logged in.
+// client is a new API client of the harness's in-process server (fiber's app.Test, the
+// server in h.app when the request is sent), not logged in: the server's tests use the
+// same client as the integration tests.
 func (h *harness) client() *apiclient.Client {
-	return apiclient.NewWithTransport(testBase, appTransport{h})
+	return apiclient.NewWithTransport(testBase, apiclient.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return h.app.Test(r, 10000)
+	}))
 }
 
 func (h *harness) login(login string) *staffer {
@@ -257,10 +252,11 @@ func (h *harness) api(as *staffer, method, path string, in any, opts ...apiclien
 	}
 	resp, err := c.Do(context.Background(), method, path, in, opts...)
 	require.NoError(h.t, err, "%s %s", method, path)
-	out := map[string]any{}
-	if len(resp.Body) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		require.NoError(h.t, json.Unmarshal(resp.Body, &out), "%s %s: %s", method, path, resp.Body)
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		return resp.Status, map[string]any{} // a page or a file
 	}
+	out, err := resp.Map()
+	require.NoError(h.t, err, "%s %s", method, path)
 	return resp.Status, out
 }
 

@@ -102,4 +102,6 @@ func filingView(res FileResult) apiview.Filing {
 }
 
 // taskListView is the answer to GET /api/tasks.
-func taskListView(rows []TaskRow) apiview.TaskList { return apiview.TaskList{Tasks: apiTasksView(rows)} }
+func taskListView(rows []TaskRow) apiview.TaskList {
+	return apiview.TaskList{Tasks: apiTasksView(rows)}
+}

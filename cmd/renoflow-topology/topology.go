@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"database/sql"
+
 	"github.com/renoflow/renoflow/internal/pgcluster"
 	"github.com/renoflow/renoflow/server"
 	"github.com/uptrace/bun"

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/pgcluster"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
@@ -87,19 +86,18 @@ func TestTopology(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
 	servers := []string{topo.Servers[0].URL, topo.Servers[1].URL}
-	login := func(who string) string {
-		status, body, err := do(servers[0], "", http.MethodPost, "/api/login", "", map[string]any{"login": who, "password": "renoflow"})
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, status, "login %s: %v", who, body)
-		return body["token"].(string)
+	login := func(base, who string) *apiclient.Client {
+		c := apiclient.New(base)
+		_, err := c.Login(context.Background(), who, "renoflow")
+		require.NoError(t, err, "login %s", who)
+		return c
 	}
-	admin, cm := login("admin"), login("cm1")
-	status, body, err := do(servers[1], admin, http.MethodPut, "/api/policy", "", map[string]any{
+	admin, cm := login(servers[1], "admin"), login(servers[0], "cm1").Token
+	_, err = admin.SetPolicy(context.Background(), map[string]any{
 		"verify_within": "3s", "escalate_copy_after": "2s", "escalate_flag_after": "2s", "owner_capacity": 10000,
 		"claim_window": "1h", "claim_reminder_before": "30min", "first_callback_within": "1h", "presale_protection": "1h", "neglect_after": "1h",
 	})
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, status, "%v", body)
 
 	c := &retryClient{servers: servers, token: cm}
 	ids := make([]string, customers)
@@ -289,45 +287,21 @@ func (c *retryClient) call(i int, method, path, key string, in map[string]any) (
 	return status, body, err
 }
 
-var httpClient = &http.Client{Timeout: 60 * time.Second}
-
-// do sends one JSON request and decodes the JSON answer.
+// do sends one JSON request through the typed client (internal/apiclient) to the server
+// at base with the session token, and decodes the JSON answer.
 func do(base, token, method, path, key string, in map[string]any) (int, map[string]any, error) {
-	var rd io.Reader
+	c := apiclient.New(base)
+	c.HTTP.Timeout, c.Token = 60*time.Second, token
+	var body any
 	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, nil, err
-		}
-		rd = bytes.NewReader(b)
+		body = in
 	}
-	req, err := http.NewRequest(method, base+path, rd)
+	resp, err := c.Do(context.Background(), method, path, body, apiclient.IdempotencyKey(key))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return resp.StatusCode, nil, fmt.Errorf("body %q: %w", raw, err)
-		}
-	}
-	return resp.StatusCode, out, nil
+	out, err := resp.Map()
+	return resp.Status, out, err
 }
 
 func get(t *testing.T, url string) string {

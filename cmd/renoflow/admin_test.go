@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 
 	"database/sql"
+
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/renoflow/renoflow/server"
 	"github.com/stretchr/testify/require"
@@ -49,11 +51,11 @@ func TestAdminCreate(t *testing.T) {
 
 	// The admin signs in through the API.
 	app := server.NewServer(nil, db, slog.New(slog.NewTextHandler(io.Discard, nil)), server.Config{})
-	req := httptest.NewRequest("POST", "/api/login", strings.NewReader(`{"login":"boss","password":"`+secret+`"}`))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := app.Test(req, 10000)
+	api := apiclient.NewWithTransport("http://renoflow.test", apiclient.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return app.Test(r, 10000)
+	}))
+	_, err = api.Login(context.Background(), "boss", secret)
 	require.NoError(t, err)
-	require.Equal(t, 200, resp.StatusCode)
 
 	// Refusals change nothing and never echo the password.
 	out, err = create(secret+"\n", "--login", "boss", "--name", "又一个")

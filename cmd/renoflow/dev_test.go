@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
@@ -147,47 +146,88 @@ func (d *dev) temporal(t *testing.T) client.Client {
 	return c
 }
 
-// apiClient calls the JSON API as one logged-in staff member.
+// apiClient calls the JSON API as one staff member through the typed client
+// (internal/apiclient); paths are relative to prefix ("/api"; "" for /healthz).
 type apiClient struct {
-	t     *testing.T
-	base  string
-	token string
+	t      *testing.T
+	api    *apiclient.Client
+	prefix string
+}
+
+// apiAt is a client of the API of the web app at web, not logged in.
+func apiAt(t *testing.T, web string) *apiClient {
+	return &apiClient{t: t, api: apiclient.New(web), prefix: "/api"}
+}
+
+// loginAt logs in to the web app at web as login.
+func loginAt(t *testing.T, web, login, password string) *apiClient {
+	t.Helper()
+	c := apiAt(t, web)
+	_, err := c.api.Login(context.Background(), login, password)
+	require.NoError(t, err, "login %s", login)
+	return c
 }
 
 func (d *dev) login(t *testing.T, login string) *apiClient {
 	t.Helper()
-	c := &apiClient{t: t, base: d.API}
-	status, body := c.call(http.MethodPost, "/login", map[string]string{"login": login, "password": "renoflow"})
-	require.Equal(t, http.StatusOK, status, "login %s: %v", login, body)
-	c.token = body["token"].(string)
-	return c
+	return loginAt(t, d.Web, login, "renoflow")
 }
 
 // call sends a JSON request and decodes the JSON answer.
 func (c *apiClient) call(method, path string, in any) (int, map[string]any) {
 	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		require.NoError(c.t, err)
-		body = bytes.NewReader(b)
+	status, out, err := c.tryKey(method, path, in, "")
+	require.NoError(c.t, err, "%s %s", method, path)
+	return status, out
+}
+
+// try is a goroutine-safe call: it reports transport errors instead of failing the test.
+func (c *apiClient) try(method, path string, in any) (int, map[string]any, error) {
+	return c.tryKey(method, path, in, "")
+}
+
+// tryKey is try with an Idempotency-Key: a retry with the same key is the same request.
+func (c *apiClient) tryKey(method, path string, in any, key string) (int, map[string]any, error) {
+	a := c.do(method, path, in, map[string]string{"Idempotency-Key": key})
+	return a.status, a.body, a.err
+}
+
+// answer is one HTTP answer (of a concurrent burst).
+type answer struct {
+	status int
+	body   map[string]any
+	err    error
+}
+
+// do sends one JSON request with optional headers, safe to call from many goroutines.
+func (c *apiClient) do(method, path string, in any, header map[string]string) answer {
+	var opts []apiclient.Option
+	for k, v := range header {
+		if v != "" {
+			opts = append(opts, apiclient.Header(k, v))
+		}
 	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	require.NoError(c.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.api.Do(context.Background(), method, c.prefix+path, in, opts...)
+	if err != nil {
+		return answer{err: err}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	out := map[string]any{}
-	if len(raw) > 0 {
-		require.NoError(c.t, json.Unmarshal(raw, &out), "body: %s", raw)
+	out, err := resp.Map()
+	return answer{status: resp.Status, body: out, err: err}
+}
+
+// raw sends body as it is with the content type given and returns the status and the
+// fields the error names; a request that would hang fails the test after 10 s.
+func (c *apiClient) raw(method, path, contentType, body string) (int, []string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := c.api.Do(ctx, method, c.prefix+path, apiclient.Body{ContentType: contentType, Data: []byte(body)})
+	require.NoError(c.t, err, "%s %s answered in time", method, path)
+	var e *apiclient.Error
+	if errors.As(resp.Err(method, path), &e) {
+		return resp.Status, e.FieldNames()
 	}
-	return resp.StatusCode, out
+	return resp.Status, nil
 }
 
 // filing is a valid filing for phone (as typed).

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/testdb"
 	"github.com/renoflow/renoflow/worker"
 	"github.com/renoflow/renoflow/workflows"
@@ -44,7 +45,7 @@ func workflowsByPhone(t *testing.T, c client.Client, phone, extra string) []stri
 func TestDevFilesCustomer(t *testing.T) {
 	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t)})
 
-	status, health := (&apiClient{t: t, base: d.Web}).call(http.MethodGet, "/healthz", nil)
+	status, health := (&apiClient{t: t, api: apiclient.New(d.Web)}).call(http.MethodGet, "/healthz", nil)
 	require.Equal(t, http.StatusOK, status)
 	for k, want := range map[string]any{"status": "ok", "database": "ok", "temporal": "ok"} {
 		require.Equal(t, want, health[k], "healthz %s (a calendar coverage warning may stand beside them)", k)
@@ -231,10 +232,8 @@ func TestBadFilingChangesNothing(t *testing.T) {
 
 	status, _ = cm.call(http.MethodPost, "/customers", map[string]any{"name": "陈", "house": map[string]any{"area_m2": "大"}})
 	require.Equal(t, http.StatusUnprocessableEntity, status, "a wrong type names the field")
-	resp, err := http.Post(d.API+"/customers", "application/json", strings.NewReader("{"))
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no session, no filing")
+	status, _ = apiAt(t, d.Web).raw(http.MethodPost, "/customers", "application/json", "{")
+	require.Equal(t, http.StatusUnauthorized, status, "no session, no filing")
 
 	sa := d.login(t, "d1")
 	status, _ = sa.call(http.MethodPost, "/customers", filing("13800000000"))

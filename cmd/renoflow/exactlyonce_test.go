@@ -124,10 +124,7 @@ func TestIdempotencyKeyAfterKill9(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, web, out.String())
-	child := &apiClient{t: t, base: web + "/api"}
-	status, body := child.call(http.MethodPost, "/login", map[string]string{"login": "cm1", "password": "renoflow"})
-	require.Equal(t, http.StatusOK, status, "%v", body)
-	child.token = body["token"].(string)
+	child := loginAt(t, web, "cm1", "renoflow")
 	keys := make([]string, 10)
 	for i := range keys {
 		keys[i] = fmt.Sprint("kill-f", i)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,50 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 )
-
-// answer is one HTTP answer of a concurrent burst.
-type answer struct {
-	status int
-	body   map[string]any
-	err    error
-}
-
-// do sends one JSON request with optional headers, safe to call from many goroutines.
-func (c *apiClient) do(method, path string, in any, header map[string]string) answer {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return answer{err: err}
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return answer{err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return answer{err: err}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{err: err}
-	}
-	out := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return answer{status: resp.StatusCode, err: fmt.Errorf("body %s: %w", raw, err)}
-		}
-	}
-	return answer{status: resp.StatusCode, body: out}
-}
 
 // burst sends n requests at once (request i from req(i)) and returns the answers in order.
 func burst(t *testing.T, n int, req func(i int) answer) []answer {

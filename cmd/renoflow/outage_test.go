@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/internal/devstack"
 	"github.com/renoflow/renoflow/internal/pgcluster"
 	"github.com/renoflow/renoflow/internal/testdb"
@@ -36,50 +34,6 @@ const outageFor = 15 * time.Second
 // its escalation ladder climbs every 3 s, so three timers per customer fall due at once.
 var shrunkLadder = map[string]any{
 	"verify_within": "3s", "escalate_copy_after": "3s", "escalate_flag_after": "3s", "owner_capacity": 1000,
-}
-
-// try is a goroutine-safe call: it reports transport errors instead of failing the test.
-func (c *apiClient) try(method, path string, in any) (int, map[string]any, error) {
-	return c.tryKey(method, path, in, "")
-}
-
-// tryKey is try with an Idempotency-Key: a retry with the same key is the same request.
-func (c *apiClient) tryKey(method, path string, in any, key string) (int, map[string]any, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return 0, nil, err
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, nil, err
-	}
-	out := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return resp.StatusCode, nil, fmt.Errorf("body %q: %w", raw, err)
-		}
-	}
-	return resp.StatusCode, out, nil
 }
 
 // errorMessage is the message of an API error answer.
@@ -361,7 +315,7 @@ func TestTemporalOutage(t *testing.T) {
 	// The app's Temporal client reconnects with a backoff of its own: until it has, a
 	// filing still answers 503 (and reserves nothing), as a client that retries sees.
 	eventually(t, "the app reaches the restarted Temporal server", func() bool {
-		status, health := (&apiClient{t: t, base: d.Web}).call(http.MethodGet, "/healthz", nil)
+		status, health := (&apiClient{t: t, api: apiclient.New(d.Web)}).call(http.MethodGet, "/healthz", nil)
 		return status == http.StatusOK && health["temporal"] == "ok"
 	})
 	for i := 0; i < checked; i++ { // the refused filings hold no phone

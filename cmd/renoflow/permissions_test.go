@@ -26,10 +26,8 @@ type pageClient struct {
 // browse logs in through the API and returns a page client with the same session.
 func (d *dev) browse(t *testing.T, login string) *pageClient {
 	t.Helper()
-	c := &apiClient{t: t, base: d.API}
-	status, body := c.call(http.MethodPost, "/login", map[string]string{"login": login, "password": "renoflow"})
-	require.Equal(t, http.StatusOK, status, "login %s: %v", login, body)
-	return &pageClient{t: t, base: d.Web, token: body["token"].(string), csrf: body["csrf_token"].(string),
+	c := d.login(t, login)
+	return &pageClient{t: t, base: d.Web, token: c.api.Token, csrf: c.api.CSRF,
 		http: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

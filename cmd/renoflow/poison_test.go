@@ -16,34 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// raw sends body as it is with the content type given; the client gives up after 10 s,
-// so a request that would hang fails the test.
-func (c *apiClient) raw(method, path, contentType, body string) (int, []string) {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
-	require.NoError(c.t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	require.NoError(c.t, err, "%s %s answered in time", method, path)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	var out struct {
-		Error struct {
-			Fields []struct{ Field string } `json:"fields"`
-		} `json:"error"`
-	}
-	_ = json.Unmarshal(raw, &out)
-	var fields []string
-	for _, f := range out.Error.Fields {
-		fields = append(fields, f.Field)
-	}
-	return resp.StatusCode, fields
-}
-
 // Poison input and hostile requests on the real stack (issue 9): each reproduction of
 // the issue is refused at the edge with the field named, leaves no reservation, row or
 // workflow behind, and the customer it aimed at keeps working.

@@ -89,10 +89,7 @@ func TestNoStaleWorkOverHTTP(t *testing.T) {
 		"id": "cm3", "login": "cm3", "name": "褚经理", "role": "customer_manager", "store_id": "s1", "password": "renoflow-cm3"})
 	require.Equal(t, http.StatusCreated, status, "%v", body)
 	cm, cs, sm, sup := d.login(t, "cm1"), d.login(t, "cs1"), d.login(t, "sm1"), d.login(t, "sup1")
-	cm3 := &apiClient{t: t, base: d.API}
-	status, body = cm3.call(http.MethodPost, "/login", map[string]string{"login": "cm3", "password": "renoflow-cm3"})
-	require.Equal(t, http.StatusOK, status, "%v", body)
-	cm3.token = body["token"].(string)
+	cm3 := loginAt(t, d.Web, "cm3", "renoflow-cm3")
 
 	db := d.db(t)
 	ctx := context.Background()

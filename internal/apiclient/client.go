@@ -60,6 +60,14 @@ func NewWithTransport(base string, rt http.RoundTripper) *Client {
 	return c
 }
 
+// RoundTripFunc is a function as an http.RoundTripper: an in-process server, e.g.
+// apiclient.RoundTripFunc(func(r *http.Request) (*http.Response, error) { return app.Test(r, 10000) })
+// for a fiber app.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // As returns a client of the same server with the same transport and no session: the
 // way to log in as somebody else.
 func (c *Client) As() *Client {
@@ -149,11 +157,16 @@ type Response struct {
 	Body   []byte
 }
 
-// JSON decodes the answer's body as a JSON object (nil when empty or not an object).
-func (r *Response) JSON() map[string]any {
-	var out map[string]any
-	_ = json.Unmarshal(r.Body, &out)
-	return out
+// Map decodes the answer's body as a JSON object, for a test that looks at the answer as
+// sent: empty for an empty body, an error naming the body when it is not JSON.
+func (r *Response) Map() (map[string]any, error) {
+	out := map[string]any{}
+	if len(r.Body) > 0 {
+		if err := json.Unmarshal(r.Body, &out); err != nil {
+			return nil, fmt.Errorf("body %.300q: %w", r.Body, err)
+		}
+	}
+	return out, nil
 }
 
 // Err is the answer as an *Error when its status is not 2xx, else nil.
