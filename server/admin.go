@@ -609,7 +609,7 @@ func (s *Server) apiStaffDuty(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"designer": d})
+	return c.JSON(dutyView(d))
 }
 
 // newStaff is the account a creation stores: active, on duty (a designer), the password
@@ -638,10 +638,7 @@ func (s *Server) apiAdminStores(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []Store{}
-	}
-	return c.JSON(fiber.Map{"stores": rows})
+	return c.JSON(storeListView(rows))
 }
 
 // apiAdminAddStore: POST /api/admin/stores {id, name} → 201 with the store.
@@ -654,7 +651,7 @@ func (s *Server) apiAdminAddStore(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"store": st})
+	return c.Status(fiber.StatusCreated).JSON(storeAnswerView(st))
 }
 
 // apiAdminStaff: GET /api/admin/staff → every staff account (designers with their
@@ -668,7 +665,7 @@ func (s *Server) apiAdminStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"staff": out})
+	return c.JSON(adminStaffListView(out))
 }
 
 // apiAdminStaffMember: GET /api/admin/staff/:id → one staff account (a designer with their
@@ -678,7 +675,7 @@ func (s *Server) apiAdminStaffMember(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"staff": m})
+	return c.JSON(adminStaffView(m))
 }
 
 // apiAdminAddStaff: POST /api/admin/staff {id?, login, name, role, store_id, lead,
@@ -692,7 +689,7 @@ func (s *Server) apiAdminAddStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"staff": m})
+	return c.Status(fiber.StatusCreated).JSON(adminStaffView(AdminStaffMember{StaffMember: m}))
 }
 
 // apiAdminPatchStaff: PATCH /api/admin/staff/:id with the fields to change (a
@@ -706,5 +703,5 @@ func (s *Server) apiAdminPatchStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"staff": m})
+	return c.JSON(adminStaffView(m))
 }

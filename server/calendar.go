@@ -221,7 +221,7 @@ func (s *Server) apiCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(cv)
+	return c.JSON(calendarView(cv))
 }
 
 // apiSaveCalendar: PUT /api/calendar (admin) with the whole calendar, as JSON
@@ -252,7 +252,7 @@ func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(cv)
+	return c.JSON(calendarView(cv))
 }
 
 // calendarRow is a listed day as the admin page shows it.

@@ -166,7 +166,7 @@ func (s *Server) apiImportCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(cv)
+	return c.JSON(calendarView(cv))
 }
 
 // pageAdminCalendarImport imports an uploaded calendar file from the admin page.

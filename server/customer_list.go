@@ -339,7 +339,7 @@ func (s *Server) apiBatch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"results": res})
+	return c.JSON(batchView(res))
 }
 
 // pageBatch: POST /customers/batch (the list's checkboxes) → the per-row results.

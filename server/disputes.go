@@ -84,7 +84,7 @@ func (s *Server) apiDispute(c *fiber.Ctx) error {
 	if _, err := s.disputeByPhone(c.UserContext(), actorOf(c), req); err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"status": "submitted", "message": "已提交归属裁决申请，等待店经理裁决"})
+	return c.Status(fiber.StatusCreated).JSON(disputeFiledView())
 }
 
 // pageDispute: POST /disputes from the filing page's 撞单 refusal.

@@ -43,5 +43,5 @@ func (s *Server) apiHealth(c *fiber.Ctx) error {
 	if h.Status != "ok" {
 		status = fiber.StatusServiceUnavailable
 	}
-	return c.Status(status).JSON(h)
+	return c.Status(status).JSON(healthView(h))
 }

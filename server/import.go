@@ -390,7 +390,7 @@ func (s *Server) apiImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(rep)
+	return c.JSON(importView(rep))
 }
 
 // pageImport: GET /customers/import — the upload form.

@@ -138,7 +138,7 @@ func (s *Server) apiPolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"version": p.Version, "policy": p})
+	return c.JSON(policyView(p))
 }
 
 // apiSavePolicy: PUT /api/policy?note= (admin) with the keys to change → a new policy
@@ -153,7 +153,7 @@ func (s *Server) apiSavePolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"version": p.Version, "policy": p})
+	return c.JSON(policyView(p))
 }
 
 // unwrapPolicy takes GET /api/policy's answer as PUT's body (issue 13: the output can be

@@ -191,8 +191,5 @@ func (s *Server) apiStaff(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []StaffMember{}
-	}
-	return c.JSON(fiber.Map{"staff": rows})
+	return c.JSON(staffListView(rows))
 }

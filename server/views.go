@@ -105,3 +105,115 @@ func filingView(res FileResult) apiview.Filing {
 func taskListView(rows []TaskRow) apiview.TaskList {
 	return apiview.TaskList{Tasks: apiTasksView(rows)}
 }
+
+// staffView is a staff account (d: a designer's dispatch attributes, admin API only).
+func staffView(m StaffMember, d *DesignerAttributes) apiview.StaffMember {
+	v := apiview.StaffMember{ID: m.ID, Login: m.Login, Name: m.Name, Role: m.Role, RoleLabel: m.RoleLabel,
+		StoreID: m.StoreID, StoreName: m.StoreName, Lead: m.Lead, Active: m.Active, Stores: m.Stores}
+	if d != nil {
+		v.Designer = &apiview.DesignerAttributes{OnDuty: d.OnDuty, Senior: d.Senior, ChargesFee: d.ChargesFee,
+			MaterialTargetMet: d.MaterialTargetMet, DepartmentRank: d.DepartmentRank, SuspendedUntil: d.SuspendedUntil}
+	}
+	return v
+}
+
+// staffListView is the directory (GET /api/staff), never nil.
+func staffListView(rows []StaffMember) apiview.StaffList {
+	out := apiview.StaffList{Staff: make([]apiview.StaffMember, 0, len(rows))}
+	for _, m := range rows {
+		out.Staff = append(out.Staff, staffView(m, nil))
+	}
+	return out
+}
+
+// adminStaffListView is every account with the designers' attributes (GET /api/admin/staff).
+func adminStaffListView(rows []AdminStaffMember) apiview.StaffList {
+	out := apiview.StaffList{Staff: make([]apiview.StaffMember, 0, len(rows))}
+	for _, m := range rows {
+		out.Staff = append(out.Staff, staffView(m.StaffMember, m.Designer))
+	}
+	return out
+}
+
+// storeView is one store.
+func storeView(s Store) apiview.Store {
+	return apiview.Store{ID: s.ID, Name: s.Name, Staff: s.Staff, CreatedAt: s.CreatedAt}
+}
+
+// storeListView is every store (GET /api/admin/stores), never nil.
+func storeListView(rows []Store) apiview.StoreList {
+	out := apiview.StoreList{Stores: make([]apiview.Store, 0, len(rows))}
+	for _, s := range rows {
+		out.Stores = append(out.Stores, storeView(s))
+	}
+	return out
+}
+
+// dutyView is the answer to PATCH /api/staff/:id/duty.
+func dutyView(d DesignerDuty) apiview.DutyAnswer {
+	return apiview.DutyAnswer{Designer: apiview.DesignerDuty{ID: d.ID, Name: d.Name, StoreID: d.StoreID,
+		StoreName: d.StoreName, OnDuty: d.OnDuty, SuspendedUntil: d.SuspendedUntil}}
+}
+
+// batchView is the answer to POST /api/customers/batch.
+func batchView(res []BatchResult) apiview.BatchAnswer {
+	out := apiview.BatchAnswer{Results: make([]apiview.BatchResult, 0, len(res))}
+	for _, r := range res {
+		out.Results = append(out.Results, apiview.BatchResult{ID: r.ID, Name: r.Name, OK: r.OK, Message: r.Message})
+	}
+	return out
+}
+
+// healthView is the answer to GET /healthz.
+func healthView(h Health) apiview.Health {
+	return apiview.Health{Status: h.Status, Database: h.Database, Temporal: h.Temporal, Calendar: h.Calendar}
+}
+
+// calendarView is a calendar version as the API shows it.
+func calendarView(cv CalendarVersion) apiview.Calendar {
+	days := cv.Days
+	if days == nil {
+		days = []renoflow.CalendarDay{}
+	}
+	return apiview.Calendar{Version: cv.Version, Days: days, Note: cv.Note, CreatedBy: cv.CreatedBy, CreatedAt: cv.CreatedAt}
+}
+
+// policyView is the policy in force and its version.
+func policyView(p renoflow.Policy) apiview.Policy {
+	return apiview.Policy{Version: p.Version, Policy: p}
+}
+
+// adminStaffView is one account as the admin API answers it.
+func adminStaffView(m AdminStaffMember) apiview.StaffAnswer {
+	return apiview.StaffAnswer{Staff: staffView(m.StaffMember, m.Designer)}
+}
+
+// storeAnswerView is the answer to a store added.
+func storeAnswerView(s Store) apiview.StoreAnswer { return apiview.StoreAnswer{Store: storeView(s)} }
+
+// disputeFiledView is the answer to a dispute opened (POST /api/disputes).
+func disputeFiledView() apiview.DisputeFiled {
+	return apiview.DisputeFiled{Status: "submitted", Message: "已提交归属裁决申请，等待店经理裁决"}
+}
+
+// importView is the answer to an import or its preview (a nil list stays null, as it was).
+func importView(rep *ImportReport) apiview.ImportReport {
+	cells := func(in []ImportCell) []apiview.ImportCell {
+		if in == nil {
+			return nil
+		}
+		out := make([]apiview.ImportCell, 0, len(in))
+		for _, c := range in {
+			out = append(out, apiview.ImportCell{Row: c.Row, Column: c.Column, Reason: c.Reason})
+		}
+		return out
+	}
+	v := apiview.ImportReport{Rows: rep.Rows, Good: rep.Good, Filed: rep.Filed, Problems: cells(rep.Problems)}
+	if rep.Refused != nil {
+		v.Refused = make([]apiview.ImportRow, 0, len(rep.Refused))
+	}
+	for _, r := range rep.Refused {
+		v.Refused = append(v.Refused, apiview.ImportRow{Row: r.Row, Name: r.Name, Problems: cells(r.Problems), CustomerID: r.CustomerID})
+	}
+	return v
+}

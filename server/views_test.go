@@ -62,6 +62,7 @@ func TestAPIViewContract(t *testing.T) {
 
 	sm := h.login("sm1")
 	cm := h.login("cm1")
+	admin := h.login("admin")
 	for _, call := range []struct {
 		as           *staffer
 		method, path string
@@ -75,6 +76,14 @@ func TestAPIViewContract(t *testing.T) {
 		{h.login("d1"), http.MethodGet, "/api/tasks?view=open", nil, http.StatusOK},
 		{sm, http.MethodPost, "/api/customers/" + custS1 + "/store-visit", map[string]any{}, http.StatusOK},
 		{sm, http.MethodGet, "/api/me", nil, http.StatusOK},
+		{sm, http.MethodGet, "/api/staff", nil, http.StatusOK},
+		{sm, http.MethodPost, "/api/customers/batch", map[string]any{"action": "release", "ids": []string{custSA}, "note": "长期未联系"}, http.StatusOK},
+		{admin, http.MethodGet, "/api/admin/staff", nil, http.StatusOK},
+		{admin, http.MethodGet, "/api/admin/staff/d1", nil, http.StatusOK},
+		{admin, http.MethodGet, "/api/admin/stores", nil, http.StatusOK},
+		{admin, http.MethodGet, "/api/policy", nil, http.StatusOK},
+		{admin, http.MethodGet, "/api/calendar", nil, http.StatusOK},
+		{nil, http.MethodGet, "/healthz", nil, http.StatusOK},
 	} {
 		status, body := h.api(call.as, call.method, call.path, call.in)
 		require.Equal(t, call.status, status, "%s %s: %v", call.method, call.path, body)
@@ -94,7 +103,9 @@ func TestAPIViewContract(t *testing.T) {
 
 	// And no view model declares an internal field, answered today or not.
 	for _, v := range []any{apiview.Session{}, apiview.Me{}, apiview.Filing{}, apiview.Customer{}, apiview.Action{},
-		apiview.CustomerList{}, apiview.CustomerDetail{}, apiview.TaskList{}} {
+		apiview.CustomerList{}, apiview.CustomerDetail{}, apiview.TaskList{}, apiview.StaffList{}, apiview.StaffAnswer{},
+		apiview.StoreList{}, apiview.StoreAnswer{}, apiview.DutyAnswer{}, apiview.BatchAnswer{}, apiview.DisputeFiled{},
+		apiview.Health{}, apiview.Calendar{}, apiview.Policy{}, apiview.ImportReport{}} {
 		require.Empty(t, internalTags(reflect.TypeOf(v), map[reflect.Type]bool{}), "%T", v)
 	}
 }

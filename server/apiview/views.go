@@ -237,3 +237,147 @@ type Me struct {
 	Staff     renoflow.Actor `json:"staff"`
 	CSRFToken string         `json:"csrf_token"`
 }
+
+// StaffMember is a staff account (GET /api/staff: the directory of the caller's stores;
+// the admin API's accounts add Designer).
+type StaffMember struct {
+	ID        string        `json:"id"`
+	Login     string        `json:"login"`
+	Name      string        `json:"name"`
+	Role      renoflow.Role `json:"role"`
+	RoleLabel string        `json:"role_label"` // the role in Chinese
+	StoreID   string        `json:"store_id,omitempty"`
+	StoreName string        `json:"store_name,omitempty"`
+	Lead      bool          `json:"lead"`             // leads their role in the store
+	Active    bool          `json:"active"`           // may log in and be assigned work
+	Stores    []string      `json:"stores,omitempty"` // the stores a supervisor oversees
+	// Designer holds a designer's dispatch attributes (admin API only).
+	Designer *DesignerAttributes `json:"designer,omitempty"`
+}
+
+// DesignerAttributes are what dispatch (派单) ranks a designer by (SPEC.md step 6).
+type DesignerAttributes struct {
+	OnDuty            bool       `json:"on_duty"`             // on duty today (今日在岗)
+	Senior            bool       `json:"senior"`              // senior designer (资深), first for large orders
+	ChargesFee        bool       `json:"charges_fee"`         // charges a design fee (收费), first for large orders
+	MaterialTargetMet bool       `json:"material_target_met"` // main-material sales target met (主材达标)
+	DepartmentRank    int        `json:"department_rank"`     // department ranking: 1 best, 0 unranked
+	SuspendedUntil    *time.Time `json:"suspended_until"`     // off dispatch until (停派至); null when not suspended
+}
+
+// StaffList is the answer to GET /api/staff and GET /api/admin/staff.
+type StaffList struct {
+	Staff []StaffMember `json:"staff"`
+}
+
+// StaffAnswer is the answer to one account: GET, POST (201) and PATCH /api/admin/staff.
+type StaffAnswer struct {
+	Staff StaffMember `json:"staff"`
+}
+
+// Store is one store with its number of active staff.
+type Store struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Staff     int       `json:"staff"` // active staff working there
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// StoreList is the answer to GET /api/admin/stores.
+type StoreList struct {
+	Stores []Store `json:"stores"`
+}
+
+// StoreAnswer is the answer to POST /api/admin/stores (201).
+type StoreAnswer struct {
+	Store Store `json:"store"`
+}
+
+// DesignerDuty is a designer's duty: on duty today, or suspended until a day.
+type DesignerDuty struct {
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	StoreID        string     `json:"store_id"`
+	StoreName      string     `json:"store_name"`
+	OnDuty         bool       `json:"on_duty"`
+	SuspendedUntil *time.Time `json:"suspended_until"` // null when not suspended
+}
+
+// DutyAnswer is the answer to PATCH /api/staff/:id/duty.
+type DutyAnswer struct {
+	Designer DesignerDuty `json:"designer"`
+}
+
+// BatchResult is one customer's result of a batch action (POST /api/customers/batch).
+type BatchResult struct {
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message,omitempty"` // why it was refused, in Chinese
+}
+
+// BatchAnswer is the answer to POST /api/customers/batch: one result per customer, in
+// the order asked.
+type BatchAnswer struct {
+	Results []BatchResult `json:"results"`
+}
+
+// DisputeFiled is the answer to POST /api/disputes (201).
+type DisputeFiled struct {
+	Status  string `json:"status"`  // "submitted"
+	Message string `json:"message"` // what to tell the claimant, in Chinese
+}
+
+// Health is the answer to GET /healthz (200 ok, 503 degraded).
+type Health struct {
+	Status   string `json:"status"`   // "ok" or "degraded"
+	Database string `json:"database"` // "ok" or the error
+	Temporal string `json:"temporal"` // "ok" or the error
+	// Calendar is "ok", or the warning that the company calendar runs out soon or has;
+	// a warning does not make the service unhealthy.
+	Calendar string `json:"calendar"`
+}
+
+// Calendar is a version of the company calendar (GET/PUT /api/calendar, POST
+// /api/calendar/import): the days that differ from the ordinary week.
+type Calendar struct {
+	Version   int                    `json:"version"` // 0: the shipped calendar, none stored yet
+	Days      []renoflow.CalendarDay `json:"days"`
+	Note      string                 `json:"note,omitempty"`
+	CreatedBy string                 `json:"created_by,omitempty"` // staff ID of who saved it
+	CreatedAt *time.Time             `json:"created_at,omitempty"`
+}
+
+// Policy is the answer to GET and PUT /api/policy: the policy in force (durations as
+// "7d", "30min", "4s"; counts; SPEC.md "Policy") and its version. PUT takes this answer,
+// or only the keys to change, as its body.
+type Policy struct {
+	Version int             `json:"version"`
+	Policy  renoflow.Policy `json:"policy"`
+}
+
+// ImportCell is one bad cell of an imported sheet: row (1-based, as the spreadsheet
+// numbers it), column header, reason in Chinese.
+type ImportCell struct {
+	Row    int    `json:"row"`
+	Column string `json:"column"`
+	Reason string `json:"reason"`
+}
+
+// ImportRow is one data row of an imported sheet and its outcome.
+type ImportRow struct {
+	Row        int          `json:"row"`
+	Name       string       `json:"name"`
+	Problems   []ImportCell `json:"problems,omitempty"`
+	CustomerID string       `json:"customer_id,omitempty"` // the customer filed (import, not preview)
+}
+
+// ImportReport is the answer to POST /api/customers/import (?preview=1: nothing filed):
+// rows read, rows without a problem, customers filed, the rows refused and every bad cell.
+type ImportReport struct {
+	Rows     int          `json:"rows"`
+	Good     int          `json:"good"`
+	Filed    int          `json:"filed"`
+	Refused  []ImportRow  `json:"refused"`
+	Problems []ImportCell `json:"problems"`
+}
