@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
+	"github.com/renoflow/renoflow/server/apiview"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -45,12 +46,8 @@ const (
 )
 
 // ImportCell names a bad cell of the sheet: its row (as the spreadsheet numbers it), its
-// column header and why.
-type ImportCell struct {
-	Row    int    `json:"row"`
-	Column string `json:"column"`
-	Reason string `json:"reason"`
-}
+// column header and why. It is the API's view model as it is (nothing internal to hide).
+type ImportCell = apiview.ImportCell
 
 // ImportRow is one data row of the sheet and its outcome.
 type ImportRow struct {

@@ -198,22 +198,12 @@ func disputeFiledView() apiview.DisputeFiled {
 
 // importView is the answer to an import or its preview (a nil list stays null, as it was).
 func importView(rep *ImportReport) apiview.ImportReport {
-	cells := func(in []ImportCell) []apiview.ImportCell {
-		if in == nil {
-			return nil
-		}
-		out := make([]apiview.ImportCell, 0, len(in))
-		for _, c := range in {
-			out = append(out, apiview.ImportCell{Row: c.Row, Column: c.Column, Reason: c.Reason})
-		}
-		return out
-	}
-	v := apiview.ImportReport{Rows: rep.Rows, Good: rep.Good, Filed: rep.Filed, Problems: cells(rep.Problems)}
+	v := apiview.ImportReport{Rows: rep.Rows, Good: rep.Good, Filed: rep.Filed, Problems: rep.Problems}
 	if rep.Refused != nil {
 		v.Refused = make([]apiview.ImportRow, 0, len(rep.Refused))
 	}
 	for _, r := range rep.Refused {
-		v.Refused = append(v.Refused, apiview.ImportRow{Row: r.Row, Name: r.Name, Problems: cells(r.Problems), CustomerID: r.CustomerID})
+		v.Refused = append(v.Refused, apiview.ImportRow{Row: r.Row, Name: r.Name, Problems: r.Problems, CustomerID: r.CustomerID})
 	}
 	return v
 }
