@@ -48,8 +48,7 @@ func TestAccessFollowsTheCurrentRelation(t *testing.T) {
 	admin, cm1, cm2, sa1, sm1, d1 := d.login(t, "admin"), d.login(t, "cm1"), d.login(t, "cm2"), d.login(t, "sa1"), d.login(t, "sm1"), d.login(t, "d1")
 	policy := func(p map[string]any) {
 		t.Helper()
-		status, body := admin.call(http.MethodPut, "/policy", p)
-		require.Equal(t, http.StatusOK, status, "%v", body)
+		admin.setPolicy(p)
 	}
 	ok := func(c *apiClient, path string, in map[string]any) map[string]any {
 		t.Helper()

@@ -173,6 +173,15 @@ func (d *dev) login(t *testing.T, login string) *apiClient {
 	return loginAt(t, d.Web, login, "renoflow")
 }
 
+// setPolicy changes the policy (PUT /api/policy; the client is the admin's) and returns
+// the new version.
+func (c *apiClient) setPolicy(changes map[string]any) int {
+	c.t.Helper()
+	v, err := c.api.SetPolicy(context.Background(), changes)
+	require.NoError(c.t, err)
+	return v
+}
+
 // call sends a JSON request and decodes the JSON answer.
 func (c *apiClient) call(method, path string, in any) (int, map[string]any) {
 	c.t.Helper()

@@ -214,8 +214,7 @@ func TestPostgresOutage(t *testing.T) {
 	pg := startOwnedPostgres(t)
 	d := startDev(t, map[string]string{"DATABASE_URL": pg.c.URL("renoflow"), "RENOFLOW_DATA": tempDir(t)})
 	admin, cm, cs := d.login(t, "admin"), d.login(t, "cm1"), d.login(t, "cs1")
-	status, body := admin.call(http.MethodPut, "/policy", shrunkLadder)
-	require.Equal(t, http.StatusOK, status, "%v", body)
+	admin.setPolicy(shrunkLadder)
 
 	// Ten customers filed before the outage: their three rungs fall due during it.
 	var ids []string
@@ -282,8 +281,7 @@ func TestTemporalOutage(t *testing.T) {
 	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t),
 		"TEMPORAL_ADDRESS": tmp.t.Address()})
 	admin, cm, cs := d.login(t, "admin"), d.login(t, "cm1"), d.login(t, "cs1")
-	status, body := admin.call(http.MethodPut, "/policy", shrunkLadder)
-	require.Equal(t, http.StatusOK, status, "%v", body)
+	admin.setPolicy(shrunkLadder)
 	var ids []string
 	for _, r := range <-fileBurst(cm, "1372222", 10) {
 		require.NoError(t, r.err)

@@ -26,10 +26,9 @@ func TestRecordHistories(t *testing.T) {
 	}
 	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t)})
 	admin := d.login(t, "admin")
-	status, body := admin.call(http.MethodPut, "/policy", map[string]any{
+	admin.setPolicy(map[string]any{
 		"claim_window": "6s", "claim_reminder_before": "3s", "verify_within": "2s",
 		"escalate_copy_after": "1s", "escalate_flag_after": "1s", "first_callback_within": "3s", "callback_retry_after": "2s"})
-	require.Equal(t, http.StatusOK, status, "%v", body)
 	cm, cs, cm2 := d.login(t, "cm1"), d.login(t, "cs1"), d.login(t, "sm1")
 	db := d.db(t)
 	ctx := context.Background()

@@ -81,11 +81,10 @@ func overdueOf(t *testing.T, c *apiClient, id string) []string {
 func TestNoStaleWorkOverHTTP(t *testing.T) {
 	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t)})
 	admin := d.login(t, "admin")
-	status, body := admin.call(http.MethodPut, "/policy", map[string]any{
+	admin.setPolicy(map[string]any{
 		"claim_window": "5s", "claim_reminder_before": "2s", "verify_within": "8s", "first_callback_within": "2s",
 		"escalate_copy_after": "1s", "escalate_flag_after": "1s"})
-	require.Equal(t, http.StatusOK, status, "%v", body)
-	status, body = admin.call(http.MethodPost, "/admin/staff", map[string]any{
+	status, body := admin.call(http.MethodPost, "/admin/staff", map[string]any{
 		"id": "cm3", "login": "cm3", "name": "褚经理", "role": "customer_manager", "store_id": "s1", "password": "renoflow-cm3"})
 	require.Equal(t, http.StatusCreated, status, "%v", body)
 	cm, cs, sm, sup := d.login(t, "cm1"), d.login(t, "cs1"), d.login(t, "sm1"), d.login(t, "sup1")

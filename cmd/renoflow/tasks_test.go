@@ -30,11 +30,10 @@ func taskRules(t *testing.T, c *apiClient, view string) map[string]float64 {
 func TestTaskListAndDone(t *testing.T) {
 	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t)})
 	admin := d.login(t, "admin")
-	status, body := admin.call(http.MethodPut, "/policy", map[string]any{"first_callback_within": "1s"})
-	require.Equal(t, http.StatusOK, status, "%v", body)
+	admin.setPolicy(map[string]any{"first_callback_within": "1s"})
 
 	cm, cs, sa := d.login(t, "cm1"), d.login(t, "cs1"), d.login(t, "sa1")
-	status, body = cm.call(http.MethodPost, "/customers", map[string]any{
+	status, body := cm.call(http.MethodPost, "/customers", map[string]any{
 		"name": "李", "gender": "male", "phone": "13544445555", "situation": "来店咨询", "consultation": "visit",
 		"house": map[string]any{"area_m2": 90}, "channel": "walk_in", "store_id": "s1"})
 	require.Equal(t, http.StatusCreated, status, "%v", body)

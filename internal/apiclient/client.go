@@ -42,8 +42,8 @@ type Client struct {
 	// CSRF is the session's CSRF token, sent as X-CSRF-Token (what a cookie-authenticated
 	// write needs); set by Login.
 	CSRF string
-	// Staff is who logged in; set by Login.
-	Staff renoflow.Actor
+	// Actor is who logged in; set by Login.
+	Actor renoflow.Actor
 }
 
 // New returns a client of the server at base with a cookie jar and no timeout of its own
@@ -258,7 +258,7 @@ func (c *Client) Login(ctx context.Context, login, password string) (apiview.Ses
 	if _, err := c.Call(ctx, http.MethodPost, "/api/login", map[string]string{"login": login, "password": password}, &s); err != nil {
 		return s, err
 	}
-	c.Token, c.CSRF, c.Staff = s.Token, s.CSRFToken, s.Staff
+	c.Token, c.CSRF, c.Actor = s.Token, s.CSRFToken, s.Staff
 	return s, nil
 }
 
@@ -343,4 +343,91 @@ func query(q url.Values) string {
 		return ""
 	}
 	return "?" + q.Encode()
+}
+
+// Me reads the logged-in staff member (GET /api/me).
+func (c *Client) Me(ctx context.Context) (apiview.Me, error) {
+	var m apiview.Me
+	_, err := c.Call(ctx, http.MethodGet, "/api/me", nil, &m)
+	return m, err
+}
+
+// Staff lists the active staff of the caller's stores (GET /api/staff).
+func (c *Client) Staff(ctx context.Context) ([]apiview.StaffMember, error) {
+	var l apiview.StaffList
+	_, err := c.Call(ctx, http.MethodGet, "/api/staff", nil, &l)
+	return l.Staff, err
+}
+
+// Batch applies a batch action to customers (POST /api/customers/batch, {action: reassign
+// | release, ids, owner_id, note}); a refused row is a result, not an error.
+func (c *Client) Batch(ctx context.Context, in any, opts ...Option) ([]apiview.BatchResult, error) {
+	var b apiview.BatchAnswer
+	_, err := c.Call(ctx, http.MethodPost, "/api/customers/batch", in, &b, opts...)
+	return b.Results, err
+}
+
+// Dispute opens an ownership dispute (撞单) on the customer holding phone (POST /api/disputes).
+func (c *Client) Dispute(ctx context.Context, phone, note string, opts ...Option) (apiview.DisputeFiled, error) {
+	var d apiview.DisputeFiled
+	_, err := c.Call(ctx, http.MethodPost, "/api/disputes", map[string]string{"phone": phone, "note": note}, &d, opts...)
+	return d, err
+}
+
+// Policy reads the policy in force (GET /api/policy).
+func (c *Client) Policy(ctx context.Context) (apiview.Policy, error) {
+	var p apiview.Policy
+	_, err := c.Call(ctx, http.MethodGet, "/api/policy", nil, &p)
+	return p, err
+}
+
+// Calendar reads the calendar in force (GET /api/calendar).
+func (c *Client) Calendar(ctx context.Context) (apiview.Calendar, error) {
+	var cal apiview.Calendar
+	_, err := c.Call(ctx, http.MethodGet, "/api/calendar", nil, &cal)
+	return cal, err
+}
+
+// SetDuty sets a designer on or off duty today (PATCH /api/staff/:id/duty).
+func (c *Client) SetDuty(ctx context.Context, id string, onDuty bool) (apiview.DesignerDuty, error) {
+	var d apiview.DutyAnswer
+	_, err := c.Call(ctx, http.MethodPatch, "/api/staff/"+url.PathEscape(id)+"/duty", map[string]bool{"on_duty": onDuty}, &d)
+	return d.Designer, err
+}
+
+// Stores lists every store (GET /api/admin/stores, admin).
+func (c *Client) Stores(ctx context.Context) ([]apiview.Store, error) {
+	var l apiview.StoreList
+	_, err := c.Call(ctx, http.MethodGet, "/api/admin/stores", nil, &l)
+	return l.Stores, err
+}
+
+// AddStore adds a store (POST /api/admin/stores {id, name}, admin).
+func (c *Client) AddStore(ctx context.Context, id, name string) (apiview.Store, error) {
+	var s apiview.StoreAnswer
+	_, err := c.Call(ctx, http.MethodPost, "/api/admin/stores", map[string]string{"id": id, "name": name}, &s)
+	return s.Store, err
+}
+
+// AdminStaff lists every account with the designers' attributes (GET /api/admin/staff).
+func (c *Client) AdminStaff(ctx context.Context) ([]apiview.StaffMember, error) {
+	var l apiview.StaffList
+	_, err := c.Call(ctx, http.MethodGet, "/api/admin/staff", nil, &l)
+	return l.Staff, err
+}
+
+// AddStaff creates an account (POST /api/admin/staff {id?, login, name, role, store_id,
+// lead, password, stores}, admin).
+func (c *Client) AddStaff(ctx context.Context, in any) (apiview.StaffMember, error) {
+	var s apiview.StaffAnswer
+	_, err := c.Call(ctx, http.MethodPost, "/api/admin/staff", in, &s)
+	return s.Staff, err
+}
+
+// PatchStaff changes an account (PATCH /api/admin/staff/:id with the fields to change,
+// a designer's dispatch attributes among them; admin).
+func (c *Client) PatchStaff(ctx context.Context, id string, changes any) (apiview.StaffMember, error) {
+	var s apiview.StaffAnswer
+	_, err := c.Call(ctx, http.MethodPatch, "/api/admin/staff/"+url.PathEscape(id), changes, &s)
+	return s.Staff, err
 }
