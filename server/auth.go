@@ -113,17 +113,17 @@ func (s *Server) sessionFor(ctx context.Context, token string) (*session, error)
 	if token == "" {
 		return nil, nil
 	}
-	row, err := postgres.LiveSession(ctx, s.db, tokenHash(token), s.now())
+	row, m, err := postgres.SessionActor(ctx, s.db, tokenHash(token), s.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	actor, err := s.actor(ctx, row.StaffID)
-	if err != nil {
-		return nil, err
+	if !m.Active {
+		return nil, &renoflow.Error{Code: renoflow.CodeUnauthorized, Message: "账号已停用"}
 	}
+	actor := renoflow.Actor{ID: m.ID, Name: m.Name, Role: m.Role, StoreID: m.StoreID, Lead: m.Lead, Stores: m.Stores}
 	return &session{Actor: actor, CSRF: row.CSRFToken, Token: token}, nil
 }
 
