@@ -331,3 +331,52 @@ func TestNotifyOnceAcrossContinueAsNewAndReplay(t *testing.T) {
 		require.Equal(t, 1, n, "%q delivered once", name)
 	}
 }
+
+// Issue 14 in headless Chromium: the 发件箱 lists each message with its delivery status
+// (投递未知 with its two buttons; a person confirms it), and the customer's timeline shows
+// each of the customer's messages with its status and the provider's answer. Screenshots
+// (RENOFLOW_SCREENSHOTS) for people to look at.
+func TestNotifyPagesInBrowser(t *testing.T) {
+	d := startDev(t, map[string]string{"DATABASE_URL": testdb.URL(t), "RENOFLOW_DATA": tempDir(t)})
+	cm := d.login(t, "cm1")
+	status, body := cm.call(http.MethodPost, "/customers", filing("13855556666"))
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	id := body["customer_id"].(string)
+	db := d.db(t)
+	at := time.Now().Add(-time.Hour)
+	require.NoError(t, postgres.QueueMessages(context.Background(), db, []postgres.OutboxMessage{
+		{CustomerID: id, Key: "entry:dep#0#sms", Channel: "sms", Kind: "contact", Recipient: "13855556666", StoreID: "s1", Template: "contact",
+			Params: map[string]string{"name": "陈", "contact": "张经理"}, Status: "failed", Attempts: 5, Answer: "FailedOperation.InsufficientBalanceInSmsPackage: 套餐包余量不足", NextAt: at, CreatedAt: at},
+		{CustomerID: id, Key: "entry:m1#0#sms", Channel: "sms", Kind: "progress", Recipient: "13855556666", StoreID: "s1", Template: "progress",
+			Params: map[string]string{"name": "陈", "milestone": "材料验收"}, Status: "unknown", Attempts: 1,
+			Answer: "投递未知：第1次发送时发送进程中断，服务商可能已发出。请向接收人核实后确认或重发", NextAt: at, CreatedAt: at.Add(time.Minute)},
+		{CustomerID: id, Key: "task:callback/1/0#wecom", Channel: "wecom", Kind: "assigned", Recipient: "cm1", StoreID: "s1", Body: "【新任务】首谈回访（客户：陈）",
+			TaskKey: "callback/1/0", Status: "sent", Attempts: 1, Answer: "ok msgid m1", NextAt: at, CreatedAt: at.Add(2 * time.Minute), SentAt: at.Add(2 * time.Minute)},
+	}))
+
+	b := newBrowser(t, d.Web)
+	admin := b.as("admin")
+	require.Equal(t, http.StatusOK, admin.open("/admin/notify"))
+	require.Contains(t, admin.text("#outbox"), "短信 投递未知")
+	require.Contains(t, admin.text("#outbox"), "门店群机器人 待发送") // the filing's verification, nothing configured
+	require.Contains(t, admin.text("#notify-unconfigured"), "尚未配置")
+	admin.screenshot("notify-outbox")
+
+	tb := b.as("cm1")
+	require.Equal(t, http.StatusOK, tb.open("/customers/"+id))
+	tl := tb.text("#timeline")
+	require.Contains(t, tl, "定金后联系短信 → 138****6666 短信 发送失败")
+	require.Contains(t, tl, "套餐包余量不足")
+	require.Contains(t, tl, "施工进度短信 → 138****6666 短信 投递未知")
+	require.Contains(t, tl, "【新任务】首谈回访（客户：陈） → cm1 企业微信 已发送")
+	require.NotContains(t, tl, "13855556666")
+	tb.screenshot("customer-timeline-deliveries")
+
+	// A person confirms the message of unknown delivery.
+	require.Equal(t, http.StatusOK, admin.open("/admin/notify?status=unknown"))
+	require.Equal(t, http.StatusOK, admin.submit(`#outbox form button[value=confirm]`))
+	require.Contains(t, admin.text(".notice, .ok, [role=status], main"), "确认送达")
+	var st string
+	require.NoError(t, db.NewRaw("SELECT status FROM outbox WHERE customer_id = ? AND key = 'entry:m1#0#sms'", id).Scan(context.Background(), &st))
+	require.Equal(t, "sent", st)
+}
