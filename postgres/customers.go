@@ -167,10 +167,14 @@ var CustomerSorts = map[string]string{"filed": "c.filed_at", "name": "c.name", "
 	"owner": "c.owner_name", "updated": "c.updated_at"}
 
 // ListCustomers lists the customers scope sc holds that match f (one page of f.Limit
-// from f.Offset, ordered by f.Sort then id) and the number of all that match.
-func ListCustomers(ctx context.Context, db bun.IDB, sc renoflow.Scope, f CustomerFilter) ([]Customer, int, error) {
+// from f.Offset, ordered by f.Sort then id), each with its store's name, and the number
+// of all that match.
+func ListCustomers(ctx context.Context, db bun.IDB, sc renoflow.Scope, f CustomerFilter) ([]ListedCustomer, int, error) {
 	var rows []customerMatch
-	q := ScopeCustomers(db.NewSelect().Model(&rows), sc, "c")
+	// The store's name comes with each row (a key probe per listed row), not from a
+	// second query (issue 15).
+	q := ScopeCustomers(db.NewSelect().Model(&rows).ColumnExpr("?TableColumns").
+		ColumnExpr("COALESCE((SELECT s.name FROM stores AS s WHERE s.id = c.store_id), '') AS store_name"), sc, "c")
 	// A search's matches are read through its indexes in one pass that gives both the
 	// page and, beside each row, how many match: one query instead of a page and a count.
 	search := f.Q != "" && f.Limit > 0
@@ -179,7 +183,7 @@ func ListCustomers(ctx context.Context, db bun.IDB, sc renoflow.Scope, f Custome
 		q = q.Where(cond, args...)
 	}
 	if search {
-		q = q.ColumnExpr("?TableColumns").ColumnExpr("count(*) OVER () AS matches")
+		q = q.ColumnExpr("count(*) OVER () AS matches")
 	}
 	eq := map[string]string{"c.stage": f.Stage, "c.grade": f.Grade, "c.owner_id": f.OwnerID, "c.store_id": f.StoreID,
 		"c.designer_id": f.DesignerID, "c.channel": f.Channel}
@@ -241,12 +245,12 @@ func ListCustomers(ctx context.Context, db bun.IDB, sc renoflow.Scope, f Custome
 		}
 		total = int(n)
 	}
-	var out []Customer
+	var out []ListedCustomer
 	if rows != nil {
-		out = make([]Customer, 0, len(rows))
+		out = make([]ListedCustomer, 0, len(rows))
 	}
 	for _, r := range rows {
-		out = append(out, r.Customer)
+		out = append(out, ListedCustomer{Customer: r.Customer, StoreName: r.StoreName})
 	}
 	return out, total, nil
 }
@@ -256,6 +260,14 @@ type customerMatch struct {
 	Customer `bun:",extend"`
 	// Matches is a search's count(*) OVER (): every row it matches.
 	Matches int64 `bun:"matches,scanonly"`
+	// StoreName is the name of the customer's store, read in the same query.
+	StoreName string `bun:"store_name,scanonly"`
+}
+
+// ListedCustomer is a customer of a list with its store's name.
+type ListedCustomer struct {
+	Customer
+	StoreName string
 }
 
 // SearchCondition is the list's search (电话、姓名、小区 containing q) as a condition on

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"testing"
 
@@ -22,8 +23,8 @@ func (q *queryCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // TestAuthenticationIsOneQuery: an authenticated request reads its session and account in
 // one query — a supervisor's stores included — and a deactivated account's session is
-// refused as before (issue 15: every API call paid two or three round trips before its
-// own work).
+// refused as before; a customer list or search adds one (issue 15: every API call paid
+// two or three round trips before its own work, and a list one more for store names).
 func TestAuthenticationIsOneQuery(t *testing.T) {
 	h := newHarness(t)
 	qc := &queryCounter{}
@@ -41,6 +42,19 @@ func TestAuthenticationIsOneQuery(t *testing.T) {
 			require.Equal(t, c.stores, body["staff"].(map[string]any)["stores"], "%v", body)
 		}
 	}
+	// A list or a search is then one query more: the page, its total and the store names
+	// together.
+	sm := h.login("sm1")
+	for _, path := range []string{"/api/customers", "/api/customers?q=" + url.QueryEscape("翠湖"), "/api/customers?q=13800000001"} {
+		before := qc.n.Load()
+		status, body := h.api(sm, http.MethodGet, path, nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+		require.EqualValues(t, 2, qc.n.Load()-before, "queries for GET %s", path)
+		rows := asSlice(body["customers"])
+		require.NotEmpty(t, rows, path)
+		require.NotEmpty(t, rows[0].(map[string]any)["store_name"], "%s: %v", path, rows[0])
+	}
+
 	as := h.login("cs1")
 	_, err := h.db.NewUpdate().Table("staff").Set("active = false").Where("id = 'cs1'").Exec(context.Background())
 	require.NoError(t, err)

@@ -196,14 +196,10 @@ func (s *Server) listCustomers(ctx context.Context, actor renoflow.Actor, f Cust
 	if err != nil {
 		return nil, 0, err
 	}
-	names, err := s.storeNames(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
 	var rows []CustomerRow
 	for i := range stored {
-		row := customerRowOf(&stored[i])
-		row.StoreName = names[row.StoreID]
+		row := customerRowOf(&stored[i].Customer)
+		row.StoreName = stored[i].StoreName
 		rows = append(rows, row)
 	}
 	return rows, total, nil
