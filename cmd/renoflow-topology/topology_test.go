@@ -243,7 +243,9 @@ func TestTopology(t *testing.T) {
 	var lateness float64
 	for _, w := range topo.Workers {
 		scrape := get(t, w.MetricsURL)
-		n := sumMetric(scrape, `temporal_activity_execution_latency_seconds_count`)
+		// Persist is a local activity: the worker's writes count there.
+		n := sumMetric(scrape, `temporal_activity_execution_latency_seconds_count`) +
+			sumMetric(scrape, `temporal_local_activity_execution_latency_seconds_count`)
 		require.Positive(t, n, "%s executed activities (its /metrics)", w.Name)
 		lateness += sumMetric(scrape, `renoflow_timer_lateness_seconds_count{rule="verify"}`)
 	}

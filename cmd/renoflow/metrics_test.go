@@ -65,8 +65,10 @@ func TestDevMetrics(t *testing.T) {
 		`renoflow_open_tasks\{store="s1"\}`,
 		`renoflow_overdue_tasks\{store="s1"\}`,
 		`temporal_workflow_task_execution_latency_seconds_count\{[^}]*workflow_type="CustomerWorkflow"[^}]*\}`,
-		`temporal_activity_execution_latency_seconds_count\{[^}]*activity_type="Persist"[^}]*\}`,
-		`temporal_request\{[^}]*operation="StartWorkflowExecution"[^}]*\}`,
+		// Persist runs as a local activity (GetVersion local-persist) and a filing is one
+		// update-with-start request (ExecuteMultiOperation).
+		`temporal_local_activity_execution_latency_seconds_count\{[^}]*activity_type="Persist"[^}]*\}`,
+		`temporal_long_request_latency_seconds_count\{[^}]*operation="ExecuteMultiOperation"[^}]*\}`,
 	} {
 		v, ok := metricValue(scrape, series)
 		require.True(t, ok, "metrics lack %s:\n%s", series, grepLines(scrape, "temporal_request"))
