@@ -36,6 +36,7 @@ func main() {
 	burst := flag.Int("burst", 50, "concurrent filings to time")
 	startup := flag.Bool("startup", false, "measure start-up, memory and sequential API figures (the bench before issue 15) instead of the scale figures")
 	quick := flag.Bool("quick", false, "scale figures scaled down (a few minutes): 2×40 filings, 20 timers, 200/1000 open customers, 20 lifecycles")
+	binFlag := flag.String("bin", "", "scale figures: run this renoflow binary instead of building ./cmd/renoflow (to compare two builds)")
 	var o scaleOpts
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of raw starts and filings")
 	flag.IntVar(&o.perRound, "per-round", 100, "raw starts and filings per round")
@@ -64,7 +65,7 @@ func main() {
 		}
 	}
 	if !*startup {
-		if err := buildAndScale(o); err != nil {
+		if err := buildAndScale(o, *binFlag); err != nil {
 			fmt.Fprintln(os.Stderr, "renoflow-bench:", err)
 			os.Exit(1)
 		}
@@ -211,7 +212,10 @@ func run(builds, tests bool, filings, burst int) error {
 	return nil
 }
 
-func buildAndScale(o scaleOpts) error {
+func buildAndScale(o scaleOpts, prebuilt string) error {
+	if prebuilt != "" {
+		return scale(prebuilt, o)
+	}
 	dir, err := os.MkdirTemp("", "renoflow-bench-bin-")
 	if err != nil {
 		return err
