@@ -17,6 +17,7 @@ import (
 	"github.com/renoflow/renoflow/internal/pgcluster"
 	"github.com/renoflow/renoflow/server"
 	"github.com/renoflow/renoflow/worker"
+	sdkworker "go.temporal.io/sdk/worker"
 )
 
 // runDev starts everything in one process and blocks until ctx ends, then stops it all
@@ -57,6 +58,11 @@ func runDev(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		dbURL = pg.URL("renoflow")
 	}
 
+	// The SDK's sticky workflow cache is one per process, sized when the process's first
+	// worker starts — here the embedded Temporal server's own system workers, before ours
+	// (issue 15): set it first, or it keeps the SDK's 10,000 and the process's memory grows
+	// with every open customer up to that many.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCache)
 	temporalAddr, uiURL := cfg.TemporalAddress, cfg.TemporalUIURL
 	if temporalAddr == "" {
 		t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{

@@ -415,6 +415,10 @@ func serverConfig(opts TemporalOptions, p ports, frontendAddr string, sqlCfg *co
 	}
 }
 
+// devHistoryCache bounds the dev server's history cache, like the worker's sticky cache
+// (WORKER_STICKY_CACHE, 1,000 by default).
+const devHistoryCache = 1000
+
 // devDynamicConfig returns the dynamic config of a dev server.
 func devDynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
@@ -433,6 +437,11 @@ func devDynamicConfig() dynamicconfig.StaticClient {
 		// read partitions stay, so a backlog an older dev server left in any of them is
 		// still served.
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// The history service keeps at most devHistoryCache workflows' mutable state in
+		// memory (issue 15; default 128,000 for an hour): the dev process's memory then no
+		// longer grows with the open customers; others are read from SQLite on their next
+		// event.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): devHistoryCache,
 	}
 }
 
