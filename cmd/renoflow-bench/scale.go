@@ -301,7 +301,7 @@ func scale(bin string, o scaleOpts) error {
 			}
 			fmt.Printf("  (%d customers started directly at %.0f/s, %d errors; all %d written after %.0f s)\n",
 				n-have, rate, errs, countOpen(), time.Since(t0).Seconds())
-			time.Sleep(10 * time.Second) // the worker's last tasks and a GC cycle
+			time.Sleep(30 * time.Second) // the last tasks; the Go runtime returns the burst's memory
 		}
 		rss = append(rss, rssMB(d.cmd.Process.Pid))
 		fmt.Printf("%-46s %10.0f %10s %7.2f flat ±20%%\n", fmt.Sprintf("dev RSS MB at %d open customers", n), rss[len(rss)-1], "", rss[len(rss)-1]/rss[0])
