@@ -198,11 +198,3 @@ func TestAdminPolicyPage(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.EqualValues(t, 1, body["version"], "refused changes make no version")
 }
-
-// nullable stores "" as NULL in a test's raw SQL.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}

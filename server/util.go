@@ -15,7 +15,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
-	"github.com/uptrace/bun"
 )
 
 // bodyField names the request body as a whole in field errors.
@@ -331,6 +330,3 @@ func wantsHTML(c *fiber.Ctx) bool {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-// bunIn wraps a list for an SQL IN clause.
-func bunIn(v []string) any { return bun.In(v) }

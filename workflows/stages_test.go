@@ -26,16 +26,6 @@ func (h *harness) designers() {
 
 var d1 = renoflow.Person{ID: "d1", Name: "吴设计"}
 
-// toDesign brings the customer to the design stage: visit, dispatch, confirm, accept.
-func (h *harness) toDesign(start time.Duration) {
-	h.at(start, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer}) })
-	h.at(start+time.Minute, func() {
-		h.update("propose", UpdateDispatchPropose, PersonInput{Action: Action{Actor: filer}, Person: d1})
-	})
-	h.at(start+2*time.Minute, func() { h.update("confirm", UpdateDispatchConfirm, Action{Actor: manager}) })
-	h.at(start+3*time.Minute, func() { h.update("accept", UpdateDispatchAccept, Action{Actor: designer}) })
-}
-
 // A refusal suspends the designer for a month (a clock of its own) and returns the
 // dispatch to the customer manager; an unanswered dispatch returns after 24 hours.
 func TestDispatchRefusalAndTimeout(t *testing.T) {

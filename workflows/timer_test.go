@@ -92,7 +92,9 @@ func TestPinnedVersionsRunAsNewest(t *testing.T) {
 	run := func(versions map[string]int) []activities.Batch {
 		h := newHarness(t, nil)
 		h.at(time.Minute, func() { h.update("visit", UpdateStoreVisit, Action{Actor: filer, Note: "看样板间"}) })
-		h.at(2*time.Minute, func() { h.update("grade", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB}) })
+		h.at(2*time.Minute, func() {
+			h.update("grade", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB})
+		})
 		h.run(8*24*time.Hour, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer, Versions: versions})
 		require.NoError(t, h.results["visit"])
 		require.NoError(t, h.results["grade"])
