@@ -14,68 +14,19 @@ import (
 	"github.com/renoflow/renoflow/workflows"
 )
 
-// CustomerRow is a customer as lists and pages read it (customerRowOf a postgres.Customer).
+// CustomerRow is a customer as lists and pages show it: its stored row (postgres.Customer,
+// the one model of table customers) with the labels and the store's name pages print.
 type CustomerRow struct {
-	ID             string          `json:"id"`
-	Revision       int64           `json:"revision"`
-	Phone          string          `json:"phone"`
-	Name           string          `json:"name"`
-	Gender         string          `json:"gender"`
-	Community      string          `json:"community"`
-	Channel        string          `json:"channel"`
-	StoreID        string          `json:"store_id"`
-	Stage          string          `json:"stage"`
-	Grade          string          `json:"grade"`
-	OwnerID        string          `json:"owner_id"`
-	OwnerName      string          `json:"owner_name"`
-	OwnerSince     sql.NullTime    `json:"-"`
-	DesignerID     string          `json:"designer_id"`
-	DesignerName   string          `json:"designer_name"`
-	FiledBy        string          `json:"filed_by"`
-	FiledByName    string          `json:"filed_by_name"`
-	FiledAt        time.Time       `json:"filed_at"`
-	ClaimDue       sql.NullTime    `json:"-"`
-	VerifiedAt     sql.NullTime    `json:"-"`
-	FirstConsultAt sql.NullTime    `json:"-"`
-	FirstConsult   string          `json:"first_consult,omitempty"`
-	LastServiceAt  sql.NullTime    `json:"-"`
-	Record         json.RawMessage `json:"-"`
-	Flagged        bool            `json:"flagged"`
-	FlagReason     string          `json:"flag_reason,omitempty"`
-	Invalid        bool            `json:"invalid"`
-	State          json.RawMessage `json:"-"`
-	UpdatedAt      time.Time       `json:"updated_at"`
-	StageLabel     string          `json:"stage_label"`
-	ChannelLabel   string          `json:"channel_label"`
-	OwnerSinceTime *time.Time      `json:"owner_since,omitempty"`
-	ClaimDueTime   *time.Time      `json:"claim_due,omitempty"`
-	StoreName      string          `json:"store_name,omitempty"`
+	postgres.Customer
+	StageLabel   string // renoflow.Stage label, e.g. 报备
+	ChannelLabel string // renoflow.Channel label, e.g. 自然进店
+	StoreName    string // the store's name where the list read it, else ""
 }
 
-// customerRowOf is row as lists and pages show it (labels filled in).
+// customerRowOf is a stored customer with its labels filled in.
 func customerRowOf(r *postgres.Customer) CustomerRow {
-	null := func(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
-	row := CustomerRow{ID: r.ID, Revision: r.Revision, Phone: r.Phone, Name: r.Name, Gender: r.Gender, Community: r.Community,
-		Channel: r.Channel, StoreID: r.StoreID, Stage: r.Stage, Grade: r.Grade, OwnerID: r.OwnerID, OwnerName: r.OwnerName,
-		OwnerSince: null(r.OwnerSince), DesignerID: r.DesignerID, DesignerName: r.DesignerName, FiledBy: r.FiledBy,
-		FiledByName: r.FiledByName, FiledAt: r.FiledAt, ClaimDue: null(r.ClaimDue), VerifiedAt: null(r.VerifiedAt),
-		FirstConsultAt: null(r.FirstConsultAt), FirstConsult: r.FirstConsult, LastServiceAt: null(r.LastServiceAt),
-		Record: r.Record, Flagged: r.Flagged, FlagReason: r.FlagReason, Invalid: r.Invalid, State: r.State, UpdatedAt: r.UpdatedAt}
-	row.fill()
-	return row
-}
-
-func (r *CustomerRow) fill() {
-	r.StageLabel = renoflow.Stage(r.Stage).Label()
-	r.ChannelLabel = renoflow.Channel(r.Channel).Label()
-	if r.OwnerSince.Valid {
-		t := r.OwnerSince.Time
-		r.OwnerSinceTime = &t
-	}
-	if r.ClaimDue.Valid {
-		t := r.ClaimDue.Time
-		r.ClaimDueTime = &t
-	}
+	return CustomerRow{Customer: *r, StageLabel: renoflow.Stage(r.Stage).Label(),
+		ChannelLabel: renoflow.Channel(r.Channel).Label()}
 }
 
 // customer loads one customer actor may see; not found when they may not.

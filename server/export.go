@@ -114,8 +114,8 @@ func (s *Server) exportTasks(c *fiber.Ctx) error {
 			status = "已逾期"
 		}
 		var done string
-		if t.Done != nil {
-			done = xlsxTime(*t.Done)
+		if !t.DoneAt.IsZero() {
+			done = xlsxTime(t.DoneAt)
 		}
 		rows = append(rows, []any{t.Title, t.CustomerName, renoflow.Phone(t.CustomerPhone).PhoneFor(actor), xlsxTime(t.DueAt),
 			status, t.DoneByName, done, t.Outcome, t.RuleTitle})

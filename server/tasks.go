@@ -14,48 +14,22 @@ import (
 	"github.com/renoflow/renoflow/workflows"
 )
 
-// TaskRow is a task as lists read it (taskRowOf a postgres.TaskListItem).
+// TaskRow is a task as lists show it: its stored row with the customer's name and phone
+// and who did it (postgres.TaskListItem), plus what is counted at the time of reading.
 type TaskRow struct {
-	ID              int64        `json:"id"`
-	CustomerID      string       `json:"customer_id"`
-	CustomerName    string       `json:"customer_name"`
-	CustomerPhone   string       `json:"-"`
-	Rule            string       `json:"rule"`
-	Subject         string       `json:"subject,omitempty"`
-	Seq             int          `json:"seq"`
-	Title           string       `json:"title"`
-	Detail          string       `json:"detail,omitempty"`
-	AssigneeID      string       `json:"assignee_id,omitempty"`
-	AssigneeRole    string       `json:"assignee_role,omitempty"`
-	StoreID         string       `json:"store_id"`
-	DueAt           time.Time    `json:"due_at"`
-	WorkDueAt       sql.NullTime `json:"-"`
-	Status          string       `json:"status"`
-	Kind            string       `json:"kind"`             // work or notice (renoflow.TaskKindOf)
-	Reason          string       `json:"reason,omitempty"` // why a cancelled task no longer applies
-	PolicyVersion   int          `json:"policy_version"`
-	CalendarVersion int          `json:"calendar_version"`
-	CreatedAt       time.Time    `json:"created_at"`
-	DoneAt          sql.NullTime `json:"-"`
-	DoneBy          string       `json:"done_by,omitempty"`
-	DoneByName      string       `json:"done_by_name,omitempty"`
-	Outcome         string       `json:"outcome,omitempty"`
-	Overdue         bool         `json:"overdue"`
-	RuleTitle       string       `json:"rule_title"`
-	Done            *time.Time   `json:"done_at,omitempty"`
-	Approval        bool         `json:"approval"`
+	postgres.TaskListItem
+	Overdue   bool   // renoflow.TaskOverdue at the time of reading
+	RuleTitle string // the rule's Chinese title
+	Approval  bool   // an approval waiting for the reader (派单确认, 无效审核, 归属裁决)
 }
 
 // taskRowOf is t as lists show it at now.
 func taskRowOf(t *postgres.TaskListItem, now time.Time) TaskRow {
-	null := func(t time.Time) sql.NullTime { return sql.NullTime{Time: t, Valid: !t.IsZero()} }
-	r := TaskRow{ID: t.ID, CustomerID: t.CustomerID, CustomerName: t.CustomerName, CustomerPhone: t.CustomerPhone, Rule: t.Rule,
-		Subject: t.Subject, Seq: t.Seq, Title: t.Title, Detail: t.Detail, AssigneeID: t.AssigneeID, AssigneeRole: t.AssigneeRole,
-		StoreID: t.StoreID, DueAt: t.DueAt, WorkDueAt: null(t.WorkDueAt), Status: t.Status, Kind: t.Kind, Reason: t.Reason,
-		PolicyVersion: t.PolicyVersion, CalendarVersion: t.CalendarVersion, CreatedAt: t.CreatedAt, DoneAt: null(t.DoneAt),
-		DoneBy: t.DoneBy, DoneByName: t.DoneByName, Outcome: t.Outcome}
-	r.fill(now)
-	return r
+	rule := renoflow.Rule(t.Rule)
+	return TaskRow{TaskListItem: *t,
+		Overdue:   renoflow.TaskOverdue(rule, t.Seq, renoflow.TaskStatus(t.Status), t.DueAt, now),
+		RuleTitle: rule.Title(),
+		Approval:  t.Seq == 0 && isApproval(rule)}
 }
 
 // taskRowsOf is items as lists show them at now (nil for none).
@@ -65,16 +39,6 @@ func taskRowsOf(items []postgres.TaskListItem, now time.Time) []TaskRow {
 		rows = append(rows, taskRowOf(&items[i], now))
 	}
 	return rows
-}
-
-func (t *TaskRow) fill(now time.Time) {
-	t.Overdue = renoflow.TaskOverdue(renoflow.Rule(t.Rule), t.Seq, renoflow.TaskStatus(t.Status), t.DueAt, now)
-	t.RuleTitle = renoflow.Rule(t.Rule).Title()
-	t.Approval = t.Seq == 0 && isApproval(renoflow.Rule(t.Rule))
-	if t.DoneAt.Valid {
-		d := t.DoneAt.Time
-		t.Done = &d
-	}
 }
 
 // taskRoles are the role queues actor works from, besides tasks addressed to them.

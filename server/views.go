@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/server/apiview"
+	"time"
 )
 
 // The JSON API answers with the view models of server/apiview, built here from the
@@ -45,9 +46,17 @@ func customerRowView(r *CustomerRow) apiview.CustomerRow {
 	return apiview.CustomerRow{ID: r.ID, Phone: r.Phone, Name: r.Name, Gender: r.Gender, Community: r.Community,
 		Channel: r.Channel, ChannelLabel: r.ChannelLabel, StoreID: r.StoreID, StoreName: r.StoreName,
 		Stage: r.Stage, StageLabel: r.StageLabel, Grade: r.Grade, OwnerID: r.OwnerID, OwnerName: r.OwnerName,
-		OwnerSince: r.OwnerSinceTime, DesignerID: r.DesignerID, DesignerName: r.DesignerName,
-		FiledBy: r.FiledBy, FiledByName: r.FiledByName, FiledAt: r.FiledAt, ClaimDue: r.ClaimDueTime,
+		OwnerSince: timeOrNil(r.OwnerSince), DesignerID: r.DesignerID, DesignerName: r.DesignerName,
+		FiledBy: r.FiledBy, FiledByName: r.FiledByName, FiledAt: r.FiledAt, ClaimDue: timeOrNil(r.ClaimDue),
 		FirstConsult: r.FirstConsult, Flagged: r.Flagged, FlagReason: r.FlagReason, Invalid: r.Invalid, UpdatedAt: r.UpdatedAt}
+}
+
+// timeOrNil is t, or nil for a time the customer does not have yet (zero).
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // customerListView is one page of the customer list.
@@ -66,7 +75,7 @@ func apiTasksView(rows []TaskRow) []apiview.Task {
 		out = append(out, apiview.Task{ID: t.ID, CustomerID: t.CustomerID, CustomerName: t.CustomerName, Rule: t.Rule,
 			RuleTitle: t.RuleTitle, Subject: t.Subject, Seq: t.Seq, Title: t.Title, Detail: t.Detail, AssigneeID: t.AssigneeID,
 			AssigneeRole: t.AssigneeRole, StoreID: t.StoreID, DueAt: t.DueAt, Status: t.Status, Kind: t.Kind, Reason: t.Reason,
-			PolicyVersion: t.PolicyVersion, CalendarVersion: t.CalendarVersion, CreatedAt: t.CreatedAt, DoneAt: t.Done,
+			PolicyVersion: t.PolicyVersion, CalendarVersion: t.CalendarVersion, CreatedAt: t.CreatedAt, DoneAt: timeOrNil(t.DoneAt),
 			DoneBy: t.DoneBy, DoneByName: t.DoneByName, Outcome: t.Outcome, Overdue: t.Overdue, Approval: t.Approval})
 	}
 	return out
