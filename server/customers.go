@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
@@ -59,36 +58,12 @@ func (s *Server) customer(ctx context.Context, actor renoflow.Actor, id string) 
 	return &row, state, nil
 }
 
-// TimelineRow is one timeline entry as pages read it.
-type TimelineRow struct {
-	At              time.Time         `json:"at"`
-	Kind            string            `json:"kind"`
-	ActorID         string            `json:"actor_id,omitempty"`
-	ActorName       string            `json:"actor_name,omitempty"`
-	Summary         string            `json:"summary"`
-	Rule            string            `json:"rule,omitempty"`
-	PolicyVersion   int               `json:"policy_version,omitempty"`
-	CalendarVersion int               `json:"calendar_version,omitempty"`
-	Data            map[string]string `json:"data,omitempty"`
-	Due             *time.Time        `json:"due,omitempty"`
-}
+// TimelineRow is one timeline entry as pages read it: the stored row itself.
+type TimelineRow = postgres.TimelineEntry
 
+// timeline is the customer's timeline, oldest first.
 func (s *Server) timeline(ctx context.Context, customerID string) ([]TimelineRow, error) {
-	entries, err := postgres.Timeline(ctx, s.db, customerID)
-	if err != nil {
-		return nil, err
-	}
-	var rows []TimelineRow
-	for _, e := range entries {
-		r := TimelineRow{At: e.At, Kind: e.Kind, ActorID: e.ActorID, ActorName: e.ActorName, Summary: e.Summary, Rule: e.Rule,
-			PolicyVersion: e.PolicyVersion, CalendarVersion: e.CalendarVersion, Data: e.Data}
-		if !e.DueAt.IsZero() {
-			due := e.DueAt
-			r.Due = &due
-		}
-		rows = append(rows, r)
-	}
-	return rows, nil
+	return postgres.Timeline(ctx, s.db, customerID)
 }
 
 // CustomerDetail is what a customer's page shows.

@@ -87,7 +87,7 @@ func timelineViews(rows []TimelineRow) []apiview.TimelineEntry {
 	for _, e := range rows {
 		out = append(out, apiview.TimelineEntry{At: e.At, Kind: e.Kind, ActorID: e.ActorID, ActorName: e.ActorName,
 			Summary: e.Summary, Rule: e.Rule, PolicyVersion: e.PolicyVersion, CalendarVersion: e.CalendarVersion,
-			Due: e.Due, Data: e.Data})
+			Due: timeOrNil(e.DueAt), Data: e.Data})
 	}
 	return out
 }
