@@ -71,11 +71,7 @@ func (s *Server) notifyPage(c *fiber.Ctx, status int, p page) error {
 	if err != nil {
 		return err
 	}
-	for i := range rows {
-		if rows[i].Channel == string(renoflow.ChannelSMS) {
-			rows[i].Recipient = renoflow.MaskPhone(rows[i].Recipient)
-		}
-	}
+	s.showRecipients(ctx, rows)
 	if p.Form == nil {
 		p.Form = notifyForm(set)
 	}
@@ -224,12 +220,48 @@ func (s *Server) customerMessages(ctx context.Context, id string) []postgres.Out
 		s.log.Warn("read customer messages", "customer_id", id, "err", err)
 		return nil
 	}
+	s.showRecipients(ctx, rows)
+	return rows
+}
+
+// showRecipients rewrites each message's recipient as staff see it (issue 14): the staff
+// member's name for a 企业微信 message (stored as the staff ID), the store's name for a
+// 群机器人 message (stored as the store ID), the phone masked for an SMS. An ID whose
+// name cannot be read stays as it is.
+func (s *Server) showRecipients(ctx context.Context, rows []postgres.OutboxMessage) {
+	var staff, stores map[string]string
 	for i := range rows {
-		if rows[i].Channel == string(renoflow.ChannelSMS) {
-			rows[i].Recipient = renoflow.MaskPhone(rows[i].Recipient)
+		r := &rows[i]
+		switch renoflow.NotifyChannel(r.Channel) {
+		case renoflow.ChannelSMS:
+			r.Recipient = renoflow.MaskPhone(r.Recipient)
+		case renoflow.ChannelWeCom:
+			if staff == nil {
+				staff = map[string]string{}
+				if list, err := postgres.ListStaff(ctx, s.db); err != nil {
+					s.log.Warn("read staff names for messages", "err", err)
+				} else {
+					for _, m := range list {
+						staff[m.ID] = m.Name
+					}
+				}
+			}
+			if n := staff[r.Recipient]; n != "" {
+				r.Recipient = n
+			}
+		case renoflow.ChannelRobot:
+			if stores == nil {
+				var err error
+				if stores, err = s.storeNames(ctx); err != nil {
+					s.log.Warn("read store names for messages", "err", err)
+					stores = map[string]string{}
+				}
+			}
+			if n := stores[r.Recipient]; n != "" {
+				r.Recipient = n
+			}
 		}
 	}
-	return rows
 }
 
 // pageAdminNotifyStaff binds a staff member to their 企业微信 user id (app messages).

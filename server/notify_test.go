@@ -249,3 +249,30 @@ func TestAdminNotifyStoreSettings(t *testing.T) {
 		}
 	}
 }
+
+// A message's recipient is shown to staff by name — the staff member a 企业微信 message
+// goes to, the store whose 群机器人 gets it — on the customer's timeline and in the
+// 发件箱, never as the internal staff or store ID (issue 14).
+func TestNotifyRecipientsShownByName(t *testing.T) {
+	h := newHarness(t)
+	h.customer("c-rcp", "13800000098", "s1", "cm1", "张经理", renoflow.StageFiled, "", nil)
+	_, err := h.db.NewRaw(`INSERT INTO outbox (customer_id, key, channel, kind, recipient, store_id, body, status, next_at, created_at)
+		VALUES ('c-rcp', 'task:a#wecom', 'wecom', 'assigned', 'cm1', 's1', '【新任务】首谈回访', 'queued', now(), now()),
+		       ('c-rcp', 'task:b#robot', 'robot', 'assigned', 's1', 's1', '【新任务】核实报备', 'queued', now(), now())`).Exec(t.Context())
+	require.NoError(t, err)
+	var store string
+	require.NoError(t, h.db.NewRaw(`SELECT name FROM stores WHERE id = 's1'`).Scan(t.Context(), &store))
+
+	status, html, _ := h.page(h.login("cm1"), http.MethodGet, "/customers/c-rcp", nil)
+	require.Equal(t, http.StatusOK, status)
+	tl := html[strings.Index(html, `id="timeline"`):]
+	require.Contains(t, tl, "【新任务】首谈回访 → 张经理 ")
+	require.Contains(t, tl, "【新任务】核实报备 → "+store+" ")
+	require.NotContains(t, tl, "→ cm1")
+	require.NotContains(t, tl, "→ s1")
+
+	status, html, _ = h.page(h.login("admin"), http.MethodGet, "/admin/notify", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, html, `<td data-label="接收人">张经理</td>`)
+	require.Contains(t, html, `<td data-label="接收人">`+store+`</td>`)
+}

@@ -368,7 +368,7 @@ func TestNotifyPagesInBrowser(t *testing.T) {
 	require.Contains(t, tl, "定金后联系短信 → 138****6666 短信 发送失败")
 	require.Contains(t, tl, "套餐包余量不足")
 	require.Contains(t, tl, "施工进度短信 → 138****6666 短信 投递未知")
-	require.Contains(t, tl, "【新任务】首谈回访（客户：陈） → cm1 企业微信 已发送")
+	require.Contains(t, tl, "【新任务】首谈回访（客户：陈） → 张经理 企业微信 已发送")
 	require.NotContains(t, tl, "13855556666")
 	tb.screenshot("customer-timeline-deliveries")
 
