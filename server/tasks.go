@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -133,8 +134,15 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 	if actor.Is(renoflow.RoleStoreManager, renoflow.RoleSupervisor) && !actor.InStore(t.StoreID) {
 		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeNotFound, "找不到该任务，或它不是您的任务")
 	}
+	// A retry of the request that closed the task (same Idempotency-Key) answers as the
+	// workflow answers a repeated key: the customer as it is, nothing changed.
+	repeat := false
 	if t.Status != string(renoflow.TaskOpen) {
-		return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeConflict, "该任务已办结")
+		if repeat, err = s.applied(ctx, t.CustomerID, requestID); err != nil {
+			return renoflow.Customer{}, err
+		} else if !repeat {
+			return renoflow.Customer{}, renoflow.Errorf(renoflow.CodeConflict, "该任务已办结")
+		}
 	}
 	// The work a task asks for is done on a customer the actor is tied to now; a notice
 	// addressed to them is theirs to acknowledge whatever became of the customer.
@@ -145,6 +153,9 @@ func (s *Server) completeTask(ctx context.Context, actor renoflow.Actor, id int6
 		}
 	} else if _, _, err := s.authorize(ctx, actor, t.CustomerID, perm, what); err != nil {
 		return renoflow.Customer{}, err
+	}
+	if repeat {
+		return s.liveState(ctx, t.CustomerID)
 	}
 	if channel != "" && renoflow.Rule(t.Rule) == renoflow.RuleFollowUp && t.Seq == 0 {
 		// A follow-up done from the inbox is recorded with the channel it was made
@@ -191,4 +202,34 @@ func (s *Server) apiTaskDone(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(actionView(state))
+}
+
+// applied says whether the customer's workflow applied the update with ID requestID
+// (false for no ID).
+func (s *Server) applied(ctx context.Context, customerID, requestID string) (bool, error) {
+	if requestID == "" {
+		return false, nil
+	}
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.CustomerWorkflowID(customerID), "", workflows.QueryApplied, requestID)
+	if err != nil {
+		return false, fmt.Errorf("query applied %s: %w", customerID, err)
+	}
+	var ok bool
+	if err := v.Get(&ok); err != nil {
+		return false, fmt.Errorf("query applied %s: %w", customerID, err)
+	}
+	return ok, nil
+}
+
+// liveState is the customer's state as its workflow holds it now.
+func (s *Server) liveState(ctx context.Context, customerID string) (renoflow.Customer, error) {
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.CustomerWorkflowID(customerID), "", workflows.QueryState)
+	if err != nil {
+		return renoflow.Customer{}, fmt.Errorf("query state %s: %w", customerID, err)
+	}
+	var state renoflow.Customer
+	if err := v.Get(&state); err != nil {
+		return renoflow.Customer{}, fmt.Errorf("query state %s: %w", customerID, err)
+	}
+	return state, nil
 }

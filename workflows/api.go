@@ -109,6 +109,11 @@ const (
 // QueryState returns the customer's live state.
 const QueryState = "state"
 
+// QueryApplied takes an idempotency key (an update ID) and returns whether the update with
+// that ID was applied, in this run or in the last maxApplied carried across Continue-As-New:
+// the server answers a repeated request on a task it already closed with it.
+const QueryApplied = "applied"
+
 // Action is what every staff action carries: who does it and a free note.
 type Action struct {
 	Actor renoflow.Actor `json:"actor"`

@@ -81,6 +81,9 @@ func (w *customerImpl) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (renoflow.Customer, error) { return w.state, nil }); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryApplied, func(key string) (bool, error) { return w.applied.has(key), nil }); err != nil {
+		return err
+	}
 	if err := w.registerUpdates(ctx); err != nil {
 		return err
 	}
