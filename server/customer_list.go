@@ -92,7 +92,7 @@ func customerFilterOf(c *fiber.Ctx) (CustomerFilter, error) {
 		field string
 		v     *int
 		max   int
-	}{{"page", &f.Page, 1 << 20}, {"per", &f.PerPage, maxPerPage}} {
+	}{{"page", &f.Page, 1 << 20}, {"per", &f.PerPage, maxPerPage}, {"per_page", &f.PerPage, maxPerPage}} { // per_page as the answer names it
 		if raw := c.Query(n.field); raw != "" {
 			v, err := strconv.Atoi(raw)
 			if err != nil || v < 1 || v > n.max {

@@ -68,6 +68,12 @@ func TestCustomerListPagesSortsFilters(t *testing.T) {
 	status, body = h.api(sm1, http.MethodGet, "/api/customers?from=2026-13-01&per=0&sort=phone", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.ElementsMatch(t, []string{"from", "per", "sort"}, errorFields(body))
+	// The page size is also taken by the name the answer gives it.
+	status, body = h.api(sm1, http.MethodGet, "/api/customers?per_page=-1", nil)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Equal(t, []string{"per_page"}, errorFields(body))
+	_, body = h.api(sm1, http.MethodGet, "/api/customers?per_page=1", nil)
+	require.EqualValues(t, 1, body["per_page"])
 }
 
 // Batch 转移: each customer through the single action's gate and update, one request ID

@@ -64,7 +64,8 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	} else if !ok {
 		p.Add(renoflow.FieldStore, "门店不存在")
 	} else if !actor.InStore(rec.StoreID) {
-		return FileResult{}, renoflow.Errorf(renoflow.CodeForbidden, "不能为其他门店报备客户")
+		return FileResult{}, &renoflow.Error{Code: renoflow.CodeForbidden, Message: "不能为其他门店报备客户",
+			Fields: []renoflow.FieldError{{Field: renoflow.FieldStore, Message: "不能为其他门店报备客户"}}}
 	}
 	if err := p.Err("报备信息有误"); err != nil {
 		return FileResult{}, err

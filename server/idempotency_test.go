@@ -114,3 +114,15 @@ func TestDisputeSendsOneKey(t *testing.T) {
 	require.Equal(t, key, sent[2].UpdateID)
 	require.Equal(t, sent[2].UpdateID, sent[3].UpdateID)
 }
+
+// A filing into another store is refused (403) naming the field, and holds nothing.
+func TestFilingIntoAnotherStoreNamesTheField(t *testing.T) {
+	h := newHarness(t)
+	cm := h.login("cm1")
+	claims := h.count("phone_claims")
+	status, body := h.api(cm, http.MethodPost, "/api/customers", map[string]any{"name": "周先生", "gender": "male",
+		"phone": "13912345670", "situation": "想装修", "house": map[string]any{"layout": "两室"}, "channel": "referral", "store_id": "s2"})
+	require.Equal(t, http.StatusForbidden, status, "%v", body)
+	require.Equal(t, []string{"store_id"}, errorFields(body))
+	require.Equal(t, claims, h.count("phone_claims"))
+}
