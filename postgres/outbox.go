@@ -46,6 +46,8 @@ type OutboxMessage struct {
 	// sending); zero otherwise.
 	ClaimedAt    time.Time `bun:"claimed_at,nullzero"`
 	ClaimedUntil time.Time `bun:"claimed_until,nullzero"`
+	// CustomerName is the customer's name where a list read it with the message (ListOutbox).
+	CustomerName string `bun:"customer_name,scanonly"`
 }
 
 // QueueMessages inserts messages; one whose (customer_id, key) is already queued is left
@@ -172,9 +174,11 @@ func ResolveUnknown(ctx context.Context, db bun.IDB, id int64, resend bool, answ
 // not empty.
 func ListOutbox(ctx context.Context, db bun.IDB, status string, limit int) ([]OutboxMessage, error) {
 	var ms []OutboxMessage
-	q := db.NewSelect().Model(&ms).OrderExpr("id DESC").Limit(int64(limit))
+	q := db.NewSelect().Model(&ms).ColumnExpr("?TableAlias.*").
+		ColumnExpr("(SELECT c.name FROM customers AS c WHERE c.id = ?TableAlias.customer_id) AS customer_name").
+		OrderExpr("?TableAlias.id DESC").Limit(int64(limit))
 	if status != "" {
-		q = q.Where("status = ?", status)
+		q = q.Where("?TableAlias.status = ?", status)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("ListOutbox: %w", err)

@@ -275,4 +275,5 @@ func TestNotifyRecipientsShownByName(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, html, `<td data-label="接收人">张经理</td>`)
 	require.Contains(t, html, `<td data-label="接收人">`+store+`</td>`)
+	require.Contains(t, html, `title="c-rcp">客户c-rcp</a>`, "the 发件箱 names the customer")
 }
