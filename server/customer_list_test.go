@@ -64,6 +64,8 @@ func TestCustomerListPagesSortsFilters(t *testing.T) {
 	// The store is offered by name.
 	_, html, _ = h.page(sup1, http.MethodGet, "/customers?store=s2", nil)
 	require.Regexp(t, `<option value="s2" selected>[^<s]+</option>`, html)
+	// A supervisor's owner pickers say each staff member's store.
+	require.Regexp(t, `<option value="cm1">[^<]+（[^<）]+ · [^<）]+）</option>`, html)
 
 	status, body = h.api(sm1, http.MethodGet, "/api/customers?from=2026-13-01&per=0&sort=phone", nil)
 	require.Equal(t, http.StatusUnprocessableEntity, status)
