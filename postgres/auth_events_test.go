@@ -62,8 +62,18 @@ func TestLockLoginThrottle(t *testing.T) {
 			return err
 		})
 	}()
-	released := time.Now().Add(200 * time.Millisecond)
-	time.Sleep(200 * time.Millisecond)
+	require.Eventually(t, func() bool {
+		var waiting int
+		err := db.NewRaw(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(ctx, &waiting)
+		return err == nil && waiting > 0
+	}, 10*time.Second, 5*time.Millisecond, "the second attempt waits on the lock")
+	select {
+	case <-got:
+		t.Fatal("the second attempt went through while the first held the lock")
+	default:
+	}
+	released := time.Now()
 	require.NoError(t, tx.Commit())
 	require.False(t, (<-got).Before(released), "the second attempt waited for the first")
 }

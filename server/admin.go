@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
+	"github.com/renoflow/renoflow/server/apiview"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
@@ -212,15 +213,8 @@ func badSuspension() error {
 }
 
 // DesignerAttributes are the staff columns dispatch ranks a designer by (SPEC.md step
-// 5; renoflow.RankDesigners).
-type DesignerAttributes struct {
-	OnDuty            bool       `json:"on_duty"`             // on duty today (今日在岗)
-	Senior            bool       `json:"senior"`              // senior designer (资深), first for large orders
-	ChargesFee        bool       `json:"charges_fee"`         // charges a design fee (收费), first for large orders
-	MaterialTargetMet bool       `json:"material_target_met"` // main-material sales target met (主材达标)
-	DepartmentRank    int        `json:"department_rank"`     // department ranking: 1 best, 0 unranked
-	SuspendedUntil    *time.Time `json:"suspended_until"`     // off dispatch until (停派至); null when not suspended
-}
+// 5; renoflow.RankDesigners), as the admin API reads and writes them.
+type DesignerAttributes = apiview.DesignerAttributes
 
 // AdminStaffMember is a staff account as the admin API shows it: the account and, for a
 // designer, the attributes dispatch ranks by.

@@ -119,10 +119,7 @@ func taskListView(rows []TaskRow) apiview.TaskList {
 func staffView(m StaffMember, d *DesignerAttributes) apiview.StaffMember {
 	v := apiview.StaffMember{ID: m.ID, Login: m.Login, Name: m.Name, Role: m.Role, RoleLabel: m.RoleLabel,
 		StoreID: m.StoreID, StoreName: m.StoreName, Lead: m.Lead, Active: m.Active, Stores: m.Stores}
-	if d != nil {
-		v.Designer = &apiview.DesignerAttributes{OnDuty: d.OnDuty, Senior: d.Senior, ChargesFee: d.ChargesFee,
-			MaterialTargetMet: d.MaterialTargetMet, DepartmentRank: d.DepartmentRank, SuspendedUntil: d.SuspendedUntil}
-	}
+	v.Designer = d
 	return v
 }
 
