@@ -7,6 +7,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"github.com/renoflow/renoflow/worker"
@@ -16,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -36,6 +38,7 @@ import (
 	"go.temporal.io/server/common/resolver"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	_ "modernc.org/sqlite" // the SQLite driver Temporal's plugin uses, for trimVisibilityIndexes
 )
 
 const (
@@ -320,6 +323,9 @@ func prepareDatabase(opts TemporalOptions) (*config.SQL, error) {
 				return nil, err
 			}
 		}
+		if err := trimVisibilityIndexes(path); err != nil {
+			return nil, err
+		}
 	}
 
 	ns, err := sqlite.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
@@ -331,6 +337,55 @@ func prepareDatabase(opts TemporalOptions) (*config.SQL, error) {
 	}
 	return sqlCfg, nil
 }
+
+// trimVisibilityIndexes drops the indexes of Temporal's SQLite visibility table that
+// nothing in a dev server reads through (issue 15), on every start, so a database made by
+// an older dev server is trimmed too. The schema indexes every column and every custom
+// search attribute slot (58 indexes); each visibility write — a workflow started, its
+// search attributes upserted, its first workflow task recording the worker's build ID —
+// then updates all 58, and that was about a quarter of the dev process's CPU per filing.
+// What stays serves the Temporal UI's list (default_idx) and its filters by workflow ID,
+// type and status; a search by a custom attribute (手机号, 阶段…) reads the table, which
+// at a dev server's size takes milliseconds. A production Temporal keeps its own schema.
+func trimVisibilityIndexes(path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("open Temporal visibility database: %w", err)
+	}
+	defer func() { _ = db.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master
+		WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
+	if err != nil {
+		return fmt.Errorf("list visibility indexes: %w", err)
+	}
+	var drop []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("list visibility indexes: %w", err)
+		}
+		if !slices.Contains(VisibilityIndexes, name) {
+			drop = append(drop, name)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list visibility indexes: %w", err)
+	}
+	for _, name := range drop {
+		if _, err := db.ExecContext(ctx, `DROP INDEX IF EXISTS "`+name+`"`); err != nil {
+			return fmt.Errorf("drop visibility index %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// VisibilityIndexes are the indexes a dev server keeps on its visibility table
+// (trimVisibilityIndexes).
+var VisibilityIndexes = []string{"default_idx", "by_workflow_id", "by_workflow_type", "by_status"}
 
 // forgetMembership deletes the cluster membership rows left by earlier runs.
 //

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	renoworker "github.com/renoflow/renoflow/worker"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
@@ -179,7 +181,9 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	c := dial(t, tp)
 	startWorker(t, c)
 	ctx := context.Background()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "wait-an-hour", TaskQueue: "persist"}, "WaitAnHour")
+	stage := temporal.NewSearchAttributeKeyKeyword("RenoflowStage")
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "wait-an-hour", TaskQueue: "persist",
+		TypedSearchAttributes: temporal.NewSearchAttributes(stage.ValueSet("filed"))}, "WaitAnHour")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		started, _ := timerEvents(t, c, run.GetID())
@@ -207,6 +211,27 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	for name, typ := range second {
 		require.Equal(t, typ, got[name], "search attribute %s", name)
 	}
+
+	// The visibility table keeps only the indexes a dev server reads through (issue 15), and
+	// a search by a custom attribute still finds the workflow.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBFileName)+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	var kept []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility'
+		AND sql IS NOT NULL ORDER BY name`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var name string
+		require.NoError(t, rows.Scan(&name))
+		kept = append(kept, name)
+	}
+	require.NoError(t, rows.Err())
+	require.ElementsMatch(t, VisibilityIndexes, kept)
+	require.Eventually(t, func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: "RenoflowStage = 'filed'"})
+		return err == nil && len(resp.GetExecutions()) == 1 && resp.GetExecutions()[0].GetExecution().GetWorkflowId() == run.GetID()
+	}, 20*time.Second, 50*time.Millisecond, "search by a custom attribute")
 
 	// The restarted server dispatches tasks again (matching joined the ring
 	// despite the previous run's membership rows): the workflow resumes.
