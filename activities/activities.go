@@ -7,6 +7,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
@@ -17,7 +18,14 @@ import (
 // Activities carries the dependencies of the activities; its methods are the activities.
 type Activities struct {
 	DB bun.IDB
+	// snapshots holds the policy snapshots loaded, by policy and calendar version
+	// (snapshotKey): a saved version never changes, so a workflow's first transition
+	// (a filing) reads only the version numbers once another has loaded that snapshot.
+	snapshots sync.Map
 }
+
+// snapshotKey names a policy snapshot: its policy and calendar versions.
+type snapshotKey struct{ policy, calendar int }
 
 // PolicySnapshot is the policy and calendar in force when a clock is armed.
 type PolicySnapshot struct {
@@ -78,10 +86,16 @@ func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (Poli
 	if up.Policy == have.Policy && up.Calendar == have.Calendar {
 		return up, nil
 	}
+	if cached, ok := a.snapshots.Load(snapshotKey{up.Policy, up.Calendar}); ok {
+		snap := cached.(PolicySnapshot)
+		up.Snapshot = &snap
+		return up, nil
+	}
 	snap, err := a.LoadPolicy(ctx)
 	if err != nil {
 		return up, err
 	}
+	a.snapshots.Store(snapshotKey{snap.Version, snap.Calendar.Version}, snap)
 	up.Policy, up.Calendar, up.Snapshot = snap.Version, snap.Calendar.Version, &snap
 	return up, nil
 }

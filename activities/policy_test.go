@@ -227,4 +227,17 @@ func TestLoadPolicySince(t *testing.T) {
 	require.Equal(t, v, changed.Policy)
 	require.Equal(t, v, changed.Snapshot.Version)
 	require.Equal(t, renoflow.MustSpan("3h"), changed.Snapshot.Policy.VerifyWithin)
+
+	// Another workflow's first transition gets the same snapshot, from the cache of saved
+	// versions (they never change), and a newer version still reaches it.
+	again, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1})
+	require.NoError(t, err)
+	require.Equal(t, changed, again)
+	p.VerifyWithin = renoflow.MustSpan("4h")
+	v2, err := postgres.SavePolicy(t.Context(), db, p, postgres.Change{By: "admin", Note: "核实时限"})
+	require.NoError(t, err)
+	newer, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1})
+	require.NoError(t, err)
+	require.Equal(t, v2, newer.Snapshot.Version)
+	require.Equal(t, renoflow.MustSpan("4h"), newer.Snapshot.Policy.VerifyWithin)
 }
