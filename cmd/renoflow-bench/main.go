@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,10 @@ func main() {
 	openFlag := flag.String("open", "1000,10000", "open customers at which worker RSS is read")
 	flag.IntVar(&o.lifecycle, "lifecycle", 100, "customers driven concurrently through a shrunk lifecycle")
 	flag.DurationVar(&o.lifecycleWait, "lifecycle-wait", 10*time.Minute, "how long to wait for them all to be archived")
+	flag.StringVar(&o.profile, "profile", "", "write the dev process's CPU profiles of the throughput rounds after the first: PATH.N for filings, PATH.raw.N for raw starts "+
+		"(each covers -profile-seconds from the round's start, so make rounds that long with -per-round)")
+	flag.IntVar(&profileSeconds, "profile-seconds", profileSeconds, "length of each -profile CPU profile")
+	flag.BoolVar(&o.filingOnly, "filing-only", false, "stop after the filing throughput and CPU figures")
 	flag.Parse()
 	if *quick { // scaled down, except what the command line sets
 		set := map[string]bool{}
@@ -118,7 +123,7 @@ func run(builds, tests bool, filings, burst int) error {
 	}
 
 	data := filepath.Join(work, "data")
-	dev, err := startDev(bin, data)
+	dev, err := startDev(bin, data, false)
 	if err != nil {
 		return err
 	}
@@ -127,7 +132,7 @@ func run(builds, tests bool, filings, burst int) error {
 	if err := dev.stop(); err != nil {
 		return err
 	}
-	dev, err = startDev(bin, data)
+	dev, err = startDev(bin, data, false)
 	if err != nil {
 		return err
 	}
@@ -252,6 +257,7 @@ type dev struct {
 	pgURL    string // PostgreSQL URL (trust auth: no password to redact)
 	ready    time.Duration
 	done     chan error
+	pprof    string // PPROF_ADDR of the dev process, when profiled
 }
 
 var (
@@ -260,10 +266,20 @@ var (
 	pgLine       = regexp.MustCompile(`^\s+PostgreSQL\s+(postgres\S+)`)
 )
 
-func startDev(bin, data string) (*dev, error) {
+func startDev(bin, data string, profiled bool) (*dev, error) {
 	cmd := exec.Command(bin, "dev")
 	cmd.Env = append(os.Environ(), "RENOFLOW_DATA="+data, "HTTP_ADDR=127.0.0.1:0", "TEMPORAL_PORT=0",
 		"TEMPORAL_UI_PORT=0", "PG_PORT=0", "DATABASE_URL=", "TEMPORAL_ADDRESS=")
+	var pprofAddr string
+	if profiled {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		pprofAddr = l.Addr().String()
+		l.Close()
+		cmd.Env = append(cmd.Env, "PPROF_ADDR="+pprofAddr)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -273,7 +289,7 @@ func startDev(bin, data string) (*dev, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	d := &dev{cmd: cmd, done: make(chan error, 1)}
+	d := &dev{cmd: cmd, done: make(chan error, 1), pprof: pprofAddr}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(out)

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -26,6 +27,7 @@ import (
 	"github.com/renoflow/renoflow/internal/apiclient"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/uptrace/bun/driver/pgdriver"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
@@ -43,12 +45,26 @@ type scaleOpts struct {
 	open                      []int // open customers at which worker RSS is read
 	lifecycle                 int   // customers driven through a shrunk lifecycle
 	lifecycleWait             time.Duration
+	// profile, when set, is where the dev process's CPU profiles of the throughput rounds
+	// (after the first) are written; the dev process then serves PPROF_ADDR.
+	profile string
+	// filingOnly stops after the throughput figures.
+	filingOnly bool
 }
 
 const rawQueue = "renoflow-bench-raw"
 
 // rawOpen is the raw baseline of a filing: a workflow that starts and waits on a timer.
 func rawOpen(ctx workflow.Context) error { return workflow.Sleep(ctx, 30*24*time.Hour) }
+
+// rawFiled is the like-for-like baseline of a filing: a workflow started together with an
+// update ("filed") that it answers in its first workflow task, then waiting on a timer.
+func rawFiled(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandler(ctx, "filed", func(ctx workflow.Context) (string, error) { return "ok", nil }); err != nil {
+		return err
+	}
+	return workflow.Sleep(ctx, 30*24*time.Hour)
+}
 
 // rawTimer is the raw baseline of a clock: a timer, then an activity marking its firing.
 func rawTimer(ctx workflow.Context, id string, due time.Time) error {
@@ -80,8 +96,13 @@ func scale(bin string, o scaleOpts) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	// Traversable, so a dev run as root keeps its PostgreSQL cluster inside the data
+	// directory, where procs finds it (not under /var/lib/renoflow).
+	if err := os.Chmod(work, 0o755); err != nil {
+		return err
+	}
 	data := filepath.Join(work, "data")
-	d, err := startDev(bin, data)
+	d, err := startDev(bin, data, o.profile != "")
 	if err != nil {
 		return err
 	}
@@ -96,6 +117,7 @@ func scale(bin string, o scaleOpts) error {
 	w := worker.New(tc, rawQueue, worker.Options{})
 	w.RegisterWorkflow(rawOpen)
 	w.RegisterWorkflow(rawTimer)
+	w.RegisterWorkflow(rawFiled)
 	w.RegisterActivity(mk)
 	if err := w.Start(); err != nil {
 		return err
@@ -123,21 +145,64 @@ func scale(bin string, o scaleOpts) error {
 	nextPhone := func() string { phone++; return fmt.Sprintf("139%08d", phone) }
 	pids := procs{dev: d.cmd.Process.Pid, data: data}
 
-	// 1. Filing throughput and CPU per filing, interleaved with raw starts.
-	var rawRates, fileRates, rawCPU, fileCPU, fileBenchCPU []float64
+	// 1. Filing throughput and CPU per filing, interleaved with raw starts and with raw
+	// update-with-starts (an empty workflow answering an update in its first task).
+	var rawRates, uwsRates, fileRates, rawCPU, uwsCPU, fileCPU, fileBenchCPU, filePGCPU []float64
 	fileErrs, newConns, connFilings := 0, 0, 0
 	for r := 0; r < o.rounds; r++ {
+		profiled := o.profile != "" && (r > 0 || o.rounds == 1)
+		var rawProf *profiling
+		if profiled {
+			rawProf = startProfile(d.pprof)
+		}
 		c0 := pids.cpu()
+		ids := make([]string, o.perRound)
+		for i := range ids {
+			ids[i] = "raw-" + uuid.NewString()
+		}
 		rate, _ := concurrently(o.perRound, o.clients, func(i int) error {
-			_, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: "raw-" + uuid.NewString(), TaskQueue: rawQueue}, rawOpen)
+			_, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: ids[i], TaskQueue: rawQueue}, rawOpen)
 			return err
 		})
+		// The rate is of starts; the CPU is of the starts and their first workflow tasks,
+		// which must not run on into the filing round and slow it down.
+		if err := firstTasksDone(ctx, tc, ids); err != nil {
+			return err
+		}
 		c1 := pids.cpu()
+		if err := rawProf.stop(o.profile+".raw", r); err != nil {
+			return err
+		}
 		rawRates = append(rawRates, rate)
 		rawCPU = append(rawCPU, (c1.dev+c1.pg+c1.self-c0.dev-c0.pg-c0.self).Seconds()*1000/float64(o.perRound))
+		// The like-for-like baseline: a workflow started with an update it answers in its
+		// first workflow task, waited for until answered — what a filing does, without
+		// anything of renoflow's.
+		uwsRate, _ := concurrently(o.perRound, o.clients, func(i int) error {
+			id := "rawfiled-" + uuid.NewString()
+			op := tc.NewWithStartWorkflowOperation(tclient.StartWorkflowOptions{ID: id, TaskQueue: rawQueue,
+				WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_FAIL}, rawFiled)
+			h, err := tc.UpdateWithStartWorkflow(ctx, tclient.UpdateWithStartWorkflowOptions{StartWorkflowOperation: op,
+				UpdateOptions: tclient.UpdateWorkflowOptions{WorkflowID: id, UpdateName: "filed", WaitForStage: tclient.WorkflowUpdateStageCompleted}})
+			if err != nil {
+				return err
+			}
+			return h.Get(ctx, nil)
+		})
+		cu := pids.cpu()
+		uwsRates = append(uwsRates, uwsRate)
+		uwsCPU = append(uwsCPU, (cu.dev+cu.pg+cu.self-c1.dev-c1.pg-c1.self).Seconds()*1000/float64(o.perRound))
+		c1 = cu
 		s0 := pgSessions(ctx, db)
+		var prof *profiling
+		if profiled {
+			prof = startProfile(d.pprof)
+		}
 		rate, errs := concurrently(o.perRound, o.clients, func(i int) error { _, err := file(ctx, sm, nextPhone()); return err })
 		c2 := pids.cpu()
+		if err := prof.stop(o.profile, r); err != nil {
+			return err
+		}
 		if r > 0 || o.rounds == 1 { // the app's pool fills during the first round
 			newConns += pgSessions(ctx, db) - s0
 			connFilings += o.perRound
@@ -145,6 +210,7 @@ func scale(bin string, o scaleOpts) error {
 		fileErrs += errs
 		fileRates = append(fileRates, rate)
 		fileCPU = append(fileCPU, (c2.dev+c2.pg-c1.dev-c1.pg).Seconds()*1000/float64(o.perRound))
+		filePGCPU = append(filePGCPU, (c2.pg-c1.pg).Seconds()*1000/float64(o.perRound))
 		fileBenchCPU = append(fileBenchCPU, (c2.self-c1.self).Seconds()*1000/float64(o.perRound))
 	}
 	fmt.Printf("\n%-46s %10s %10s %7s %s\n", "figure", "renoflow", "raw", "ratio", "target")
@@ -156,10 +222,17 @@ func scale(bin string, o scaleOpts) error {
 		fmt.Printf("%-46s %10.1f %10.1f %7.2f %s\n", what, got, raw, ratio, target)
 	}
 	row(fmt.Sprintf("filings/s, %d clients (median of %d rounds)", o.clients, o.rounds), median(fileRates), median(rawRates), "≥ 0.5")
+	row("filings/s against raw update-with-start", median(fileRates), median(uwsRates), "(raw: an empty workflow answering an update in its first task)")
+	row("raw update-with-start/s against raw start/s", median(uwsRates), median(rawRates), "(the ceiling of the ratio above: Temporal alone)")
 	row("CPU ms per filing (dev process + PostgreSQL)", median(fileCPU), median(rawCPU), "(raw: start + its first task)")
-	fmt.Printf("  (filing errors: %d; HTTP client CPU in the bench %.1f ms per filing, not counted)\n", fileErrs, median(fileBenchCPU))
+	row("CPU ms per filing against raw update-with-start", median(fileCPU), median(uwsCPU), "")
+	fmt.Printf("  (of which PostgreSQL %.1f ms; filing errors: %d; HTTP client CPU in the bench %.1f ms per filing, not counted)\n",
+		median(filePGCPU), fileErrs, median(fileBenchCPU))
 	if connFilings > 0 {
 		row("new PostgreSQL connections per filing", float64(newConns)/float64(connFilings), 0, "0 (raw: a pooled connection; rounds after the first)")
+	}
+	if o.filingOnly {
+		return nil
 	}
 
 	// 2. Timer lateness: the claim reminder (报备即将到期) fires timerDelay after filing, and
@@ -517,6 +590,30 @@ func concurrently(n, k int, f func(i int) error) (float64, int) {
 	return float64(ok) / time.Since(start).Seconds(), errs
 }
 
+// firstTasksDone waits until the raw workflows ids (started in this order) have all
+// completed their first workflow task (history: started, task scheduled, started,
+// completed, timer started). Tasks run about in start order, so it watches the last 32
+// started (describing them all would cost more CPU than the tasks).
+func firstTasksDone(ctx context.Context, tc tclient.Client, ids []string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	if len(ids) > 32 {
+		ids = ids[len(ids)-32:]
+	}
+	done := func(id string) bool {
+		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+		return err == nil && d.WorkflowExecutionInfo.GetHistoryLength() >= 5 && d.PendingWorkflowTask == nil
+	}
+	for i := len(ids) - 1; i >= 0; i-- {
+		for !done(ids[i]) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("raw workflow %s: first workflow task not done in 2 minutes", ids[i])
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -670,4 +767,46 @@ func startOpen(ctx context.Context, tc tclient.Client, n, k int, nextPhone func(
 		}
 		return err
 	})
+}
+
+// profiling is a CPU profile of the dev process being taken (PPROF_ADDR) while a round of
+// raw starts or of filings runs: the profile covers profileSeconds from the round's start, so a round must
+// last that long (-per-round).
+type profiling struct {
+	done chan []byte
+	err  error
+}
+
+// profileSeconds is the length of each CPU profile taken with -profile.
+var profileSeconds = 8
+
+func startProfile(addr string) *profiling {
+	p := &profiling{done: make(chan []byte, 1)}
+	go func() {
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, profileSeconds))
+		if err != nil {
+			p.err = err
+			p.done <- nil
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		p.err = err
+		p.done <- data
+	}()
+	return p
+}
+
+// stop waits for the profile and writes it to path with the round's number appended.
+func (p *profiling) stop(path string, round int) error {
+	if p == nil {
+		return nil
+	}
+	data := <-p.done
+	if p.err != nil {
+		return fmt.Errorf("CPU profile: %w", p.err)
+	}
+	name := fmt.Sprintf("%s.%d", path, round)
+	fmt.Printf("CPU profile of round %d (%d s): %s\n", round, profileSeconds, name)
+	return os.WriteFile(name, data, 0o644)
 }
