@@ -114,7 +114,11 @@ func scale(bin string, o scaleOpts) error {
 	}
 	defer tc.Close()
 	mk := &marks{}
-	w := worker.New(tc, rawQueue, worker.Options{})
+	// The raw worker polls and executes like renoflow's worker with its defaults
+	// (renoflow help: WORKER_WORKFLOW_POLLERS, WORKER_WORKFLOW_TASKS, WORKER_STICKY_TIMEOUT),
+	// so the baselines are not held back by the SDK's two pollers.
+	w := worker.New(tc, rawQueue, worker.Options{MaxConcurrentWorkflowTaskPollers: 4, MaxConcurrentActivityTaskPollers: 4,
+		MaxConcurrentWorkflowTaskExecutionSize: 64, StickyScheduleToStartTimeout: 15 * time.Second})
 	w.RegisterWorkflow(rawOpen)
 	w.RegisterWorkflow(rawTimer)
 	w.RegisterWorkflow(rawFiled)
