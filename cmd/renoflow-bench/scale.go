@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -145,8 +147,9 @@ func scale(bin string, o scaleOpts) error {
 	if err := putPolicy(ctx, admin, map[string]any{"owner_capacity": 100000}); err != nil {
 		return err
 	}
-	phone := 0
-	nextPhone := func() string { phone++; return fmt.Sprintf("139%08d", phone) }
+	// Filings call it from many goroutines at once: a repeated number would be a 撞单.
+	var phone atomic.Int64
+	nextPhone := func() string { return fmt.Sprintf("139%08d", phone.Add(1)) }
 	pids := procs{dev: d.cmd.Process.Pid, data: data}
 
 	// 1. Filing throughput and CPU per filing, interleaved with raw starts and with raw
@@ -382,6 +385,24 @@ func scale(bin string, o scaleOpts) error {
 		}
 		rss = append(rss, rssMB(d.cmd.Process.Pid))
 		fmt.Printf("%-46s %10.0f %10s %7.2f flat ±20%%\n", fmt.Sprintf("dev RSS MB at %d open customers", n), rss[len(rss)-1], "", rss[len(rss)-1]/rss[0])
+		// What the dev server's trimmed visibility indexes cost (devstack.VisibilityIndexes): a
+		// supervisor's search by 手机号 in the Temporal UI reads the table; the UI's first
+		// page, by the index kept, is the baseline.
+		var search, page []time.Duration
+		for i := 0; i < 20; i++ {
+			for _, q := range []struct {
+				query string
+				lat   *[]time.Duration
+			}{{fmt.Sprintf("%s = '139%08d'", workflows.SearchPhone.GetName(), phone.Load()), &search}, {"", &page}} {
+				t := time.Now()
+				if _, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q.query, PageSize: 20}); err != nil {
+					return fmt.Errorf("Temporal visibility query %q: %w", q.query, err)
+				}
+				*q.lat = append(*q.lat, time.Since(t))
+			}
+		}
+		row(fmt.Sprintf("Temporal UI search by 手机号 p50 ms at %d open", n), pct(search, 0.5), pct(page, 0.5), "(raw: the UI's first page, indexed)")
+		row(fmt.Sprintf("Temporal UI search by 手机号 p99 ms at %d open", n), pct(search, 0.99), pct(page, 0.99), "")
 	}
 
 	// 5. Customers driven concurrently through a shrunk lifecycle.
@@ -744,11 +765,8 @@ func taskIDs(ctx context.Context, db *sql.DB, query string, args ...any) ([]int6
 // starts per second and the number of errors.
 func startOpen(ctx context.Context, tc tclient.Client, n, k int, nextPhone func() string) (float64, int) {
 	filer := renoflow.Actor{ID: "sm1", Name: "赵店长", Role: renoflow.RoleStoreManager, StoreID: "s1"}
-	var mu sync.Mutex
 	return concurrently(n, k, func(int) error {
-		mu.Lock()
 		phone := nextPhone()
-		mu.Unlock()
 		raw, _ := json.Marshal(map[string]any{"name": "陈", "gender": "female", "phone": phone, "situation": "压测客户",
 			"house": map[string]any{"layout": "三室两厅", "area_m2": 120}, "channel": "walk_in", "store_id": "s1"})
 		var in renoflow.FilingInput
