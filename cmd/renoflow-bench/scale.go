@@ -411,7 +411,11 @@ func scale(bin string, o scaleOpts) error {
 			return err
 		}
 	}
-	return nil
+	open := countOpen()
+	t0 := time.Now()
+	err = d.stop()
+	fmt.Printf("dev stopped (SIGINT) in %.1f s with %d open customers\n", time.Since(t0).Seconds(), open)
+	return err
 }
 
 // seedSQL writes $1 customers of store s1 and two open tasks each, owners spread over 50
