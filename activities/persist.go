@@ -20,6 +20,10 @@ type Batch struct {
 	// SkipCustomer writes only the effects, not the customer row: the alert of a
 	// transition whose data could never be written (ErrUnwritable).
 	SkipCustomer bool `json:"skip_customer,omitempty"`
+	// Filing marks the filing's own write (or, with SkipCustomer, the alert of a filing
+	// refused): its commit is announced on postgres.FiledChannel, where the filing
+	// request waits (issue 15).
+	Filing bool `json:"filing,omitempty"`
 }
 
 // Persist writes one transition of a customer in one transaction. It is idempotent: the
@@ -51,7 +55,13 @@ func persist(ctx context.Context, tx bun.Tx, b Batch) error {
 	if err := writeEffects(ctx, tx, b); err != nil {
 		return err
 	}
-	return writeOutbox(ctx, tx, b)
+	if err := writeOutbox(ctx, tx, b); err != nil {
+		return err
+	}
+	if b.Filing {
+		return postgres.NotifyFiled(ctx, tx, b.Customer.ID, b.SkipCustomer)
+	}
+	return nil
 }
 
 // saveCustomer upserts the customer row unless the stored revision is newer.

@@ -308,3 +308,38 @@ func CustomerByPhone(ctx context.Context, db bun.IDB, phone string) (*Customer, 
 	}
 	return &row, nil
 }
+
+// FiledChannel is the PostgreSQL NOTIFY channel on which a filing's write is announced
+// (NotifyFiled): the filing request waiting for it answers 201 without asking the
+// workflow (issue 15).
+const FiledChannel = "renoflow_filed"
+
+// FiledRefused ends the payload of a filing's announcement when the filing could never
+// be written (its alert was written instead): "<customer id>" + FiledRefused.
+const FiledRefused = ":refused"
+
+// NotifyFiled announces on FiledChannel, when tx commits, that customer id's filing is
+// written (refused false) or was refused (its alert written instead).
+func NotifyFiled(ctx context.Context, tx bun.IDB, id string, refused bool) error {
+	payload := id
+	if refused {
+		payload += FiledRefused
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", FiledChannel, payload); err != nil {
+		return fmt.Errorf("postgres.NotifyFiled %s: %w", id, err)
+	}
+	return nil
+}
+
+// CustomerByID reads the customer row with id, or nil when it is not written (yet).
+func CustomerByID(ctx context.Context, db bun.IDB, id string) (*Customer, error) {
+	row := new(Customer)
+	err := db.NewSelect().Model(row).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres.CustomerByID %s: %w", id, err)
+	}
+	return row, nil
+}

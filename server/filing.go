@@ -146,14 +146,18 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 }
 
 // startFiling starts the customer's workflow and waits, at most FilingWait, until it has
-// written the filing, in one update-with-start request (issue 15): the start and the
-// UpdateFiled update travel together, the update is delivered in the workflow's first
-// task and answered when the filing's transition is persisted — no second request, no
-// workflow task of its own. started is false only when the workflow certainly did not
-// start (then err says why); with started true, err is the refusal or the reason the
-// filing is not yet written, as for awaitFiled.
+// written the filing. With FiledNotices (startNotified) it waits for the write's
+// announcement from PostgreSQL; otherwise in one update-with-start request (issue 15):
+// the start and the UpdateFiled update travel together, the update is delivered in the
+// workflow's first task and answered when the filing's transition is persisted. started
+// is false only when the workflow certainly did not start (then err says why); with
+// started true, err is the refusal or the reason the filing is not yet written, as for
+// awaitFiled.
 func (s *Server) startFiling(ctx context.Context, in workflows.CustomerInput, opts client.StartWorkflowOptions) (
 	state renoflow.Customer, started bool, err error) {
+	if s.filed != nil {
+		return s.startNotified(ctx, in, opts)
+	}
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
 	defer cancel()
 	op := s.temporal.NewWithStartWorkflowOperation(opts, workflows.CustomerWorkflow, in)
@@ -171,11 +175,48 @@ func (s *Server) startFiling(ctx context.Context, in workflows.CustomerInput, op
 	return state, true, nil
 }
 
+// errFilingPending is why a filing answers 202: its customer is not written yet.
+var errFilingPending = errors.New("the filing is not written yet")
+
+// startNotified starts the customer's workflow eagerly (where this process runs a
+// worker, the start's answer carries the first workflow task to it, past the task
+// queue) and waits, at most FilingWait, for the filing's persist to announce its commit
+// (postgres.FiledChannel); then it reads the customer row. No update and no second
+// request to Temporal (issue 15). A refused filing's announcement asks the workflow for
+// the refusal (awaitFiled); an announcement missed while the listener reconnected is
+// made up for by reading the row when the wait ends.
+func (s *Server) startNotified(ctx context.Context, in workflows.CustomerInput, opts client.StartWorkflowOptions) (
+	renoflow.Customer, bool, error) {
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
+	defer cancel()
+	heard := s.filed.await(in.CustomerID)
+	defer s.filed.forget(in.CustomerID)
+	opts.EnableEagerStart = true
+	if _, err := s.temporal.ExecuteWorkflow(wctx, opts, workflows.CustomerWorkflow, in); err != nil {
+		return renoflow.Customer{}, s.workflowExists(ctx, opts.ID), workflows.DomainError(err)
+	}
+	select {
+	case refused := <-heard:
+		if refused {
+			state, err := s.awaitFiled(ctx, in.CustomerID)
+			return state, true, err
+		}
+	case <-wctx.Done():
+	}
+	row, err := postgres.CustomerByID(context.WithoutCancel(ctx), s.db, in.CustomerID)
+	if err != nil {
+		return renoflow.Customer{}, true, err
+	}
+	if row == nil {
+		return renoflow.Customer{}, true, errFilingPending
+	}
+	state, err := row.Decode()
+	return state, true, err
+}
+
 // filingStarted tells, after an update-with-start failed, whether the workflow started
 // anyway: the start's answer is in op when it came; when it did not (the request timed
-// out while the first workflow task ran long), Temporal is asked. A workflow Temporal
-// cannot confirm (not found, or Temporal unreachable) counts as not started, as a failed
-// start always did.
+// out while the first workflow task ran long), Temporal is asked (workflowExists).
 func (s *Server) filingStarted(ctx context.Context, op client.WithStartWorkflowOperation, wid string) bool {
 	gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Millisecond)
 	_, err := op.Get(gctx) // answered already, or not at all
@@ -183,9 +224,16 @@ func (s *Server) filingStarted(ctx context.Context, op client.WithStartWorkflowO
 	if err == nil {
 		return true
 	}
+	return s.workflowExists(ctx, wid)
+}
+
+// workflowExists asks Temporal whether workflow wid exists. A workflow Temporal cannot
+// confirm (not found, or Temporal unreachable) counts as not started, as a failed start
+// always did.
+func (s *Server) workflowExists(ctx context.Context, wid string) bool {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_, err = s.temporal.DescribeWorkflowExecution(dctx, wid, "")
+	_, err := s.temporal.DescribeWorkflowExecution(dctx, wid, "")
 	return err == nil
 }
 

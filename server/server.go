@@ -55,6 +55,11 @@ type Config struct {
 	// /metrics of the app, to loopback clients only (dev).
 	Metrics      *metrics.Set
 	MetricsOnApp bool
+	// FiledNotices makes a filing wait for its write's announcement from PostgreSQL
+	// (postgres.FiledChannel) and start its workflow eagerly, instead of sending the
+	// workflow an update with the start (issue 15). The server's tests, whose Temporal
+	// is a fake that writes nothing, leave it off.
+	FiledNotices bool
 }
 
 // Server holds the dependencies of the handlers.
@@ -63,7 +68,8 @@ type Server struct {
 	db       *bun.DB
 	log      *slog.Logger
 	cfg      Config
-	trusted  []*net.IPNet // Config.TrustedProxies
+	trusted  []*net.IPNet  // Config.TrustedProxies
+	filed    *filedNotices // Config.FiledNotices
 }
 
 // NewServer builds the fiber app with every route.
@@ -87,6 +93,9 @@ func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber
 		cfg.LoginThrottle = DefaultLoginThrottle
 	}
 	s := &Server{temporal: c, db: db, log: log, cfg: cfg, trusted: trustedNets(cfg.TrustedProxies)}
+	if cfg.FiledNotices {
+		s.filed = listenFiled(db, log)
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "renoflow",
 		ErrorHandler:          s.errorHandler,

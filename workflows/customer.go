@@ -402,7 +402,7 @@ func (w *customerImpl) rulesVersion(ctx workflow.Context) int {
 func (w *customerImpl) persist(ctx workflow.Context, eff renoflow.Effects, summary string) error {
 	w.state.Revision++
 	w.transitions++
-	batch := activities.Batch{Customer: w.state, Effects: eff, UpdatedAt: workflow.Now(ctx)}
+	batch := activities.Batch{Customer: w.state, Effects: eff, UpdatedAt: workflow.Now(ctx), Filing: w.filing}
 	if err := w.executePersist(ctx, summary, batch); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -470,7 +470,7 @@ func (w *customerImpl) alert(ctx workflow.Context, summary, reason string) {
 	eff := w.state.Unwritable(env, summary, reason)
 	eff.ReleasePhone = w.filing
 	who := renoflow.Customer{ID: w.state.ID, StoreID: w.state.StoreID}
-	batch := activities.Batch{Customer: who, Effects: eff, UpdatedAt: env.Now, SkipCustomer: true}
+	batch := activities.Batch{Customer: who, Effects: eff, UpdatedAt: env.Now, SkipCustomer: true, Filing: w.filing}
 	if err := w.executePersist(ctx, "数据无法保存："+summary, batch); err != nil && ctx.Err() == nil {
 		workflow.GetLogger(ctx).Error("alert not written", "summary", summary, "error", err)
 	}

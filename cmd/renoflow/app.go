@@ -238,7 +238,7 @@ func backends(ctx context.Context, log *slog.Logger, dbURL, temporalAddr, namesp
 }
 
 func serverConfig(cfg config, uiURL string) server.Config {
-	return server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter,
+	return server.Config{Namespace: cfg.Namespace, TemporalUIURL: uiURL, ContinueAsNewAfter: cfg.ContinueAsNewAfter, FiledNotices: true,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies,
 		LoginThrottle: server.LoginThrottle{Window: cfg.LoginThrottleWindow, PerAccount: cfg.LoginFailsAccount, PerIP: cfg.LoginFailsIP}}
 }

@@ -66,9 +66,10 @@ func TestDevMetrics(t *testing.T) {
 		`renoflow_overdue_tasks\{store="s1"\}`,
 		`temporal_workflow_task_execution_latency_seconds_count\{[^}]*workflow_type="CustomerWorkflow"[^}]*\}`,
 		// Persist runs as a local activity (GetVersion local-persist) and a filing is one
-		// update-with-start request (ExecuteMultiOperation).
+		// start request (an eager start where the worker is in the process), its answer
+		// waited for on PostgreSQL (Config.FiledNotices).
 		`temporal_local_activity_execution_latency_seconds_count\{[^}]*activity_type="Persist"[^}]*\}`,
-		`temporal_long_request_latency_seconds_count\{[^}]*operation="ExecuteMultiOperation"[^}]*\}`,
+		`temporal_request_latency_seconds_count\{[^}]*operation="StartWorkflowExecution"[^}]*\}`,
 	} {
 		v, ok := metricValue(scrape, series)
 		require.True(t, ok, "metrics lack %s:\n%s", series, grepLines(scrape, "temporal_request"))

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/renoflow/renoflow/postgres"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// filedNotices hands the announcements of filings written (postgres.FiledChannel, sent
+// by the filing's persist when it commits) to the filing requests waiting for them
+// (issue 15): a filing then answers 201 without an update to its workflow.
+type filedNotices struct {
+	mu      sync.Mutex
+	waiting map[string]chan bool // customer ID → refused
+}
+
+// listenFiled listens on postgres.FiledChannel with a connection of its own; the
+// listener reconnects by itself, and an announcement missed meanwhile is made up for by
+// the waiter reading the customer row when its wait ends.
+func listenFiled(db *bun.DB, log *slog.Logger) *filedNotices {
+	n := &filedNotices{waiting: map[string]chan bool{}}
+	ln := pgdriver.NewListener(db)
+	if err := ln.Listen(context.Background(), postgres.FiledChannel); err != nil {
+		log.Warn("listen for filings written; filings wait for their workflow instead until PostgreSQL answers", "err", err)
+	}
+	go func() {
+		for msg := range ln.Channel() {
+			id, refused := strings.CutSuffix(msg.Payload, postgres.FiledRefused)
+			n.announce(id, refused)
+		}
+	}()
+	return n
+}
+
+// await registers a wait for customer id's filing; the channel receives whether it was
+// refused. forget ends the wait.
+func (n *filedNotices) await(id string) <-chan bool {
+	ch := make(chan bool, 1)
+	n.mu.Lock()
+	n.waiting[id] = ch
+	n.mu.Unlock()
+	return ch
+}
+
+func (n *filedNotices) forget(id string) {
+	n.mu.Lock()
+	delete(n.waiting, id)
+	n.mu.Unlock()
+}
+
+func (n *filedNotices) announce(id string, refused bool) {
+	n.mu.Lock()
+	ch := n.waiting[id]
+	delete(n.waiting, id)
+	n.mu.Unlock()
+	if ch != nil {
+		ch <- refused
+	}
+}
