@@ -15,6 +15,7 @@ import (
 // by the filing's persist when it commits) to the filing requests waiting for them
 // (issue 15): a filing then answers 201 without an update to its workflow.
 type filedNotices struct {
+	ln      *pgdriver.Listener
 	mu      sync.Mutex
 	waiting map[string]chan bool // customer ID → refused
 }
@@ -23,8 +24,8 @@ type filedNotices struct {
 // listener reconnects by itself, and an announcement missed meanwhile is made up for by
 // the waiter reading the customer row when its wait ends.
 func listenFiled(db *bun.DB, log *slog.Logger) *filedNotices {
-	n := &filedNotices{waiting: map[string]chan bool{}}
 	ln := pgdriver.NewListener(db)
+	n := &filedNotices{ln: ln, waiting: map[string]chan bool{}}
 	if err := ln.Listen(context.Background(), postgres.FiledChannel); err != nil {
 		log.Warn("listen for filings written; filings wait for their workflow instead until PostgreSQL answers", "err", err)
 	}
@@ -36,6 +37,9 @@ func listenFiled(db *bun.DB, log *slog.Logger) *filedNotices {
 	}()
 	return n
 }
+
+// close stops listening (the app shuts down before the database does).
+func (n *filedNotices) close() error { return n.ln.Close() }
 
 // await registers a wait for customer id's filing; the channel receives whether it was
 // refused. forget ends the wait.

@@ -108,6 +108,9 @@ func NewServer(c client.Client, db *bun.DB, log *slog.Logger, cfg Config) *fiber
 		TrustedProxies:          cfg.TrustedProxies,
 	})
 	s.routes(app)
+	if s.filed != nil {
+		app.Hooks().OnShutdown(s.filed.close)
+	}
 	return app
 }
 
