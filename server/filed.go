@@ -22,12 +22,12 @@ type filedNotices struct {
 
 // listenFiled listens on postgres.FiledChannel with a connection of its own; the
 // listener reconnects by itself, and an announcement missed meanwhile is made up for by
-// the waiter reading the customer row when its wait ends.
+// the waiter reading the customer row (startNotified).
 func listenFiled(db *bun.DB, log *slog.Logger) *filedNotices {
 	ln := pgdriver.NewListener(db)
 	n := &filedNotices{ln: ln, waiting: map[string]chan bool{}}
 	if err := ln.Listen(context.Background(), postgres.FiledChannel); err != nil {
-		log.Warn("listen for filings written; filings wait for their workflow instead until PostgreSQL answers", "err", err)
+		log.Warn("listen for filings written; until PostgreSQL answers, filings read their row every second instead", "err", err)
 	}
 	go func() {
 		for msg := range ln.Channel() {

@@ -183,8 +183,9 @@ var errFilingPending = errors.New("the filing is not written yet")
 // queue) and waits, at most FilingWait, for the filing's persist to announce its commit
 // (postgres.FiledChannel); then it reads the customer row. No update and no second
 // request to Temporal (issue 15). A refused filing's announcement asks the workflow for
-// the refusal (awaitFiled); an announcement missed while the listener reconnected is
-// made up for by reading the row when the wait ends.
+// the refusal (awaitFiled). Announcements missed while the listener is stalled or
+// reconnecting are made up for by reading the row every filedRecheck, and once more
+// when the wait ends.
 func (s *Server) startNotified(ctx context.Context, in workflows.CustomerInput, opts client.StartWorkflowOptions) (
 	renoflow.Customer, bool, error) {
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.FilingWait)
@@ -195,23 +196,48 @@ func (s *Server) startNotified(ctx context.Context, in workflows.CustomerInput, 
 	if _, err := s.temporal.ExecuteWorkflow(wctx, opts, workflows.CustomerWorkflow, in); err != nil {
 		return renoflow.Customer{}, s.workflowExists(ctx, opts.ID), workflows.DomainError(err)
 	}
-	select {
-	case refused := <-heard:
-		if refused {
-			state, err := s.awaitFiled(ctx, in.CustomerID)
+	recheck := time.NewTicker(filedRecheck)
+	defer recheck.Stop()
+	for {
+		select {
+		case refused := <-heard:
+			if refused {
+				state, err := s.awaitFiled(ctx, in.CustomerID)
+				return state, true, err
+			}
+			state, err := s.filedState(ctx, in.CustomerID)
+			return state, true, err
+		case <-recheck.C:
+			if state, err := s.filedState(ctx, in.CustomerID); err == nil {
+				return state, true, nil
+			}
+		case <-wctx.Done():
+			state, err := s.filedState(ctx, in.CustomerID)
 			return state, true, err
 		}
-	case <-wctx.Done():
 	}
-	row, err := postgres.CustomerByID(context.WithoutCancel(ctx), s.db, in.CustomerID)
+}
+
+// filedRecheck is how often a filing waiting for its announcement reads its row anyway
+// (a listener stalled or reconnecting misses announcements); filedRead bounds each read.
+const (
+	filedRecheck = time.Second
+	filedRead    = 2 * time.Second
+)
+
+// filedState reads customer id's row, within filedRead: errFilingPending when it is not
+// written yet.
+func (s *Server) filedState(ctx context.Context, id string) (renoflow.Customer, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), filedRead)
+	defer cancel()
+	row, err := postgres.CustomerByID(rctx, s.db, id)
 	if err != nil {
-		return renoflow.Customer{}, true, err
+		return renoflow.Customer{}, err
 	}
 	if row == nil {
-		return renoflow.Customer{}, true, errFilingPending
+		return renoflow.Customer{}, errFilingPending
 	}
-	state, err := row.Decode()
-	return state, true, err
+	return row.Decode()
 }
 
 // filingStarted tells, after an update-with-start failed, whether the workflow started
