@@ -17,6 +17,7 @@ import (
 	"github.com/renoflow/renoflow/worker"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -115,7 +116,7 @@ func TestDevRestartAndKill9(t *testing.T) {
 	var stage string
 	require.NoError(t, d2.db(t).NewSelect().Table("customers").Column("stage").Where("id = ?", id).Scan(context.Background(), &stage))
 	require.Equal(t, "filed", stage)
-	requirePendingClaimTimer(t, d2.temporal(t), id)
+	requirePendingClaimTimer(t, d2.temporal(t), d2.db(t), id)
 	d2.stop(t)
 
 	// A start killed with SIGKILL, then a start on the same directory.
@@ -132,31 +133,44 @@ func TestDevRestartAndKill9(t *testing.T) {
 	d3 := startDev(t, env)
 	require.NoError(t, d3.db(t).NewSelect().Table("customers").Column("stage").Where("id = ?", id).Scan(context.Background(), &stage))
 	require.Equal(t, "filed", stage)
-	requirePendingClaimTimer(t, d3.temporal(t), id)
+	requirePendingClaimTimer(t, d3.temporal(t), d3.db(t), id)
 	// The recovered stack still works: a second customer can be filed.
 	status, body = d3.login(t, "cm1").call(http.MethodPost, "/customers", filing("13900002222"))
 	require.Equal(t, http.StatusCreated, status, "%v", body)
 }
 
-// requirePendingClaimTimer checks the customer's workflow is running with its timer armed.
-func requirePendingClaimTimer(t *testing.T, c client.Client, id string) {
+// requirePendingClaimTimer checks the customer's workflow is running with its timer armed,
+// and that its filing was written once.
+//
+// A filing is answered 201 when its persist transaction commits, inside the workflow's first
+// task. A stop (or kill -9) right after that answer loses the task's completion: the SDK drops
+// a local activity's result once the worker is stopping. Temporal then retries the first task
+// when its start-to-close timeout (10 s) passes, and the idempotent persist finds the row
+// already written. So the timer is armed within that timeout of the restart, not at once.
+func requirePendingClaimTimer(t *testing.T, c client.Client, db *bun.DB, id string) {
 	t.Helper()
 	desc, err := c.DescribeWorkflowExecution(context.Background(), workflows.CustomerWorkflowID(id), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, desc.GetWorkflowExecutionInfo().GetStatus())
-	started, fired := 0, 0
-	iter := c.GetWorkflowHistory(context.Background(), workflows.CustomerWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		require.NoError(t, err)
-		switch ev.GetEventType() {
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			started++
-		case enumspb.EVENT_TYPE_TIMER_FIRED, enumspb.EVENT_TYPE_TIMER_CANCELED:
-			fired++
+	pending := func() bool {
+		started, fired := 0, 0
+		iter := c.GetWorkflowHistory(context.Background(), workflows.CustomerWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			ev, err := iter.Next()
+			require.NoError(t, err)
+			switch ev.GetEventType() {
+			case enumspb.EVENT_TYPE_TIMER_STARTED:
+				started++
+			case enumspb.EVENT_TYPE_TIMER_FIRED, enumspb.EVENT_TYPE_TIMER_CANCELED:
+				fired++
+			}
 		}
+		return started > fired
 	}
-	require.Greater(t, started, fired, "a timer is pending")
+	eventually(t, "a timer is pending", pending)
+	n, err := db.NewSelect().Table("timeline").Where("customer_id = ?", id).Where("kind = 'filed'").Count(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the filing is written once, however often its first task ran")
 }
 
 // Fifty concurrent filings of one number in different spellings: exactly one succeeds,
