@@ -63,6 +63,10 @@ func (a *Activities) LoadPolicy(ctx context.Context) (PolicySnapshot, error) {
 type PolicyHave struct {
 	Policy   int `json:"policy"`
 	Calendar int `json:"calendar"`
+	// Seen, on a filing's first load, are the newest versions the API read when it
+	// accepted the filing (workflows.CustomerInput.Policy): a snapshot of those versions
+	// already loaded by this worker is served without reading PostgreSQL.
+	Seen *PolicyHave `json:"seen,omitempty"`
 }
 
 // PolicyUpdate answers LoadPolicySince: the newest versions, and the snapshot only when
@@ -77,8 +81,16 @@ type PolicyUpdate struct {
 // "per transition cost"): it reads only the newest version numbers, and the policy and
 // calendar themselves only when one changed, so the local activity's marker in the
 // customer's history stays a few bytes on every transition instead of the whole policy.
+// A filing's first load names the versions its API read (have.Seen): when this worker
+// has loaded that snapshot before, it is the answer and nothing is read.
 func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
 	var up PolicyUpdate
+	if seen := have.Seen; seen != nil {
+		if cached, ok := a.snapshots.Load(snapshotKey{seen.Policy, seen.Calendar}); ok {
+			snap := cached.(PolicySnapshot)
+			return PolicyUpdate{Policy: seen.Policy, Calendar: seen.Calendar, Snapshot: &snap}, nil
+		}
+	}
 	var err error
 	if up.Policy, up.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
 		return up, err

@@ -105,9 +105,12 @@ func writeEffects(ctx context.Context, tx bun.Tx, b Batch) error {
 			return err
 		}
 	}
-	// Open work follows the customer to the store it is in now.
-	if err := postgres.MoveOpenTasks(ctx, tx, c.ID, c.StoreID); err != nil {
-		return err
+	// Open work follows the customer to the store it is in now. A filing's tasks are all
+	// created in the transaction, with its store: nothing to move.
+	if !b.Filing {
+		if err := postgres.MoveOpenTasks(ctx, tx, c.ID, c.StoreID); err != nil {
+			return err
+		}
 	}
 	if err := postgres.RecordScores(ctx, tx, c.ID, eff.Scores); err != nil {
 		return err

@@ -240,4 +240,15 @@ func TestLoadPolicySince(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, v2, newer.Snapshot.Version)
 	require.Equal(t, renoflow.MustSpan("4h"), newer.Snapshot.Policy.VerifyWithin)
+
+	// A filing names the versions its API read: a snapshot of them already loaded is the
+	// answer as it is, with nothing read (v2 is newer, and not what comes back); one not
+	// loaded here is read as the newest.
+	seen := &PolicyHave{Policy: v, Calendar: changed.Calendar}
+	filed, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: seen})
+	require.NoError(t, err)
+	require.Equal(t, changed, filed)
+	unknown, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyHave{Policy: v2 + 7, Calendar: 0}})
+	require.NoError(t, err)
+	require.Equal(t, newer, unknown)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/renoflow/renoflow"
@@ -70,12 +71,53 @@ func LatestPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, error) {
 	if err != nil {
 		return renoflow.Policy{}, fmt.Errorf("postgres.LatestPolicy: %w", err)
 	}
+	return row.policy()
+}
+
+// policy parses the row's body, with Policy.Version set to its number.
+func (row PolicyVersion) policy() (renoflow.Policy, error) {
 	p, err := renoflow.ParsePolicy(row.Body)
 	if err != nil {
 		return renoflow.Policy{}, &InvalidPolicyError{Version: row.Version, Err: err}
 	}
 	p.Version = row.Version
 	return p, nil
+}
+
+// PolicyCache holds the policy versions read, parsed: a saved version never changes, so
+// the newest policy costs one query for its version number (issue 15). The zero value
+// is ready; it is safe for concurrent use.
+type PolicyCache struct{ versions sync.Map } // version → renoflow.Policy
+
+// At returns policy version v (the shipped defaults as version 0), reading and parsing
+// it only the first time; sql.ErrNoRows when no such version is stored, an
+// *InvalidPolicyError when its body no longer parses.
+func (c *PolicyCache) At(ctx context.Context, db bun.IDB, v int) (renoflow.Policy, error) {
+	if v == 0 {
+		return renoflow.DefaultPolicy(), nil
+	}
+	if p, ok := c.versions.Load(v); ok {
+		return p.(renoflow.Policy), nil
+	}
+	var row PolicyVersion
+	if err := db.NewSelect().Model(&row).Column("version", "body").Where("version = ?", v).Scan(ctx); err != nil {
+		return renoflow.Policy{}, fmt.Errorf("postgres.PolicyCache.At %d: %w", v, err)
+	}
+	p, err := row.policy()
+	if err != nil {
+		return renoflow.Policy{}, err
+	}
+	c.versions.Store(v, p)
+	return p, nil
+}
+
+// Latest is LatestPolicy through the cache: the newest version's number, then At.
+func (c *PolicyCache) Latest(ctx context.Context, db bun.IDB) (renoflow.Policy, error) {
+	v, _, err := LatestVersions(ctx, db)
+	if err != nil {
+		return renoflow.Policy{}, err
+	}
+	return c.At(ctx, db, v)
 }
 
 // SavePolicy stores p as a new policy version and returns its number (one more than the
@@ -118,12 +160,26 @@ func versionHistory(db bun.IDB, table string, limit int) *bun.SelectQuery {
 // shipped calendar's version when none is stored): what a workflow holding a snapshot
 // compares against, without reading the bodies.
 func LatestVersions(ctx context.Context, db bun.IDB) (policy, calendar int, err error) {
-	err = db.NewRaw(`SELECT (SELECT coalesce(max(version), 0) FROM policy_versions),
-		(SELECT coalesce(max(version), ?) FROM calendar_versions)`, renoflow.DefaultCalendar().Version).Scan(ctx, &policy, &calendar)
+	err = db.NewRaw(latestVersions, renoflow.DefaultCalendar().Version).Scan(ctx, &policy, &calendar)
 	if err != nil {
 		return 0, 0, fmt.Errorf("postgres.LatestVersions: %w", err)
 	}
 	return policy, calendar, nil
+}
+
+const latestVersions = `SELECT (SELECT coalesce(max(version), 0) FROM policy_versions),
+	(SELECT coalesce(max(version), ?) FROM calendar_versions)`
+
+// StoreAndVersions answers in one query what a filing reads before it reserves the
+// phone: whether store storeID exists, and the newest policy and calendar versions (as
+// LatestVersions).
+func StoreAndVersions(ctx context.Context, db bun.IDB, storeID string) (exists bool, policy, calendar int, err error) {
+	err = db.NewRaw(`SELECT EXISTS (SELECT 1 FROM stores WHERE id = ?), v.* FROM (`+latestVersions+`) AS v`,
+		storeID, renoflow.DefaultCalendar().Version).Scan(ctx, &exists, &policy, &calendar)
+	if err != nil {
+		return false, 0, 0, fmt.Errorf("postgres.StoreAndVersions %s: %w", storeID, err)
+	}
+	return exists, policy, calendar, nil
 }
 
 // EnsureDefaults stores the shipped policy and calendar as version 1 when none is

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -88,6 +89,50 @@ func TestLatestPolicyInvalid(t *testing.T) {
 	require.Equal(t, 1, invalid.Version)
 	var de *renoflow.Error
 	require.ErrorAs(t, err, &de)
+	var cache PolicyCache
+	_, err = cache.Latest(ctx, db)
+	require.ErrorAs(t, err, &invalid, "the cache refuses it the same way")
+}
+
+// TestPolicyCache: the newest policy through the cache is LatestPolicy's; a version is
+// parsed once (a saved version never changes: a row changed behind the cache is not
+// read again), a newer version is seen at once, version 0 is the shipped defaults, and
+// a version never saved is sql.ErrNoRows.
+func TestPolicyCache(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	ctx := t.Context()
+	var cache PolicyCache
+	p, err := cache.Latest(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, renoflow.DefaultPolicy(), p, "nothing saved: the defaults as version 0")
+
+	want := renoflow.DefaultPolicy()
+	want.OwnerCapacity = 77
+	v, err := SavePolicy(ctx, db, want, Change{By: "admin"})
+	require.NoError(t, err)
+	got, err := cache.Latest(ctx, db)
+	require.NoError(t, err)
+	latest, err := LatestPolicy(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, latest, got)
+	require.Equal(t, 77, got.OwnerCapacity)
+
+	_, err = db.NewUpdate().Model((*PolicyVersion)(nil)).Set("body = jsonb_set(body, '{owner_capacity}', '5')").Where("version = ?", v).Exec(ctx)
+	require.NoError(t, err)
+	again, err := cache.At(ctx, db, v)
+	require.NoError(t, err)
+	require.Equal(t, 77, again.OwnerCapacity, "served from the cache")
+
+	want.OwnerCapacity = 88
+	_, err = SavePolicy(ctx, db, want, Change{By: "admin"})
+	require.NoError(t, err)
+	newer, err := cache.Latest(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, 88, newer.OwnerCapacity)
+
+	_, err = cache.At(ctx, db, 99)
+	require.ErrorIs(t, err, sql.ErrNoRows)
 }
 
 // TestCalendarVersions: the shipped calendar as version 0 until one is saved; saved

@@ -65,15 +65,6 @@ func EnsureStore(ctx context.Context, db bun.IDB, id, name string) error {
 	return nil
 }
 
-// StoreExists reports whether a store has the ID.
-func StoreExists(ctx context.Context, db bun.IDB, id string) (bool, error) {
-	ok, err := db.NewSelect().Model((*Store)(nil)).Where("id = ?", id).Exists(ctx)
-	if err != nil {
-		return false, fmt.Errorf("postgres.StoreExists %s: %w", id, err)
-	}
-	return ok, nil
-}
-
 // StoreName reads a store's name; sql.ErrNoRows when there is no such store.
 func StoreName(ctx context.Context, db bun.IDB, id string) (string, error) {
 	var name string

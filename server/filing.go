@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
 	"github.com/renoflow/renoflow/postgres"
 	"github.com/renoflow/renoflow/workflows"
 	"github.com/uptrace/bun"
@@ -59,9 +60,12 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	if !renoflow.Consultation(req.Consultation).Valid() {
 		p.Add("consultation", "只能是 visit（到店）或 phone（来电）")
 	}
-	if ok, err := s.storeExists(ctx, rec.StoreID); err != nil {
+	// One query for the store and the versions in force; the policy itself is cached.
+	storeOK, policyVersion, calendarVersion, err := postgres.StoreAndVersions(ctx, s.db, rec.StoreID)
+	if err != nil {
 		return FileResult{}, err
-	} else if !ok {
+	}
+	if !storeOK {
 		p.Add(renoflow.FieldStore, "门店不存在")
 	} else if !actor.InStore(rec.StoreID) {
 		return FileResult{}, &renoflow.Error{Code: renoflow.CodeForbidden, Message: "不能为其他门店报备客户",
@@ -70,7 +74,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	if err := p.Err("报备信息有误"); err != nil {
 		return FileResult{}, err
 	}
-	pol, err := s.currentPolicy(ctx)
+	pol, err := s.policies.At(ctx, s.db, policyVersion)
 	if err != nil {
 		return FileResult{}, err
 	}
@@ -107,7 +111,8 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	}
 
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
-		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter, Versions: workflows.FilingVersions()}
+		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter, Versions: workflows.FilingVersions(),
+		Policy: &activities.PolicyHave{Policy: policyVersion, Calendar: calendarVersion}}
 	wid := workflows.CustomerWorkflowID(id)
 	var state renoflow.Customer
 	if repeat {
@@ -313,10 +318,6 @@ func (s *Server) filingInProgress(ctx context.Context, id string) (bool, error) 
 			Data: map[string]any{"customer_id": id, "pending": true}}
 	}
 	return true, nil
-}
-
-func (s *Server) storeExists(ctx context.Context, id string) (bool, error) {
-	return postgres.StoreExists(ctx, s.db, id)
 }
 
 // reservePhone takes the phone for customer id filed by actor; false when another

@@ -27,7 +27,7 @@ type PolicyVersion struct {
 
 // currentPolicy reads the newest policy version (defaults as version 0 when none).
 func (s *Server) currentPolicy(ctx context.Context) (renoflow.Policy, error) {
-	return postgres.LatestPolicy(ctx, s.db)
+	return s.policies.Latest(ctx, s.db)
 }
 
 // policyHistory lists the newest saved versions.

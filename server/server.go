@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/metrics"
+	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 )
@@ -70,6 +71,7 @@ type Server struct {
 	cfg      Config
 	trusted  []*net.IPNet  // Config.TrustedProxies
 	filed    *filedNotices // Config.FiledNotices
+	policies postgres.PolicyCache
 }
 
 // NewServer builds the fiber app with every route.

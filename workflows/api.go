@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/renoflow/renoflow"
+	"github.com/renoflow/renoflow/activities"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 )
@@ -66,6 +67,12 @@ type CustomerInput struct {
 	// and Continue-As-New stamp FilingVersions; runs without it (filed before) ask
 	// GetVersion as before.
 	Versions map[string]int `json:"versions,omitempty"`
+	// Policy names the policy and calendar versions in force when the API accepted the
+	// filing (it read them for the owner capacity, 库容). The filing's LoadPolicySince
+	// serves that snapshot from the worker's cache without reading PostgreSQL (issue 15);
+	// nil, or a snapshot not cached: the newest, read as before. Not carried into
+	// Continue-As-New.
+	Policy *activities.PolicyHave `json:"policy,omitempty"`
 }
 
 // Update names: staff actions that can be refused, so the caller hears the refusal at once. The

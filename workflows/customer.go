@@ -144,6 +144,7 @@ func (w *customerImpl) run(ctx workflow.Context) error {
 			next.State = &state
 			next.Applied = w.applied.order
 			next.Versions = FilingVersions() // the new run starts with this worker's behaviour
+			next.Policy = nil
 			return workflow.NewContinueAsNewError(ctx, CustomerWorkflow, next)
 		}
 		var due bool
@@ -338,7 +339,7 @@ const policySinceVersion = 1
 // loadPolicySince runs LoadPolicySince with the versions of the snapshot held and returns
 // the snapshot in force, keeping a new one when the policy or calendar changed.
 func (w *customerImpl) loadPolicySince(lctx workflow.Context) (activities.PolicySnapshot, error) {
-	have := activities.PolicyHave{Policy: -1, Calendar: -1}
+	have := activities.PolicyHave{Policy: -1, Calendar: -1, Seen: w.in.Policy}
 	if w.policy != nil {
 		have = activities.PolicyHave{Policy: w.policy.Version, Calendar: w.policy.Calendar.Version}
 	}
