@@ -68,6 +68,27 @@ func rawFiled(ctx workflow.Context) error {
 	return workflow.Sleep(ctx, 30*24*time.Hour)
 }
 
+// rawWritten is the like-for-like baseline of a filing as renoflow answers it: a workflow
+// started eagerly whose first workflow task runs a local activity (rawWrite) telling the
+// starter it ran, as the filing's persist announces its commit; then it waits on a timer.
+func rawWritten(ctx workflow.Context, id string) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute})
+	if err := workflow.ExecuteLocalActivity(lctx, rawWrite, id).Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflow.Sleep(ctx, 30*24*time.Hour)
+}
+
+// rawWrites hands rawWrite's announcements to the starters waiting for them.
+var rawWrites sync.Map // workflow ID → chan struct{}
+
+func rawWrite(_ context.Context, id string) error {
+	if ch, ok := rawWrites.LoadAndDelete(id); ok {
+		close(ch.(chan struct{}))
+	}
+	return nil
+}
+
 // rawTimer is the raw baseline of a clock: a timer, then an activity marking its firing.
 func rawTimer(ctx workflow.Context, id string, due time.Time) error {
 	if d := due.Sub(workflow.Now(ctx)); d > 0 {
@@ -124,6 +145,7 @@ func scale(bin string, o scaleOpts) error {
 	w.RegisterWorkflow(rawOpen)
 	w.RegisterWorkflow(rawTimer)
 	w.RegisterWorkflow(rawFiled)
+	w.RegisterWorkflow(rawWritten)
 	w.RegisterActivity(mk)
 	if err := w.Start(); err != nil {
 		return err
@@ -162,7 +184,7 @@ func scale(bin string, o scaleOpts) error {
 
 	// 1. Filing throughput and CPU per filing, interleaved with raw starts and with raw
 	// update-with-starts (an empty workflow answering an update in its first task).
-	var rawRates, sustainedRates, uwsRates, fileRates, rawCPU, uwsCPU, fileCPU, fileBenchCPU, filePGCPU []float64
+	var rawRates, sustainedRates, uwsRates, eagerRates, fileRates, rawCPU, uwsCPU, eagerCPU, fileCPU, fileBenchCPU, filePGCPU []float64
 	fileErrs, newConns, connFilings := 0, 0, 0
 	for r := 0; r < o.rounds; r++ {
 		profiled := o.profile != "" && (r > 0 || o.rounds == 1)
@@ -211,7 +233,27 @@ func scale(bin string, o scaleOpts) error {
 		cu := pids.cpu()
 		uwsRates = append(uwsRates, uwsRate)
 		uwsCPU = append(uwsCPU, (cu.dev+cu.pg+cu.self-c1.dev-c1.pg-c1.self).Seconds()*1000/float64(o.perRound))
-		c1 = cu
+		// The filing's own shape on Temporal alone: an eager start, answered when its first
+		// task's local activity has run.
+		eagerRate, _ := concurrently(o.perRound, o.clients, func(i int) error {
+			id := "rawwritten-" + uuid.NewString()
+			ch := make(chan struct{})
+			rawWrites.Store(id, ch)
+			defer rawWrites.Delete(id)
+			if _, err := tc.ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{ID: id, TaskQueue: rawQueue, EnableEagerStart: true}, rawWritten, id); err != nil {
+				return err
+			}
+			select {
+			case <-ch:
+				return nil
+			case <-time.After(time.Minute):
+				return fmt.Errorf("raw workflow %s: its local activity did not run in a minute", id)
+			}
+		})
+		ce := pids.cpu()
+		eagerRates = append(eagerRates, eagerRate)
+		eagerCPU = append(eagerCPU, (ce.dev+ce.pg+ce.self-cu.dev-cu.pg-cu.self).Seconds()*1000/float64(o.perRound))
+		c1 = ce
 		s0 := pgSessions(ctx, db)
 		var prof *profiling
 		if profiled {
@@ -247,8 +289,11 @@ func scale(bin string, o scaleOpts) error {
 	row("filings/s against raw starts sustained", median(fileRates), median(sustainedRates), "(raw: starts until their first tasks are done)")
 	row("filings/s against raw update-with-start", median(fileRates), median(uwsRates), "(raw: an empty workflow answering an update in its first task)")
 	row("raw update-with-start/s against raw start/s", median(uwsRates), median(rawRates), "(the ceiling of the ratio above: Temporal alone)")
+	row("filings/s against raw eager start, first task run", median(fileRates), median(eagerRates), "(raw: the filing's shape, an eager start answered from its first task's local activity)")
+	row("raw eager start, first task run/s against raw start/s", median(eagerRates), median(rawRates), "(the ceiling of the filing's design: Temporal alone)")
 	row("CPU ms per filing (dev process + PostgreSQL)", median(fileCPU), median(rawCPU), "(raw: start + its first task)")
 	row("CPU ms per filing against raw update-with-start", median(fileCPU), median(uwsCPU), "")
+	row("CPU ms per filing against raw eager start, first task run", median(fileCPU), median(eagerCPU), "")
 	fmt.Printf("  (of which PostgreSQL %.1f ms; filing errors: %d; HTTP client CPU in the bench %.1f ms per filing, not counted)\n",
 		median(filePGCPU), fileErrs, median(fileBenchCPU))
 	if connFilings > 0 {
