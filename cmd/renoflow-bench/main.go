@@ -49,7 +49,7 @@ func main() {
 	openFlag := flag.String("open", "1000,10000", "open customers at which worker RSS is read")
 	flag.IntVar(&o.lifecycle, "lifecycle", 100, "customers driven concurrently through a shrunk lifecycle")
 	flag.DurationVar(&o.lifecycleWait, "lifecycle-wait", 10*time.Minute, "how long to wait for them all to be archived")
-	flag.StringVar(&o.profile, "profile", "", "write the dev process's CPU profiles of the throughput rounds after the first: PATH.N for filings, PATH.raw.N for raw starts "+
+	flag.StringVar(&o.profile, "profile", "", "write the dev process's CPU profiles of the throughput rounds after the first: PATH.N for filings, PATH.raw.N for raw starts, PATH.eager.N for raw eager starts "+
 		"(each covers -profile-seconds from the round's start, so make rounds that long with -per-round)")
 	flag.IntVar(&profileSeconds, "profile-seconds", profileSeconds, "length of each -profile CPU profile")
 	flag.BoolVar(&o.filingOnly, "filing-only", false, "stop after the filing throughput and CPU figures")

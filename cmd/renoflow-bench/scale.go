@@ -235,6 +235,10 @@ func scale(bin string, o scaleOpts) error {
 		uwsCPU = append(uwsCPU, (cu.dev+cu.pg+cu.self-c1.dev-c1.pg-c1.self).Seconds()*1000/float64(o.perRound))
 		// The filing's own shape on Temporal alone: an eager start, answered when its first
 		// task's local activity has run.
+		var eagerProf *profiling
+		if profiled {
+			eagerProf = startProfile(d.pprof)
+		}
 		eagerRate, _ := concurrently(o.perRound, o.clients, func(i int) error {
 			id := "rawwritten-" + uuid.NewString()
 			ch := make(chan struct{})
@@ -251,6 +255,9 @@ func scale(bin string, o scaleOpts) error {
 			}
 		})
 		ce := pids.cpu()
+		if err := eagerProf.stop(o.profile+".eager", r); err != nil {
+			return err
+		}
 		eagerRates = append(eagerRates, eagerRate)
 		eagerCPU = append(eagerCPU, (ce.dev+ce.pg+ce.self-cu.dev-cu.pg-cu.self).Seconds()*1000/float64(o.perRound))
 		c1 = ce
