@@ -47,7 +47,8 @@ func TestTimerKeptWhenEarliestClockUnchanged(t *testing.T) {
 
 // The policy is read whole only when it changed (issue 15): every transition asks
 // LoadPolicySince with the versions it holds, and the answer carries the policy only for
-// the first transition and after a new version was saved.
+// the first transition and after a new version was saved. The filing's ask names the
+// versions the API read (CustomerInput.Policy); later asks do not.
 func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -57,8 +58,10 @@ func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 	env.RegisterActivity(&activities.Activities{})
 	version, pol := 7, renoflow.DefaultPolicy()
 	calls, snapshots := 0, 0
+	var seen []*activities.PolicyHave
 	env.OnActivity("LoadPolicySince", mock.Anything, mock.Anything).Return(func(_ context.Context, have activities.PolicyHave) (activities.PolicyUpdate, error) {
 		calls++
+		seen = append(seen, have.Seen)
 		up := activities.PolicyUpdate{Policy: version, Calendar: renoflow.DefaultCalendar().Version}
 		if have.Policy != version || have.Calendar != up.Calendar {
 			snapshots++
@@ -80,9 +83,11 @@ func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 		update("grade-b", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB})
 	}, 4*time.Minute)
 	env.RegisterDelayedCallback(env.CancelWorkflow, 5*time.Minute)
-	env.ExecuteWorkflow(CustomerWorkflow, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer})
+	read := &activities.PolicyHave{Policy: 7, Calendar: renoflow.DefaultCalendar().Version}
+	env.ExecuteWorkflow(CustomerWorkflow, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer, Policy: read})
 	require.Equal(t, 4, calls, "filing, visit and two gradings each ask")
 	require.Equal(t, 2, snapshots, "the policy came whole at the filing and after version 8 was saved")
+	require.Equal(t, []*activities.PolicyHave{read, nil, nil, nil}, seen, "only the filing names the versions the API read")
 }
 
 // A run whose input pins the versions (a filing since issue 15: no version markers, no
