@@ -19,13 +19,18 @@ import (
 type Activities struct {
 	DB bun.IDB
 	// snapshots holds the policy snapshots loaded, by policy and calendar version
-	// (snapshotKey): a saved version never changes, so a workflow's first transition
-	// (a filing) reads only the version numbers once another has loaded that snapshot.
+	// (PolicyVersions): a saved version never changes, so a workflow's first transition
+	// reads at most the version numbers once another has loaded that snapshot, and a
+	// filing, which names the versions its API read, nothing.
 	snapshots sync.Map
+	policies  postgres.PolicyCache
 }
 
-// snapshotKey names a policy snapshot: its policy and calendar versions.
-type snapshotKey struct{ policy, calendar int }
+// PolicyVersions names a policy version and a calendar version (0: the shipped one).
+type PolicyVersions struct {
+	Policy   int `json:"policy"`
+	Calendar int `json:"calendar"`
+}
 
 // PolicySnapshot is the policy and calendar in force when a clock is armed.
 type PolicySnapshot struct {
@@ -38,35 +43,47 @@ type PolicySnapshot struct {
 // when the company has saved none). A stored policy that no longer parses is a
 // non-retryable "invalid_policy" error: retrying cannot fix it.
 func (a *Activities) LoadPolicy(ctx context.Context) (PolicySnapshot, error) {
-	var snap PolicySnapshot
-	p, err := postgres.LatestPolicy(ctx, a.DB)
+	policy, calendar, err := postgres.LatestVersions(ctx, a.DB)
+	if err != nil {
+		return PolicySnapshot{}, err
+	}
+	return a.snapshotAt(ctx, PolicyVersions{Policy: policy, Calendar: calendar})
+}
+
+// snapshotAt returns the snapshot of versions v, reading it only the first time.
+func (a *Activities) snapshotAt(ctx context.Context, v PolicyVersions) (PolicySnapshot, error) {
+	if cached, ok := a.snapshots.Load(v); ok {
+		return cached.(PolicySnapshot), nil
+	}
+	p, err := a.policies.At(ctx, a.DB, v.Policy)
 	var invalid *postgres.InvalidPolicyError
 	if errors.As(err, &invalid) {
-		return snap, temporal.NewNonRetryableApplicationError(invalid.Error(), "invalid_policy", err)
+		return PolicySnapshot{}, temporal.NewNonRetryableApplicationError(invalid.Error(), "invalid_policy", err)
 	}
 	if err != nil {
-		return snap, err
+		return PolicySnapshot{}, err
 	}
-	cv, err := postgres.LatestCalendar(ctx, a.DB)
+	cv, err := postgres.CalendarAt(ctx, a.DB, v.Calendar)
 	if err != nil {
-		return snap, err
+		return PolicySnapshot{}, err
 	}
 	cal := cv.Calendar()
 	if !p.UsesWorkingDays() {
 		// Only working-day spans need the holidays: keep the workflow history small.
 		cal.Days = nil
 	}
-	return PolicySnapshot{Policy: p, Version: p.Version, Calendar: cal}, nil
+	snap := PolicySnapshot{Policy: p, Version: p.Version, Calendar: cal}
+	a.snapshots.Store(v, snap)
+	return snap, nil
 }
 
 // PolicyHave names the policy and calendar versions a workflow already holds (-1: none).
 type PolicyHave struct {
 	Policy   int `json:"policy"`
 	Calendar int `json:"calendar"`
-	// Seen, on a filing's first load, are the newest versions the API read when it
-	// accepted the filing (workflows.CustomerInput.Policy): a snapshot of those versions
-	// already loaded by this worker is served without reading PostgreSQL.
-	Seen *PolicyHave `json:"seen,omitempty"`
+	// Seen, on a filing's first load, are the versions in force when its API accepted it
+	// (workflows.CustomerInput.Policy): the answer is their snapshot, not the newest.
+	Seen *PolicyVersions `json:"seen,omitempty"`
 }
 
 // PolicyUpdate answers LoadPolicySince: the newest versions, and the snapshot only when
@@ -81,33 +98,24 @@ type PolicyUpdate struct {
 // "per transition cost"): it reads only the newest version numbers, and the policy and
 // calendar themselves only when one changed, so the local activity's marker in the
 // customer's history stays a few bytes on every transition instead of the whole policy.
-// A filing's first load names the versions its API read (have.Seen): when this worker
-// has loaded that snapshot before, it is the answer and nothing is read.
+// A filing's first load names the versions its API read (have.Seen) and gets their
+// snapshot: from this worker's cache when it loaded them before, with nothing read.
 func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
-	var up PolicyUpdate
-	if seen := have.Seen; seen != nil {
-		if cached, ok := a.snapshots.Load(snapshotKey{seen.Policy, seen.Calendar}); ok {
-			snap := cached.(PolicySnapshot)
-			return PolicyUpdate{Policy: seen.Policy, Calendar: seen.Calendar, Snapshot: &snap}, nil
+	v := PolicyVersions{}
+	if have.Seen != nil {
+		v = *have.Seen
+	} else {
+		var err error
+		if v.Policy, v.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
+			return PolicyUpdate{}, err
+		}
+		if v.Policy == have.Policy && v.Calendar == have.Calendar {
+			return PolicyUpdate{Policy: v.Policy, Calendar: v.Calendar}, nil
 		}
 	}
-	var err error
-	if up.Policy, up.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
-		return up, err
-	}
-	if up.Policy == have.Policy && up.Calendar == have.Calendar {
-		return up, nil
-	}
-	if cached, ok := a.snapshots.Load(snapshotKey{up.Policy, up.Calendar}); ok {
-		snap := cached.(PolicySnapshot)
-		up.Snapshot = &snap
-		return up, nil
-	}
-	snap, err := a.LoadPolicy(ctx)
+	snap, err := a.snapshotAt(ctx, v)
 	if err != nil {
-		return up, err
+		return PolicyUpdate{}, err
 	}
-	a.snapshots.Store(snapshotKey{snap.Version, snap.Calendar.Version}, snap)
-	up.Policy, up.Calendar, up.Snapshot = snap.Version, snap.Calendar.Version, &snap
-	return up, nil
+	return PolicyUpdate{Policy: v.Policy, Calendar: v.Calendar, Snapshot: &snap}, nil
 }

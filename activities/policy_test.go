@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"database/sql"
 	"errors"
 	"sync"
 	"testing"
@@ -241,14 +242,17 @@ func TestLoadPolicySince(t *testing.T) {
 	require.Equal(t, v2, newer.Snapshot.Version)
 	require.Equal(t, renoflow.MustSpan("4h"), newer.Snapshot.Policy.VerifyWithin)
 
-	// A filing names the versions its API read: a snapshot of them already loaded is the
-	// answer as it is, with nothing read (v2 is newer, and not what comes back); one not
-	// loaded here is read as the newest.
-	seen := &PolicyHave{Policy: v, Calendar: changed.Calendar}
+	// A filing names the versions its API read and gets their snapshot, not the newest
+	// (v2): from the cache, and from PostgreSQL by number on a worker that never loaded
+	// it. Old versions stay readable: they are never deleted.
+	seen := &PolicyVersions{Policy: v, Calendar: changed.Calendar}
 	filed, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: seen})
 	require.NoError(t, err)
 	require.Equal(t, changed, filed)
-	unknown, err := acts.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyHave{Policy: v2 + 7, Calendar: 0}})
+	fresh := &Activities{DB: db}
+	filed, err = fresh.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: seen})
 	require.NoError(t, err)
-	require.Equal(t, newer, unknown)
+	require.Equal(t, changed, filed, "read by number on a worker that never loaded it")
+	_, err = fresh.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyVersions{Policy: v2 + 7}})
+	require.ErrorIs(t, err, sql.ErrNoRows)
 }

@@ -44,6 +44,19 @@ func LatestCalendar(ctx context.Context, db bun.IDB) (CalendarVersion, error) {
 	return row, nil
 }
 
+// CalendarAt reads calendar version v; version 0 is the shipped calendar. sql.ErrNoRows
+// when no such version is stored.
+func CalendarAt(ctx context.Context, db bun.IDB, v int) (CalendarVersion, error) {
+	if def := renoflow.DefaultCalendar(); v == def.Version {
+		return CalendarVersion{Version: def.Version, Days: def.Days}, nil
+	}
+	var row CalendarVersion
+	if err := db.NewSelect().Model(&row).Where("version = ?", v).Scan(ctx); err != nil {
+		return CalendarVersion{}, fmt.Errorf("postgres.CalendarAt %d: %w", v, err)
+	}
+	return row, nil
+}
+
 // SaveCalendar stores days as a new calendar version and returns the stored row (its
 // number, one more than the newest, and its creation time).
 func SaveCalendar(ctx context.Context, db bun.IDB, days []renoflow.CalendarDay, ch Change) (CalendarVersion, error) {

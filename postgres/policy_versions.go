@@ -139,6 +139,54 @@ func SavePolicy(ctx context.Context, db bun.IDB, p renoflow.Policy, ch Change) (
 	return row.Version, nil
 }
 
+// SaveMergedPolicy stores merge(newest) as a new policy version and returns it with its
+// number. newest is the newest stored version that still parses (the defaults when none
+// is stored); invalid is the newest one skipped because it no longer parses (nil when
+// none was): saving over it repairs the policy. It runs under an exclusive lock on
+// policy_versions in one transaction, so of concurrent saves of different settings each
+// keeps the others', and version numbers follow the order the saves commit in. merge's
+// error (the domain's refusal of a bad setting) and an invalid result store nothing.
+func SaveMergedPolicy(ctx context.Context, db bun.IDB, merge func(newest renoflow.Policy) (renoflow.Policy, error),
+	ch Change) (saved renoflow.Policy, invalid *InvalidPolicyError, err error) {
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE policy_versions IN EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("postgres.SaveMergedPolicy: lock: %w", err)
+		}
+		var newest renoflow.Policy
+		var err error
+		if newest, invalid, err = LatestValidPolicy(ctx, tx); err != nil {
+			return err
+		}
+		if saved, err = merge(newest); err != nil {
+			return err
+		}
+		saved.Version, err = SavePolicy(ctx, tx, saved, ch)
+		return err
+	})
+	return saved, invalid, err
+}
+
+// LatestValidPolicy reads the newest stored policy version that parses (the defaults as
+// version 0 when none does), and the newest version skipped because it no longer parses
+// (nil when the newest parses).
+func LatestValidPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, *InvalidPolicyError, error) {
+	var rows []PolicyVersion
+	if err := db.NewSelect().Model(&rows).Column("version", "body").Order("version DESC").Scan(ctx); err != nil {
+		return renoflow.Policy{}, nil, fmt.Errorf("postgres.LatestValidPolicy: %w", err)
+	}
+	var skipped *InvalidPolicyError
+	for _, row := range rows {
+		p, err := row.policy()
+		if err == nil {
+			return p, skipped, nil
+		}
+		if skipped == nil {
+			skipped = err.(*InvalidPolicyError)
+		}
+	}
+	return renoflow.DefaultPolicy(), skipped, nil
+}
+
 // PolicyHistory lists the newest limit saved policy versions, newest first.
 func PolicyHistory(ctx context.Context, db bun.IDB, limit int) ([]VersionEntry, error) {
 	var rows []VersionEntry

@@ -255,7 +255,7 @@ func (s *Server) pageAdminStoresPost(c *fiber.Ctx) error {
 // policyPage shows the policy in force, its version and history, as an editable form.
 func (s *Server) policyPage(c *fiber.Ctx, status int, p page) error {
 	ctx := c.UserContext()
-	cur, err := s.currentPolicy(ctx)
+	cur, warning, err := s.editablePolicy(ctx)
 	if err != nil {
 		return err
 	}
@@ -266,6 +266,9 @@ func (s *Server) policyPage(c *fiber.Ctx, status int, p page) error {
 	}
 	if p.Form == nil {
 		p.Form = values
+	}
+	if warning != "" && p.Message == "" {
+		p.Message = warning
 	}
 	p.Title, p.Nav = "策略", "policy"
 	return s.render(c, status, "admin_policy", p, map[string]any{
@@ -285,7 +288,7 @@ func (s *Server) pageAdminPolicyPost(c *fiber.Ctx) error {
 		form[f.Key] = strings.TrimSpace(c.FormValue(f.Key))
 	}
 	note := strings.TrimSpace(c.FormValue("note"))
-	cur, err := s.currentPolicy(ctx)
+	cur, _, err := s.editablePolicy(ctx)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 	if err := p.Err("报备信息有误"); err != nil {
 		return FileResult{}, err
 	}
-	pol, err := s.policies.At(ctx, s.db, policyVersion)
+	pol, err := s.policyAt(ctx, policyVersion)
 	if err != nil {
 		return FileResult{}, err
 	}
@@ -112,7 +112,7 @@ func (s *Server) file(ctx context.Context, actor renoflow.Actor, req FileRequest
 
 	in := workflows.CustomerInput{CustomerID: id, Record: rec, Filer: actor, Consultation: req.Consultation,
 		FiledAt: req.FiledAt, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter, Versions: workflows.FilingVersions(),
-		Policy: &activities.PolicyHave{Policy: policyVersion, Calendar: calendarVersion}}
+		Policy: &activities.PolicyVersions{Policy: policyVersion, Calendar: calendarVersion}}
 	wid := workflows.CustomerWorkflowID(id)
 	var state renoflow.Customer
 	if repeat {

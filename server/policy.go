@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +28,50 @@ type PolicyVersion struct {
 }
 
 // currentPolicy reads the newest policy version (defaults as version 0 when none).
+// A stored version that no longer parses (a setting retired by an upgrade, a row edited
+// by hand) is 503 with what is wrong and who can mend it, not the parse error's 422,
+// which would name a field the caller never sent.
 func (s *Server) currentPolicy(ctx context.Context) (renoflow.Policy, error) {
-	return s.policies.Latest(ctx, s.db)
+	p, err := s.policies.Latest(ctx, s.db)
+	return p, policyUnreadable(err)
+}
+
+// policyAt is currentPolicy for version v (the version a filing read).
+func (s *Server) policyAt(ctx context.Context, v int) (renoflow.Policy, error) {
+	p, err := s.policies.At(ctx, s.db, v)
+	return p, policyUnreadable(err)
+}
+
+// policyUnreadable maps a stored policy version that no longer parses to the refusal
+// staff see; other errors pass as they are.
+func policyUnreadable(err error) error {
+	var invalid *postgres.InvalidPolicyError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	return &renoflow.Error{Code: renoflow.CodeUnavailable, Message: invalidPolicyMessage(invalid)}
+}
+
+func invalidPolicyMessage(invalid *postgres.InvalidPolicyError) string {
+	detail := invalid.Err.Error()
+	var de *renoflow.Error
+	if errors.As(invalid.Err, &de) {
+		detail = de.Message
+		for _, f := range de.Fields {
+			detail += "；" + f.Field + "：" + f.Message
+		}
+	}
+	return fmt.Sprintf("公司策略第%d版无法读取（%s），请管理员在「策略」页重新保存", invalid.Version, detail)
+}
+
+// editablePolicy is the policy the admin edits: the newest version that parses, and a
+// warning naming the newest one that does not (saving repairs it).
+func (s *Server) editablePolicy(ctx context.Context) (renoflow.Policy, string, error) {
+	p, invalid, err := postgres.LatestValidPolicy(ctx, s.db)
+	if err != nil || invalid == nil {
+		return p, "", err
+	}
+	return p, invalidPolicyMessage(invalid) + "。下表是最近一个可读的版本，保存即生成新版本。", nil
 }
 
 // policyHistory lists the newest saved versions.
@@ -51,25 +95,23 @@ func versionEntries(rows []postgres.VersionEntry) []PolicyVersion {
 // savePolicy overlays the keys of body (JSON) on the policy in force and stores the
 // result as a new version (admin). It applies to clocks armed from then on; running
 // clocks keep the version they were armed with (SPEC.md: every duration is a versioned
-// default policy).
+// default policy). Concurrent saves each keep the others' changes
+// (postgres.SaveMergedPolicy); a newest version that no longer parses is skipped, so the
+// save repairs the policy.
 func (s *Server) savePolicy(ctx context.Context, actor renoflow.Actor, body []byte, note string) (renoflow.Policy, error) {
 	if err := actor.Require(renoflow.PermManagePolicy, "修改策略"); err != nil {
 		return renoflow.Policy{}, err
 	}
-	cur, err := s.currentPolicy(ctx)
+	saved, repaired, err := postgres.SaveMergedPolicy(ctx, s.db, func(newest renoflow.Policy) (renoflow.Policy, error) {
+		return renoflow.MergePolicy(newest, body)
+	}, postgres.Change{By: actor.ID, Note: strings.TrimSpace(note)})
 	if err != nil {
 		return renoflow.Policy{}, err
 	}
-	next, err := renoflow.MergePolicy(cur, body)
-	if err != nil {
-		return renoflow.Policy{}, err
+	if repaired != nil {
+		s.log.Warn("policy saved over a version that no longer parses", "version", saved.Version, "skipped", repaired.Error())
 	}
-	version, err := postgres.SavePolicy(ctx, s.db, next, postgres.Change{By: actor.ID, Note: strings.TrimSpace(note)})
-	if err != nil {
-		return renoflow.Policy{}, err
-	}
-	next.Version = version
-	return next, nil
+	return saved, nil
 }
 
 // policyChanges reads the policy form: each setting that differs from the policy in

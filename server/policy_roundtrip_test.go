@@ -2,9 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
 	"testing"
 
+	"github.com/renoflow/renoflow/postgres"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,4 +34,71 @@ func TestPolicyRoundTripAndChineseSpans(t *testing.T) {
 	status, body = h.api(admin, http.MethodPut, "/api/policy", map[string]any{"claim_window": "7天", "verify_within": "2小时"})
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	require.Equal(t, "7d", body["policy"].(map[string]any)["claim_window"])
+}
+
+// Concurrent saves of different settings each keep the other's (issue 15 fresh-eyes
+// check: the save read the policy in force, merged and inserted without a lock, and one
+// of two saves was lost in 8 of 10 rounds).
+func TestConcurrentPolicySavesKeepEachOther(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	for round := 1; round <= 6; round++ {
+		window, verify := strconv.Itoa(round+1)+"d", strconv.Itoa(round)+"h"
+		var wg sync.WaitGroup
+		for _, change := range []map[string]any{{"claim_window": window}, {"verify_within": verify}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, body := h.api(admin, http.MethodPut, "/api/policy", change)
+				assert.Equal(t, http.StatusOK, status, "%v", body)
+			}()
+		}
+		wg.Wait()
+		status, got := h.api(admin, http.MethodGet, "/api/policy", nil)
+		require.Equal(t, http.StatusOK, status)
+		p := got["policy"].(map[string]any)
+		require.Equal(t, []any{window, verify}, []any{p["claim_window"], p["verify_within"]}, "round %d", round)
+	}
+}
+
+// A stored policy version that no longer parses (a setting retired by an upgrade, a row
+// edited by hand) refuses a filing with 503 saying so, not a 422 naming a field the filer
+// never sent; the admin's next save skips it and repairs the policy.
+func TestUnreadablePolicyVersion(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	admin, cm := h.login("admin"), h.login("cm1")
+	status, body := h.api(admin, http.MethodPut, "/api/policy", map[string]any{"verify_within": "5h"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	_, err := h.db.NewRaw(`INSERT INTO policy_versions (body, note, created_by)
+		SELECT body || '{"claim_window": "abc"}', '手工改坏', 'admin' FROM policy_versions ORDER BY version DESC LIMIT 1`).Exec(ctx)
+	require.NoError(t, err)
+	bad, _, err := postgres.LatestVersions(ctx, h.db)
+	require.NoError(t, err)
+
+	status, body = h.api(cm, http.MethodPost, "/api/customers", testFiling("13922223333"))
+	require.Equal(t, http.StatusServiceUnavailable, status, "%v", body)
+	e := body["error"].(map[string]any)
+	require.Contains(t, e["message"], "公司策略第"+strconv.Itoa(bad)+"版无法读取")
+	require.Contains(t, e["message"], "claim_window")
+	require.Nil(t, e["fields"], "no field of the filing is named")
+	n, err := h.db.NewSelect().Table("phone_claims").Where("phone = '13922223333'").Count(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing written")
+
+	status, _ = h.api(admin, http.MethodGet, "/api/policy", nil)
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	status, html, _ := h.page(admin, http.MethodGet, "/admin/policy", nil)
+	require.Equal(t, http.StatusOK, status, "the admin's page still opens, to mend it")
+	require.Contains(t, html, "公司策略第"+strconv.Itoa(bad)+"版无法读取")
+	require.Contains(t, html, "当前第 "+strconv.Itoa(bad-1)+" 版", "showing the newest version that parses")
+	status, body = h.api(admin, http.MethodPut, "/api/policy", map[string]any{"verify_within": "3h"})
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	saved := body["policy"].(map[string]any)
+	require.Equal(t, fmt.Sprint(bad+1), fmt.Sprint(body["version"]), "a new version")
+	require.Equal(t, "3h", saved["verify_within"])
+	require.Equal(t, "7d", saved["claim_window"], "merged onto the newest version that parses")
+
+	status, body = h.api(cm, http.MethodPost, "/api/customers", testFiling("13922223333"))
+	require.Less(t, status, 300, "%v", body)
 }

@@ -72,7 +72,7 @@ type CustomerInput struct {
 	// serves that snapshot from the worker's cache without reading PostgreSQL (issue 15);
 	// nil, or a snapshot not cached: the newest, read as before. Not carried into
 	// Continue-As-New.
-	Policy *activities.PolicyHave `json:"policy,omitempty"`
+	Policy *activities.PolicyVersions `json:"policy,omitempty"`
 }
 
 // Update names: staff actions that can be refused, so the caller hears the refusal at once. The

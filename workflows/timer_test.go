@@ -58,7 +58,7 @@ func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 	env.RegisterActivity(&activities.Activities{})
 	version, pol := 7, renoflow.DefaultPolicy()
 	calls, snapshots := 0, 0
-	var seen []*activities.PolicyHave
+	var seen []*activities.PolicyVersions
 	env.OnActivity("LoadPolicySince", mock.Anything, mock.Anything).Return(func(_ context.Context, have activities.PolicyHave) (activities.PolicyUpdate, error) {
 		calls++
 		seen = append(seen, have.Seen)
@@ -83,11 +83,11 @@ func TestPolicyReadOnlyWhenChanged(t *testing.T) {
 		update("grade-b", UpdateGrade, GradeInput{Action: Action{Actor: filer}, Grade: renoflow.GradeB})
 	}, 4*time.Minute)
 	env.RegisterDelayedCallback(env.CancelWorkflow, 5*time.Minute)
-	read := &activities.PolicyHave{Policy: 7, Calendar: renoflow.DefaultCalendar().Version}
+	read := &activities.PolicyVersions{Policy: 7, Calendar: renoflow.DefaultCalendar().Version}
 	env.ExecuteWorkflow(CustomerWorkflow, CustomerInput{CustomerID: "c1", Record: testRecord(), Filer: filer, Policy: read})
 	require.Equal(t, 4, calls, "filing, visit and two gradings each ask")
 	require.Equal(t, 2, snapshots, "the policy came whole at the filing and after version 8 was saved")
-	require.Equal(t, []*activities.PolicyHave{read, nil, nil, nil}, seen, "only the filing names the versions the API read")
+	require.Equal(t, []*activities.PolicyVersions{read, nil, nil, nil}, seen, "only the filing names the versions the API read")
 }
 
 // A run whose input pins the versions (a filing since issue 15: no version markers, no
