@@ -67,6 +67,40 @@ func SaveCalendar(ctx context.Context, db bun.IDB, days []renoflow.CalendarDay, 
 	return row, nil
 }
 
+// SaveMergedCalendar stores merge(newest) as a new calendar version and returns the
+// stored row: under an exclusive lock on calendar_versions in one transaction, so of
+// concurrent imports of different years each keeps the others', and version numbers
+// follow the order the saves commit in (a whole calendar saved last is the one in
+// force). merge's error stores nothing.
+func SaveMergedCalendar(ctx context.Context, db bun.IDB, merge func(newest CalendarVersion) ([]renoflow.CalendarDay, error),
+	ch Change) (saved CalendarVersion, err error) {
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockVersions(ctx, tx, "calendar_versions"); err != nil {
+			return err
+		}
+		newest, err := LatestCalendar(ctx, tx)
+		if err != nil {
+			return err
+		}
+		days, err := merge(newest)
+		if err != nil {
+			return err
+		}
+		saved, err = SaveCalendar(ctx, tx, days, ch)
+		return err
+	})
+	return saved, err
+}
+
+// lockVersions takes the exclusive lock a merged save of a versioned setting holds: other
+// saves wait, readers do not.
+func lockVersions(ctx context.Context, tx bun.Tx, table string) error {
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE ? IN EXCLUSIVE MODE", bun.Ident(table)); err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", table, err)
+	}
+	return nil
+}
+
 // CalendarHistory lists the newest limit saved calendar versions, newest first.
 func CalendarHistory(ctx context.Context, db bun.IDB, limit int) ([]VersionEntry, error) {
 	var rows []VersionEntry

@@ -149,8 +149,8 @@ func SavePolicy(ctx context.Context, db bun.IDB, p renoflow.Policy, ch Change) (
 func SaveMergedPolicy(ctx context.Context, db bun.IDB, merge func(newest renoflow.Policy) (renoflow.Policy, error),
 	ch Change) (saved renoflow.Policy, invalid *InvalidPolicyError, err error) {
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "LOCK TABLE policy_versions IN EXCLUSIVE MODE"); err != nil {
-			return fmt.Errorf("postgres.SaveMergedPolicy: lock: %w", err)
+		if err := lockVersions(ctx, tx, "policy_versions"); err != nil {
+			return err
 		}
 		var newest renoflow.Policy
 		var err error

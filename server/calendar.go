@@ -195,10 +195,13 @@ func calendarCSV(days []renoflow.CalendarDay) string {
 	return b.String()
 }
 
-// saveCalendar stores checked days as a new calendar version (admin). Clocks armed from
-// then on count working days on it; clocks already running keep the version they were
-// armed with (each task records its calendar version).
-func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, days []renoflow.CalendarDay, note string) (CalendarVersion, error) {
+// saveCalendar stores merge(the newest calendar's days) as a new calendar version
+// (admin), in one locked transaction (postgres.SaveMergedCalendar): concurrent imports of
+// different years each keep the others'. Clocks armed from then on count working days on
+// it; clocks already running keep the version they were armed with (each task records
+// its calendar version).
+func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, merge func(newest []renoflow.CalendarDay) ([]renoflow.CalendarDay, error),
+	note string) (CalendarVersion, error) {
 	if err := actor.Require(renoflow.PermManagePolicy, "修改日历"); err != nil {
 		return CalendarVersion{}, err
 	}
@@ -207,12 +210,18 @@ func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, days []
 		return CalendarVersion{}, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
 			Fields: []renoflow.FieldError{{Field: fieldNote, Message: msg}}}
 	}
-	row, err := postgres.SaveCalendar(ctx, s.db, days, postgres.Change{By: actor.ID, Note: note, At: s.now()})
+	row, err := postgres.SaveMergedCalendar(ctx, s.db, func(newest postgres.CalendarVersion) ([]renoflow.CalendarDay, error) {
+		return merge(newest.Days)
+	}, postgres.Change{By: actor.ID, Note: note, At: s.now()})
 	if err != nil {
 		return CalendarVersion{}, err
 	}
-	cv := calendarVersion(row)
-	return cv, nil
+	return calendarVersion(row), nil
+}
+
+// replaceDays is saveCalendar's merge for a whole calendar: days, whatever was in force.
+func replaceDays(days []renoflow.CalendarDay) func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+	return func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) { return days, nil }
 }
 
 // apiCalendar: GET /api/calendar → the calendar version in force (version and days).
@@ -248,7 +257,7 @@ func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), days, note)
+	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), replaceDays(days), note)
 	if err != nil {
 		return err
 	}
@@ -321,7 +330,7 @@ func (s *Server) pageAdminCalendarPost(c *fiber.Ctx) error {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("日历未改变，没有生成新版本"), fiber.StatusSeeOther)
 		}
 		var saved CalendarVersion
-		if saved, err = s.saveCalendar(ctx, actorOf(c), days, note); err == nil {
+		if saved, err = s.saveCalendar(ctx, actorOf(c), replaceDays(days), note); err == nil {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("已保存为日历第"+itoa(saved.Version)+"版，对此后设定的计时生效"), fiber.StatusSeeOther)
 		}
 	}

@@ -114,20 +114,18 @@ func (s *Server) importCalendar(ctx context.Context, actor renoflow.Actor, data 
 	if err != nil {
 		return CalendarVersion{}, err
 	}
-	cur, err := s.currentCalendar(ctx)
-	if err != nil {
-		return CalendarVersion{}, err
-	}
-	merged := renoflow.ImportCalendarYears(cur.Days, days)
-	if len(merged) > maxCalendarDays {
-		return CalendarVersion{}, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
-			Fields: []renoflow.FieldError{{Field: "file", Message: fmt.Sprintf("合并后最多%d天", maxCalendarDays)}}}
-	}
 	if note == "" {
 		cal := renoflow.Calendar{Days: days}
 		note = fmt.Sprintf("导入%v年日历", cal.Years())
 	}
-	return s.saveCalendar(ctx, actor, merged, note)
+	return s.saveCalendar(ctx, actor, func(newest []renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+		merged := renoflow.ImportCalendarYears(newest, days)
+		if len(merged) > maxCalendarDays {
+			return nil, &renoflow.Error{Code: renoflow.CodeInvalid, Message: "日历有误",
+				Fields: []renoflow.FieldError{{Field: "file", Message: fmt.Sprintf("合并后最多%d天", maxCalendarDays)}}}
+		}
+		return merged, nil
+	}, note)
 }
 
 // uploadedCalendar reads the calendar file of a request: the multipart field "file", or

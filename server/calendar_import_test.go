@@ -2,14 +2,17 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/internal/apiclient"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 )
@@ -111,4 +114,31 @@ func TestCalendarCoverageAndImport(t *testing.T) {
 	require.Contains(t, ds, "2026-10-01")
 	require.Contains(t, ds, "2027-01-01")
 	require.NotContains(t, ds, "2027-10-01", "the imported year is replaced as a whole")
+}
+
+// Concurrent imports of different years each keep the other's: the import merges onto
+// the calendar in force inside the save's lock (the same kind as concurrent policy saves,
+// found by the fresh-eyes check).
+func TestConcurrentCalendarImportsKeepEachOther(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	for round := 0; round < 6; round++ {
+		years := []int{2027 + 6*round, 2028 + 6*round, 2029 + 6*round, 2030 + 6*round, 2031 + 6*round, 2032 + 6*round}
+		var wg sync.WaitGroup
+		for _, y := range years {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, body := h.post(admin, "/api/calendar/import", "text/csv", []byte(fmt.Sprintf("%d-01-01,holiday,元旦\n", y)))
+				assert.Equal(t, http.StatusOK, status, "%v", body)
+			}()
+		}
+		wg.Wait()
+		status, body := h.api(admin, http.MethodGet, "/api/calendar", nil)
+		require.Equal(t, http.StatusOK, status)
+		ds := dates(body)
+		for _, y := range years {
+			require.Contains(t, ds, fmt.Sprintf("%d-01-01", y), "round %d", round)
+		}
+	}
 }
