@@ -99,7 +99,8 @@ type PolicyUpdate struct {
 // calendar themselves only when one changed, so the local activity's marker in the
 // customer's history stays a few bytes on every transition instead of the whole policy.
 // A filing's first load names the versions its API read (have.Seen) and gets their
-// snapshot: from this worker's cache when it loaded them before, with nothing read.
+// snapshot: from this worker's cache when it loaded them before, with nothing read,
+// otherwise read by number.
 func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
 	v := PolicyVersions{}
 	if have.Seen != nil {

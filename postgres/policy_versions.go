@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -58,22 +56,6 @@ func (e *InvalidPolicyError) Error() string {
 
 func (e *InvalidPolicyError) Unwrap() error { return e.Err }
 
-// LatestPolicy reads the newest stored policy version, with Policy.Version set to its
-// number; the shipped defaults as version 0 when none is stored. Keys a stored version
-// lacks (settings added later) keep their defaults. A stored body that no longer parses
-// is an *InvalidPolicyError.
-func LatestPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, error) {
-	var row PolicyVersion
-	err := db.NewSelect().Model(&row).Column("version", "body").Order("version DESC").Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return renoflow.DefaultPolicy(), nil
-	}
-	if err != nil {
-		return renoflow.Policy{}, fmt.Errorf("postgres.LatestPolicy: %w", err)
-	}
-	return row.policy()
-}
-
 // policy parses the row's body, with Policy.Version set to its number.
 func (row PolicyVersion) policy() (renoflow.Policy, error) {
 	p, err := renoflow.ParsePolicy(row.Body)
@@ -111,7 +93,10 @@ func (c *PolicyCache) At(ctx context.Context, db bun.IDB, v int) (renoflow.Polic
 	return p, nil
 }
 
-// Latest is LatestPolicy through the cache: the newest version's number, then At.
+// Latest returns the newest stored policy version, with Policy.Version set to its number
+// (the shipped defaults as version 0 when none is stored; keys a stored version lacks,
+// settings added later, keep their defaults): one query for its number, then At. A
+// stored body that no longer parses is an *InvalidPolicyError.
 func (c *PolicyCache) Latest(ctx context.Context, db bun.IDB) (renoflow.Policy, error) {
 	v, _, err := LatestVersions(ctx, db)
 	if err != nil {

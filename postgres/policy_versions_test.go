@@ -21,7 +21,7 @@ func TestPolicyVersionNumbering(t *testing.T) {
 	db := newDB(t)
 	ctx := t.Context()
 
-	p, err := LatestPolicy(ctx, db)
+	p, err := new(PolicyCache).Latest(ctx, db)
 	require.NoError(t, err)
 	require.Equal(t, renoflow.DefaultPolicy(), p, "none stored: the defaults as version 0")
 	pv, cv, err := LatestVersions(ctx, db)
@@ -54,7 +54,7 @@ func TestPolicyVersionNumbering(t *testing.T) {
 	wg.Wait()
 	require.ElementsMatch(t, []int{4, 5, 6, 7}, got, "concurrent saves: distinct numbers after the refused one")
 
-	p, err = LatestPolicy(ctx, db)
+	p, err = new(PolicyCache).Latest(ctx, db)
 	require.NoError(t, err)
 	require.Equal(t, 7, p.Version)
 	pv, _, err = LatestVersions(ctx, db)
@@ -76,25 +76,27 @@ func TestPolicyVersionNumbering(t *testing.T) {
 }
 
 // TestLatestPolicyInvalid: a stored body that no longer parses is an
-// *InvalidPolicyError naming its version, unwrapping to the domain's error.
+// *InvalidPolicyError naming its version, unwrapping to the domain's error;
+// LatestValidPolicy skips it.
 func TestLatestPolicyInvalid(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	ctx := t.Context()
 	_, err := db.NewInsert().Model(&PolicyVersion{Body: json.RawMessage(`{"claim_window": "7d", "retired_setting": 1}`)}).Exec(ctx)
 	require.NoError(t, err)
-	_, err = LatestPolicy(ctx, db)
+	_, err = new(PolicyCache).Latest(ctx, db)
 	var invalid *InvalidPolicyError
 	require.True(t, errors.As(err, &invalid), "%T: %v", err, err)
 	require.Equal(t, 1, invalid.Version)
 	var de *renoflow.Error
 	require.ErrorAs(t, err, &de)
-	var cache PolicyCache
-	_, err = cache.Latest(ctx, db)
-	require.ErrorAs(t, err, &invalid, "the cache refuses it the same way")
+	readable, skipped, err := LatestValidPolicy(ctx, db)
+	require.NoError(t, err)
+	require.Equal(t, renoflow.DefaultPolicy(), readable, "none readable: the defaults")
+	require.Equal(t, 1, skipped.Version, "naming the version skipped")
 }
 
-// TestPolicyCache: the newest policy through the cache is LatestPolicy's; a version is
+// TestPolicyCache: the newest policy through a cache is a fresh cache's; a version is
 // parsed once (a saved version never changes: a row changed behind the cache is not
 // read again), a newer version is seen at once, version 0 is the shipped defaults, and
 // a version never saved is sql.ErrNoRows.
@@ -113,7 +115,7 @@ func TestPolicyCache(t *testing.T) {
 	require.NoError(t, err)
 	got, err := cache.Latest(ctx, db)
 	require.NoError(t, err)
-	latest, err := LatestPolicy(ctx, db)
+	latest, err := new(PolicyCache).Latest(ctx, db)
 	require.NoError(t, err)
 	require.Equal(t, latest, got)
 	require.Equal(t, 77, got.OwnerCapacity)
