@@ -12,6 +12,7 @@ import (
 	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
 	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -47,7 +48,19 @@ func (a *Activities) LoadPolicy(ctx context.Context) (PolicySnapshot, error) {
 	if err != nil {
 		return PolicySnapshot{}, err
 	}
-	return a.snapshotAt(ctx, PolicyVersions{Policy: policy, Calendar: calendar})
+	snap, err := a.snapshotAt(ctx, PolicyVersions{Policy: policy, Calendar: calendar})
+	return snap, policyFailure(err)
+}
+
+// policyFailure makes a stored policy that no longer parses the non-retryable
+// "invalid_policy" error (retrying cannot fix it; the workflow waits for an admin's save);
+// other errors pass as they are.
+func policyFailure(err error) error {
+	var invalid *postgres.InvalidPolicyError
+	if errors.As(err, &invalid) {
+		return temporal.NewNonRetryableApplicationError(invalid.Error(), "invalid_policy", err)
+	}
+	return err
 }
 
 // snapshotAt returns the snapshot of versions v, reading it only the first time.
@@ -56,10 +69,6 @@ func (a *Activities) snapshotAt(ctx context.Context, v PolicyVersions) (PolicySn
 		return cached.(PolicySnapshot), nil
 	}
 	p, err := a.policies.At(ctx, a.DB, v.Policy)
-	var invalid *postgres.InvalidPolicyError
-	if errors.As(err, &invalid) {
-		return PolicySnapshot{}, temporal.NewNonRetryableApplicationError(invalid.Error(), "invalid_policy", err)
-	}
 	if err != nil {
 		return PolicySnapshot{}, err
 	}
@@ -86,8 +95,9 @@ type PolicyHave struct {
 	Seen *PolicyVersions `json:"seen,omitempty"`
 }
 
-// PolicyUpdate answers LoadPolicySince: the newest versions, and the snapshot only when
-// one of them differs from what the workflow holds.
+// PolicyUpdate answers LoadPolicySince: the versions in force for the transition (the
+// newest, the filing's own, or those held while the newest cannot be read), and the
+// snapshot only when they differ from what the workflow holds.
 type PolicyUpdate struct {
 	Policy   int             `json:"policy"`
 	Calendar int             `json:"calendar"`
@@ -100,23 +110,42 @@ type PolicyUpdate struct {
 // customer's history stays a few bytes on every transition instead of the whole policy.
 // A filing's first load names the versions its API read (have.Seen) and gets their
 // snapshot: from this worker's cache when it loaded them before, with nothing read,
-// otherwise read by number.
+// otherwise read by number (a version this worker cannot parse, in a rolling upgrade:
+// the newest instead).
+//
+// When the newest version no longer parses, a workflow holding a snapshot keeps it (the
+// answer names the versions it holds), so staff actions go on and the clocks they arm
+// use the version held, recorded as always; a workflow holding none gets the
+// non-retryable "invalid_policy" error and waits for an admin's save.
 func (a *Activities) LoadPolicySince(ctx context.Context, have PolicyHave) (PolicyUpdate, error) {
-	v := PolicyVersions{}
 	if have.Seen != nil {
-		v = *have.Seen
-	} else {
-		var err error
-		if v.Policy, v.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
-			return PolicyUpdate{}, err
-		}
-		if v.Policy == have.Policy && v.Calendar == have.Calendar {
-			return PolicyUpdate{Policy: v.Policy, Calendar: v.Calendar}, nil
+		snap, err := a.snapshotAt(ctx, *have.Seen)
+		var invalid *postgres.InvalidPolicyError
+		if !errors.As(err, &invalid) {
+			if err != nil {
+				return PolicyUpdate{}, err
+			}
+			return PolicyUpdate{Policy: have.Seen.Policy, Calendar: have.Seen.Calendar, Snapshot: &snap}, nil
 		}
 	}
-	snap, err := a.snapshotAt(ctx, v)
-	if err != nil {
+	var v PolicyVersions
+	var err error
+	if v.Policy, v.Calendar, err = postgres.LatestVersions(ctx, a.DB); err != nil {
 		return PolicyUpdate{}, err
+	}
+	if v.Policy == have.Policy && v.Calendar == have.Calendar {
+		return PolicyUpdate{Policy: v.Policy, Calendar: v.Calendar}, nil
+	}
+	snap, err := a.snapshotAt(ctx, v)
+	var invalid *postgres.InvalidPolicyError
+	if errors.As(err, &invalid) && have.Policy >= 0 {
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("the newest policy version cannot be read; keeping the version held", "held", have.Policy, "err", err)
+		}
+		return PolicyUpdate{Policy: have.Policy, Calendar: have.Calendar}, nil
+	}
+	if err != nil {
+		return PolicyUpdate{}, policyFailure(err)
 	}
 	return PolicyUpdate{Policy: v.Policy, Calendar: v.Calendar, Snapshot: &snap}, nil
 }

@@ -256,3 +256,42 @@ func TestLoadPolicySince(t *testing.T) {
 	_, err = fresh.LoadPolicySince(t.Context(), PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyVersions{Policy: v2 + 7}})
 	require.ErrorIs(t, err, sql.ErrNoRows)
 }
+
+// When the newest policy version no longer parses, a workflow holding a snapshot keeps
+// it and goes on (a staff action is not held up until an admin mends the policy); one
+// holding none gets the non-retryable invalid_policy error; a filing whose API read a
+// version this worker cannot parse gets the newest instead (fresh-eyes check).
+func TestLoadPolicySinceUnreadableNewest(t *testing.T) {
+	t.Parallel()
+	db, acts := newDB(t)
+	ctx := t.Context()
+	require.NoError(t, postgres.EnsureDefaults(ctx, db))
+	first, err := acts.LoadPolicySince(ctx, PolicyHave{Policy: -1, Calendar: -1})
+	require.NoError(t, err)
+	held := PolicyHave{Policy: first.Policy, Calendar: first.Calendar}
+	_, err = db.NewRaw(`INSERT INTO policy_versions (body, note, created_by)
+		SELECT body || '{"retired_setting": 1}', '升级后', 'system' FROM policy_versions ORDER BY version DESC LIMIT 1`).Exec(ctx)
+	require.NoError(t, err)
+	bad, _, err := postgres.LatestVersions(ctx, db)
+	require.NoError(t, err)
+
+	kept, err := acts.LoadPolicySince(ctx, held)
+	require.NoError(t, err)
+	require.Equal(t, PolicyUpdate{Policy: held.Policy, Calendar: held.Calendar}, kept, "the held version, no snapshot")
+
+	_, err = acts.LoadPolicySince(ctx, PolicyHave{Policy: -1, Calendar: -1})
+	var ae *temporal.ApplicationError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, "invalid_policy", ae.Type())
+	require.True(t, ae.NonRetryable())
+
+	_, err = acts.LoadPolicySince(ctx, PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyVersions{Policy: bad, Calendar: held.Calendar}})
+	require.ErrorAs(t, err, &ae, "the newest is the same unreadable version")
+	p := renoflow.DefaultPolicy()
+	p.VerifyWithin = renoflow.MustSpan("5h")
+	good, err := postgres.SavePolicy(ctx, db, p, postgres.Change{By: "admin", Note: "修好"})
+	require.NoError(t, err)
+	filed, err := acts.LoadPolicySince(ctx, PolicyHave{Policy: -1, Calendar: -1, Seen: &PolicyVersions{Policy: bad, Calendar: held.Calendar}})
+	require.NoError(t, err)
+	require.Equal(t, good, filed.Snapshot.Version, "the version the API read cannot be parsed here: the newest")
+}

@@ -69,9 +69,9 @@ type CustomerInput struct {
 	Versions map[string]int `json:"versions,omitempty"`
 	// Policy names the policy and calendar versions in force when the API accepted the
 	// filing (it read them for the owner capacity, 库容). The filing's LoadPolicySince
-	// serves that snapshot from the worker's cache without reading PostgreSQL (issue 15);
-	// nil, or a snapshot not cached: the newest, read as before. Not carried into
-	// Continue-As-New.
+	// answers with their snapshot: from the worker's cache without reading PostgreSQL
+	// (issue 15), otherwise read by number. nil (filed before): the newest. Not carried
+	// into Continue-As-New.
 	Policy *activities.PolicyVersions `json:"policy,omitempty"`
 }
 

@@ -298,8 +298,9 @@ func (w *customerImpl) fireDue(ctx workflow.Context) error {
 
 // env loads the policy and calendar in force (a local activity, recorded in history) and
 // stamps the transition with the workflow time and key. The local activity retries
-// without limit; if it ever fails for good (a stored policy that cannot be read), env
-// logs, waits retryCap and loads again, so an admin saving a valid policy unblocks it.
+// without limit; if it ever fails for good (a stored policy that cannot be read, for a
+// run holding no snapshot yet: one holding a snapshot keeps it), env logs, waits
+// retryCap and loads again, so an admin saving a valid policy unblocks it.
 // It fails only when the workflow is cancelled.
 //
 // From policySinceVersion on, the local activity is LoadPolicySince: it answers the
