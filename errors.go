@@ -48,6 +48,16 @@ func (e *Error) Error() string {
 	return e.Message + "（" + strings.Join(parts, "；") + "）"
 }
 
+// Names reports whether e names field among its bad fields.
+func (e *Error) Names(field string) bool {
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // Errorf builds a domain error with a formatted message.
 func Errorf(code ErrorCode, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

@@ -267,3 +267,42 @@ func policyDecodeProblem(err error) string {
 	}
 	return msg
 }
+
+// SalvagePolicy rebuilds a company policy from stored versions that may no longer parse
+// (a setting retired by an upgrade, a value edited by hand), newest first: each setting
+// takes its value from the newest version in which that value still reads and is valid
+// on its own; settings no version gives keep their defaults; keys no setting knows are
+// dropped. dropped lists the newest version's keys not taken from it. The result is
+// validated whole: a *Error when the values read do not fit together.
+func SalvagePolicy(newestFirst [][]byte) (p Policy, dropped []string, err error) {
+	p = DefaultPolicy()
+	taken := map[string]bool{}
+	for i, body := range newestFirst {
+		var keys map[string]json.RawMessage
+		if json.Unmarshal(body, &keys) != nil {
+			continue
+		}
+		names := make([]string, 0, len(keys))
+		for k := range keys {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			if taken[k] {
+				continue
+			}
+			q := p
+			one, _ := json.Marshal(map[string]json.RawMessage{k: keys[k]})
+			dec := json.NewDecoder(bytes.NewReader(one))
+			dec.DisallowUnknownFields()
+			var pr *Error
+			if dec.Decode(&q) == nil && (!errors.As(q.Validate(), &pr) || !pr.Names(k)) {
+				p, taken[k] = q, true
+			} else if i == 0 {
+				dropped = append(dropped, k)
+			}
+		}
+	}
+	p.Version = 0
+	return p, dropped, p.Validate()
+}

@@ -125,9 +125,9 @@ func SavePolicy(ctx context.Context, db bun.IDB, p renoflow.Policy, ch Change) (
 }
 
 // SaveMergedPolicy stores merge(newest) as a new policy version and returns it with its
-// number. newest is the newest stored version that still parses (the defaults when none
-// is stored); invalid is the newest one skipped because it no longer parses (nil when
-// none was): saving over it repairs the policy. It runs under an exclusive lock on
+// number. newest is ReadablePolicy's: the newest stored version, or, when it no longer
+// parses (invalid, nil otherwise), the policy rebuilt from the stored versions, so
+// saving over it repairs the policy. It runs under an exclusive lock on
 // policy_versions in one transaction, so of concurrent saves of different settings each
 // keeps the others', and version numbers follow the order the saves commit in. merge's
 // error (the domain's refusal of a bad setting) and an invalid result store nothing.
@@ -139,7 +139,7 @@ func SaveMergedPolicy(ctx context.Context, db bun.IDB, merge func(newest renoflo
 		}
 		var newest renoflow.Policy
 		var err error
-		if newest, invalid, err = LatestValidPolicy(ctx, tx); err != nil {
+		if newest, invalid, err = ReadablePolicy(ctx, tx); err != nil {
 			return err
 		}
 		if saved, err = merge(newest); err != nil {
@@ -151,25 +151,33 @@ func SaveMergedPolicy(ctx context.Context, db bun.IDB, merge func(newest renoflo
 	return saved, invalid, err
 }
 
-// LatestValidPolicy reads the newest stored policy version that parses (the defaults as
-// version 0 when none does), and the newest version skipped because it no longer parses
-// (nil when the newest parses).
-func LatestValidPolicy(ctx context.Context, db bun.IDB) (renoflow.Policy, *InvalidPolicyError, error) {
+// ReadablePolicy reads the policy an admin edits: the newest stored version when it
+// parses (nil invalid); otherwise invalid is that version's error and the policy is
+// rebuilt from every stored version (renoflow.SalvagePolicy: each setting from the newest
+// version where it still reads), with Version set to the unreadable version's number.
+// The defaults as version 0 when none is stored.
+func ReadablePolicy(ctx context.Context, db bun.IDB) (p renoflow.Policy, invalid *InvalidPolicyError, err error) {
 	var rows []PolicyVersion
 	if err := db.NewSelect().Model(&rows).Column("version", "body").Order("version DESC").Scan(ctx); err != nil {
-		return renoflow.Policy{}, nil, fmt.Errorf("postgres.LatestValidPolicy: %w", err)
+		return renoflow.Policy{}, nil, fmt.Errorf("postgres.ReadablePolicy: %w", err)
 	}
-	var skipped *InvalidPolicyError
-	for _, row := range rows {
-		p, err := row.policy()
-		if err == nil {
-			return p, skipped, nil
-		}
-		if skipped == nil {
-			skipped = err.(*InvalidPolicyError)
-		}
+	if len(rows) == 0 {
+		return renoflow.DefaultPolicy(), nil, nil
 	}
-	return renoflow.DefaultPolicy(), skipped, nil
+	p, err = rows[0].policy()
+	if err == nil {
+		return p, nil, nil
+	}
+	invalid = err.(*InvalidPolicyError)
+	bodies := make([][]byte, len(rows))
+	for i, row := range rows {
+		bodies[i] = row.Body
+	}
+	if p, _, err = renoflow.SalvagePolicy(bodies); err != nil {
+		return renoflow.Policy{}, invalid, &InvalidPolicyError{Version: invalid.Version, Err: err}
+	}
+	p.Version = invalid.Version
+	return p, invalid, nil
 }
 
 // PolicyHistory lists the newest limit saved policy versions, newest first.

@@ -77,7 +77,7 @@ func TestPolicyVersionNumbering(t *testing.T) {
 
 // TestLatestPolicyInvalid: a stored body that no longer parses is an
 // *InvalidPolicyError naming its version, unwrapping to the domain's error;
-// LatestValidPolicy skips it.
+// ReadablePolicy rebuilds what it can.
 func TestLatestPolicyInvalid(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
@@ -90,10 +90,12 @@ func TestLatestPolicyInvalid(t *testing.T) {
 	require.Equal(t, 1, invalid.Version)
 	var de *renoflow.Error
 	require.ErrorAs(t, err, &de)
-	readable, skipped, err := LatestValidPolicy(ctx, db)
+	readable, skipped, err := ReadablePolicy(ctx, db)
 	require.NoError(t, err)
-	require.Equal(t, renoflow.DefaultPolicy(), readable, "none readable: the defaults")
-	require.Equal(t, 1, skipped.Version, "naming the version skipped")
+	want := renoflow.DefaultPolicy()
+	want.Version = 1
+	require.Equal(t, want, readable, "rebuilt: claim_window 7d read, the retired setting dropped")
+	require.Equal(t, 1, skipped.Version, "naming the version that does not parse")
 }
 
 // TestPolicyCache: the newest policy through a cache is a fresh cache's; a version is

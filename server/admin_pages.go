@@ -288,14 +288,17 @@ func (s *Server) pageAdminPolicyPost(c *fiber.Ctx) error {
 		form[f.Key] = strings.TrimSpace(c.FormValue(f.Key))
 	}
 	note := strings.TrimSpace(c.FormValue("note"))
-	cur, _, err := s.editablePolicy(ctx)
+	cur, unreadable, err := s.editablePolicy(ctx)
 	if err != nil {
 		return err
 	}
 	values := renoflow.PolicyValues(cur)
 	body, err := policyChanges(form, values)
 	if err == nil && body == nil {
-		return c.Redirect("/admin/policy?ok="+urlQueryEscape("策略未改变，没有生成新版本"), fiber.StatusSeeOther)
+		if unreadable == "" {
+			return c.Redirect("/admin/policy?ok="+urlQueryEscape("策略未改变，没有生成新版本"), fiber.StatusSeeOther)
+		}
+		body = []byte("{}") // unchanged, over a version that no longer parses: saving repairs it
 	}
 	if err == nil {
 		var saved renoflow.Policy

@@ -192,7 +192,7 @@ func (s *Server) calendarWarning(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p, err := s.currentPolicy(ctx)
+	p, _, err := s.editablePolicy(ctx) // a newest policy that no longer parses still gives the warning's lead time
 	if err != nil {
 		return "", err
 	}

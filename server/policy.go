@@ -58,20 +58,32 @@ func invalidPolicyMessage(invalid *postgres.InvalidPolicyError) string {
 	if errors.As(invalid.Err, &de) {
 		detail = de.Message
 		for _, f := range de.Fields {
-			detail += "；" + f.Field + "：" + f.Message
+			detail += "；" + policyFieldLabel(f.Field) + "：" + f.Message
 		}
 	}
 	return fmt.Sprintf("公司策略第%d版无法读取（%s），请管理员在「策略」页重新保存", invalid.Version, detail)
 }
 
-// editablePolicy is the policy the admin edits: the newest version that parses, and a
-// warning naming the newest one that does not (saving repairs it).
-func (s *Server) editablePolicy(ctx context.Context) (renoflow.Policy, string, error) {
-	p, invalid, err := postgres.LatestValidPolicy(ctx, s.db)
-	if err != nil || invalid == nil {
-		return p, "", err
+// policyFieldLabel names a policy setting as the policy page does, with its key
+// ("客服核实报备时限（verify_within）"); a key no setting has stays as it is.
+func policyFieldLabel(key string) string {
+	for _, f := range policyFields {
+		if f.Key == key {
+			return f.Label + "（" + key + "）"
+		}
 	}
-	return p, invalidPolicyMessage(invalid) + "。下表是最近一个可读的版本，保存即生成新版本。", nil
+	return key
+}
+
+// editablePolicy is the policy the admin edits (postgres.ReadablePolicy) and, when the
+// newest version no longer parses, a warning naming it: the settings shown are then each
+// the newest value that still reads, and saving repairs the policy.
+func (s *Server) editablePolicy(ctx context.Context) (renoflow.Policy, string, error) {
+	p, invalid, err := postgres.ReadablePolicy(ctx, s.db)
+	if err != nil || invalid == nil {
+		return p, "", policyUnreadable(err)
+	}
+	return p, invalidPolicyMessage(invalid) + "。下表各项取自已保存版本中仍可读取的最新值；点「保存」即生成新版本，修复策略。", nil
 }
 
 // policyHistory lists the newest saved versions.

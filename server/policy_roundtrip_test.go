@@ -2,12 +2,13 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/renoflow/renoflow"
 	"github.com/renoflow/renoflow/postgres"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,14 +64,18 @@ func TestConcurrentPolicySavesKeepEachOther(t *testing.T) {
 
 // A stored policy version that no longer parses (a setting retired by an upgrade, a row
 // edited by hand) refuses a filing with 503 saying so, not a 422 naming a field the filer
-// never sent; the admin's next save skips it and repairs the policy.
+// never sent. The admin's page shows each setting's newest value that still reads (not
+// the shipped defaults) with the warning, the calendar page still opens, and saving the
+// page unchanged repairs the policy with the company's values (fresh-eyes checks).
 func TestUnreadablePolicyVersion(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	admin, cm := h.login("admin"), h.login("cm1")
-	status, body := h.api(admin, http.MethodPut, "/api/policy", map[string]any{"verify_within": "5h"})
+	status, body := h.api(admin, http.MethodPut, "/api/policy", map[string]any{"verify_within": "5h", "owner_capacity": 212})
 	require.Equal(t, http.StatusOK, status, "%v", body)
-	_, err := h.db.NewRaw(`INSERT INTO policy_versions (body, note, created_by)
+	_, err := h.db.NewRaw(`UPDATE policy_versions SET body = body || '{"retired_setting": "1d"}'`).Exec(ctx)
+	require.NoError(t, err)
+	_, err = h.db.NewRaw(`INSERT INTO policy_versions (body, note, created_by)
 		SELECT body || '{"claim_window": "abc"}', '手工改坏', 'admin' FROM policy_versions ORDER BY version DESC LIMIT 1`).Exec(ctx)
 	require.NoError(t, err)
 	bad, _, err := postgres.LatestVersions(ctx, h.db)
@@ -85,19 +90,34 @@ func TestUnreadablePolicyVersion(t *testing.T) {
 	n, err := h.db.NewSelect().Table("phone_claims").Where("phone = '13922223333'").Count(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "nothing written")
-
 	status, _ = h.api(admin, http.MethodGet, "/api/policy", nil)
 	require.Equal(t, http.StatusServiceUnavailable, status)
+
 	status, html, _ := h.page(admin, http.MethodGet, "/admin/policy", nil)
 	require.Equal(t, http.StatusOK, status, "the admin's page still opens, to mend it")
 	require.Contains(t, html, "公司策略第"+strconv.Itoa(bad)+"版无法读取")
-	require.Contains(t, html, "当前第 "+strconv.Itoa(bad-1)+" 版", "showing the newest version that parses")
-	status, body = h.api(admin, http.MethodPut, "/api/policy", map[string]any{"verify_within": "3h"})
+	want := renoflow.DefaultPolicy()
+	want.VerifyWithin, want.OwnerCapacity = renoflow.MustSpan("5h"), 212
+	values := renoflow.PolicyValues(want)
+	require.Contains(t, html, `value="212"`, "the company's values, not the shipped defaults")
+	status, _, _ = h.page(admin, http.MethodGet, "/admin/calendar", nil)
+	require.Equal(t, http.StatusOK, status, "the calendar page still opens")
+
+	form := url.Values{}
+	for k, v := range values {
+		form.Set(k, v)
+	}
+	status, _, location := h.page(admin, http.MethodPost, "/admin/policy", form)
+	require.Equal(t, http.StatusSeeOther, status)
+	loc, err := url.QueryUnescape(location)
+	require.NoError(t, err)
+	require.Contains(t, loc, "已保存为策略第"+strconv.Itoa(bad+1)+"版", "saved unchanged: a new version repairs it")
+	status, body = h.api(admin, http.MethodGet, "/api/policy", nil)
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	saved := body["policy"].(map[string]any)
-	require.Equal(t, fmt.Sprint(bad+1), fmt.Sprint(body["version"]), "a new version")
-	require.Equal(t, "3h", saved["verify_within"])
-	require.Equal(t, "7d", saved["claim_window"], "merged onto the newest version that parses")
+	require.Equal(t, "5h", saved["verify_within"])
+	require.Equal(t, "7d", saved["claim_window"], "the newest value that still reads")
+	require.EqualValues(t, 212, saved["owner_capacity"])
 
 	status, body = h.api(cm, http.MethodPost, "/api/customers", testFiling("13922223333"))
 	require.Less(t, status, 300, "%v", body)
