@@ -345,3 +345,36 @@ func ImportCalendarYears(current, imported []CalendarDay) []CalendarDay {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out
 }
+
+// MergeCalendarEdit applies to newest what an edit of loaded changed: the days edited
+// adds or changes (by date) and the days of loaded it removes. A calendar saved from a
+// page loaded before another admin's save keeps that save's days (a three-way merge).
+// The result is sorted by date.
+func MergeCalendarEdit(newest, loaded, edited []CalendarDay) []CalendarDay {
+	was := make(map[string]CalendarDay, len(loaded))
+	for _, d := range loaded {
+		was[d.Date] = d
+	}
+	now := make(map[string]CalendarDay, len(edited))
+	for _, d := range edited {
+		now[d.Date] = d
+	}
+	out := make([]CalendarDay, 0, len(newest)+len(edited))
+	for _, d := range newest {
+		_, removed := was[d.Date]
+		if _, kept := now[d.Date]; removed && !kept {
+			continue // removed by the edit
+		}
+		if e, ok := now[d.Date]; ok && e != was[d.Date] {
+			continue // changed or added by the edit: its day below
+		}
+		out = append(out, d)
+	}
+	for _, e := range edited {
+		if w, ok := was[e.Date]; !ok || w != e {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Date < out[j].Date })
+	return out
+}

@@ -293,7 +293,9 @@ func (s *Server) pageAdminPolicyPost(c *fiber.Ctx) error {
 		return err
 	}
 	values := renoflow.PolicyValues(cur)
-	body, err := policyChanges(form, values)
+	// Counted against the version the form was made from: saved onto the newest, another
+	// admin's save in between keeps its changes.
+	body, err := policyChanges(form, s.baseValues(ctx, formVersion(c.FormValue("version")), values))
 	if err == nil && body == nil {
 		if unreadable == "" {
 			return c.Redirect("/admin/policy?ok="+urlQueryEscape("策略未改变，没有生成新版本"), fiber.StatusSeeOther)

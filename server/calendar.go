@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type CalendarVersion struct {
 type CalendarInput struct {
 	Days []renoflow.CalendarDay `json:"days"`
 	Note string                 `json:"note"`
+	// Version, when given, is the version the days were read at (GET /api/calendar's
+	// answer, edited): only what the edit changed is applied onto the newest version.
+	Version *int `json:"version,omitempty"`
 }
 
 // currentCalendar reads the newest calendar version (the shipped calendar as version 0
@@ -219,9 +223,28 @@ func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, merge f
 	return calendarVersion(row), nil
 }
 
-// replaceDays is saveCalendar's merge for a whole calendar: days, whatever was in force.
-func replaceDays(days []renoflow.CalendarDay) func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+// editedDays is saveCalendar's merge for a whole calendar edited from version base (the
+// page's form, or a PUT naming the version it was read at): a three-way merge onto the
+// newest (renoflow.MergeCalendarEdit), so another admin's save in between keeps its
+// days. With no base, or one that cannot be read, days replace the calendar.
+func (s *Server) editedDays(ctx context.Context, base *int, days []renoflow.CalendarDay) func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+	if base != nil {
+		if loaded, err := postgres.CalendarAt(ctx, s.db, *base); err == nil {
+			return func(newest []renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+				return renoflow.MergeCalendarEdit(newest, loaded.Days, days), nil
+			}
+		}
+	}
 	return func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) { return days, nil }
+}
+
+// formVersion reads a form's hidden version field (nil when absent or not a number).
+func formVersion(v string) *int {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return nil
+	}
+	return &n
 }
 
 // apiCalendar: GET /api/calendar → the calendar version in force (version and days).
@@ -239,6 +262,7 @@ func (s *Server) apiCalendar(c *fiber.Ctx) error {
 func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 	var days []renoflow.CalendarDay
 	var note string
+	var base *int
 	var err error
 	if ct := strings.ToLower(c.Get(fiber.HeaderContentType)); strings.HasPrefix(ct, "text/csv") {
 		if msg := renoflow.CheckText(csvField, string(c.Body())); msg != "" {
@@ -251,13 +275,13 @@ func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 		var in CalendarInput
 		if err = decodeJSON(c, &in); err == nil {
 			days, err = checkCalendarDays(in.Days)
-			note = in.Note
+			note, base = in.Note, in.Version
 		}
 	}
 	if err != nil {
 		return err
 	}
-	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), replaceDays(days), note)
+	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), s.editedDays(c.UserContext(), base, days), note)
 	if err != nil {
 		return err
 	}
@@ -326,11 +350,18 @@ func (s *Server) pageAdminCalendarPost(c *fiber.Ctx) error {
 		if cur, err = s.currentCalendar(ctx); err != nil {
 			return err
 		}
-		if slices.Equal(cur.Days, days) {
+		loaded := cur.Days // what the page showed: the version it names, when readable
+		base := formVersion(c.FormValue("version"))
+		if base != nil {
+			if cv, err := postgres.CalendarAt(ctx, s.db, *base); err == nil {
+				loaded = cv.Days
+			}
+		}
+		if slices.Equal(loaded, days) {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("日历未改变，没有生成新版本"), fiber.StatusSeeOther)
 		}
 		var saved CalendarVersion
-		if saved, err = s.saveCalendar(ctx, actorOf(c), replaceDays(days), note); err == nil {
+		if saved, err = s.saveCalendar(ctx, actorOf(c), s.editedDays(ctx, base, days), note); err == nil {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("已保存为日历第"+itoa(saved.Version)+"版，对此后设定的计时生效"), fiber.StatusSeeOther)
 		}
 	}

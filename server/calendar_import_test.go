@@ -3,9 +3,13 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,3 +146,32 @@ func TestConcurrentCalendarImportsKeepEachOther(t *testing.T) {
 		}
 	}
 }
+
+// A calendar saved from the page loaded before another admin's import keeps that
+// import's days: only what the page's edit changed is applied (fresh-eyes check: the
+// import was lost).
+func TestStaleCalendarPageKeepsOthersImport(t *testing.T) {
+	h := newHarness(t)
+	admin := h.login("admin")
+	_, html, _ := h.page(admin, http.MethodGet, "/admin/calendar", nil)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(html)
+	require.NotNil(t, version, "the form names the version it was made from")
+	text := regexp.MustCompile(`(?s)<textarea name="csv"[^>]*>(.*?)</textarea>`).FindStringSubmatch(html)
+	require.NotNil(t, text)
+
+	status, body := h.post(admin, "/api/calendar/import", "text/csv", []byte("2051-01-01,holiday,元旦\n"))
+	require.Equal(t, http.StatusOK, status, "%v", body)
+
+	edited := strings.ReplaceAll(html2text(text[1]), "\r", "") + "\n2052-01-01,holiday,元旦\n"
+	status, _, _ = h.page(admin, http.MethodPost, "/admin/calendar", url.Values{"version": {version[1]}, "csv": {edited}, "note": {"加2052年"}})
+	require.Equal(t, http.StatusSeeOther, status)
+	status, body = h.api(admin, http.MethodGet, "/api/calendar", nil)
+	require.Equal(t, http.StatusOK, status)
+	ds := dates(body)
+	require.Contains(t, ds, "2052-01-01", "the page's edit")
+	require.Contains(t, ds, "2051-01-01", "the other admin's import is kept")
+	require.Contains(t, ds, "2026-10-01", "and the days nobody touched")
+}
+
+// html2text undoes the template's escaping of a textarea's text.
+func html2text(s string) string { return html.UnescapeString(s) }

@@ -202,7 +202,12 @@ func (s *Server) apiSavePolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body = unwrapPolicy(body)
+	body, base := unwrapPolicy(body)
+	if base != nil {
+		if body, err = s.changedSince(c.UserContext(), *base, body); err != nil {
+			return err
+		}
+	}
 	p, err := s.savePolicy(c.UserContext(), actorOf(c), body, c.Query("note"))
 	if err != nil {
 		return err
@@ -211,20 +216,58 @@ func (s *Server) apiSavePolicy(c *fiber.Ctx) error {
 }
 
 // unwrapPolicy takes GET /api/policy's answer as PUT's body (issue 13: the output can be
-// sent back unchanged): {"version": n, "policy": {...}} is the policy {...}.
-func unwrapPolicy(body []byte) []byte {
+// sent back unchanged): {"version": n, "policy": {...}} is the policy {...}, made from
+// version n (nil when the body names none).
+func unwrapPolicy(body []byte) (inner []byte, version *int) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
-		return body
+		return body, nil
 	}
-	inner, ok := m["policy"]
+	policy, ok := m["policy"]
 	if !ok {
-		return body
+		return body, nil
 	}
 	for k := range m {
 		if k != "policy" && k != "version" {
-			return body
+			return body, nil
 		}
 	}
-	return inner
+	var v int
+	if json.Unmarshal(m["version"], &v) == nil && m["version"] != nil {
+		version = &v
+	}
+	return policy, version
+}
+
+// changedSince is what body, a whole policy or part of one made from version base (GET
+// /api/policy's answer, edited), changes: the settings it sets to values other than
+// base's. Saved onto the newest version, that is a three-way merge: another admin's save
+// after base keeps its changes. A base that cannot be read: body as it is.
+func (s *Server) changedSince(ctx context.Context, base int, body []byte) ([]byte, error) {
+	from, err := s.policies.At(ctx, s.db, base)
+	if err != nil {
+		return body, nil
+	}
+	edited, err := renoflow.MergePolicy(from, body)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := policyChanges(renoflow.PolicyValues(edited), renoflow.PolicyValues(from))
+	if changes == nil && err == nil {
+		changes = []byte("{}")
+	}
+	return changes, err
+}
+
+// baseValues are the values of policy version base as a form made from it showed them
+// (cur when base cannot be read): what the form's changes are counted against.
+func (s *Server) baseValues(ctx context.Context, base *int, cur map[string]string) map[string]string {
+	if base == nil {
+		return cur
+	}
+	p, err := s.policies.At(ctx, s.db, *base)
+	if err != nil {
+		return cur
+	}
+	return renoflow.PolicyValues(p)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
 	"testing"
@@ -121,4 +122,44 @@ func TestUnreadablePolicyVersion(t *testing.T) {
 
 	status, body = h.api(cm, http.MethodPost, "/api/customers", testFiling("13922223333"))
 	require.Less(t, status, 300, "%v", body)
+}
+
+// A whole policy made from an older version — the admin page loaded before another
+// admin's save, or GET /api/policy's answer edited and sent back — changes only what its
+// maker changed: the other admin's save is kept (a three-way merge; fresh-eyes check: it
+// was reverted).
+func TestStalePolicyFormKeepsOthersChanges(t *testing.T) {
+	h := newHarness(t)
+	a, b := h.login("admin"), h.login("admin")
+	status, got := h.api(a, http.MethodGet, "/api/policy", nil) // A reads…
+	require.Equal(t, http.StatusOK, status)
+	_, html, _ := h.page(a, http.MethodGet, "/admin/policy", nil) // …and opens the page
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(html)
+	require.NotNil(t, version, "the form names the version it was made from")
+
+	status, body := h.api(b, http.MethodPut, "/api/policy", map[string]any{"owner_capacity": 260}) // B saves
+	require.Equal(t, http.StatusOK, status, "%v", body)
+
+	edited := got["policy"].(map[string]any)
+	edited["verify_within"] = "4h"
+	status, body = h.api(a, http.MethodPut, "/api/policy", got) // A sends back the answer, edited
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	p := body["policy"].(map[string]any)
+	require.Equal(t, "4h", p["verify_within"])
+	require.EqualValues(t, 260, p["owner_capacity"], "B's change is kept")
+
+	form := url.Values{"version": {version[1]}}
+	def := renoflow.DefaultPolicy()
+	for k, v := range renoflow.PolicyValues(def) {
+		form.Set(k, v)
+	}
+	form.Set("claim_window", "10d")
+	status, _, _ = h.page(a, http.MethodPost, "/admin/policy", form) // A's page, still the old values
+	require.Equal(t, http.StatusSeeOther, status)
+	status, body = h.api(a, http.MethodGet, "/api/policy", nil)
+	require.Equal(t, http.StatusOK, status)
+	p = body["policy"].(map[string]any)
+	require.Equal(t, "10d", p["claim_window"])
+	require.Equal(t, "4h", p["verify_within"], "A's own API change is kept too")
+	require.EqualValues(t, 260, p["owner_capacity"], "B's change is kept")
 }
