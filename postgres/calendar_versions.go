@@ -9,6 +9,7 @@ import (
 
 	"github.com/renoflow/renoflow"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // CalendarVersion is a row of calendar_versions: one saved version of the company
@@ -92,10 +93,22 @@ func SaveMergedCalendar(ctx context.Context, db bun.IDB, merge func(newest Calen
 	return saved, err
 }
 
+// VersionLockWait bounds how long a save of a versioned setting waits for another's
+// lock before it is refused (503, "正被他人保存"); tests shorten it.
+var VersionLockWait = 5 * time.Second
+
 // lockVersions takes the exclusive lock a merged save of a versioned setting holds: other
-// saves wait, readers do not.
+// saves wait, at most VersionLockWait; readers do not.
 func lockVersions(ctx context.Context, tx bun.Tx, table string) error {
-	if _, err := tx.ExecContext(ctx, "LOCK TABLE ? IN EXCLUSIVE MODE", bun.Ident(table)); err != nil {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = ?", fmt.Sprintf("%dms", VersionLockWait.Milliseconds())); err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", table, err)
+	}
+	_, err := tx.ExecContext(ctx, "LOCK TABLE ? IN EXCLUSIVE MODE", bun.Ident(table))
+	var pg pgdriver.Error
+	if errors.As(err, &pg) && pg.Field('C') == "55P03" { // lock_not_available
+		return &renoflow.Error{Code: renoflow.CodeUnavailable, Message: "设置正被他人保存，请稍后重试"}
+	}
+	if err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", table, err)
 	}
 	return nil

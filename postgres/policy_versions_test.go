@@ -198,3 +198,29 @@ func TestEnsureDefaults(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, n)
 }
+
+// A save waits for another's lock at most VersionLockWait, then is refused as
+// unavailable (503) without storing anything; once the lock is gone it saves.
+func TestSaveWaitsForTheLockBoundedly(t *testing.T) {
+	db := newDB(t)
+	ctx := t.Context()
+	defer func(w time.Duration) { VersionLockWait = w }(VersionLockWait)
+	VersionLockWait = 200 * time.Millisecond
+	holder, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = holder.ExecContext(ctx, "LOCK TABLE policy_versions, calendar_versions IN EXCLUSIVE MODE")
+	require.NoError(t, err)
+	merge := func(p renoflow.Policy) (renoflow.Policy, error) { p.OwnerCapacity = 99; return p, nil }
+	start := time.Now()
+	_, _, err = SaveMergedPolicy(ctx, db, merge, Change{By: "admin"})
+	require.Less(t, time.Since(start), 3*time.Second)
+	var de *renoflow.Error
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, renoflow.CodeUnavailable, de.Code)
+	_, err = SaveMergedCalendar(ctx, db, func(CalendarVersion) ([]renoflow.CalendarDay, error) { return nil, nil }, Change{By: "admin"})
+	require.ErrorAs(t, err, &de)
+	require.NoError(t, holder.Rollback())
+	saved, _, err := SaveMergedPolicy(ctx, db, merge, Change{By: "admin"})
+	require.NoError(t, err)
+	require.Equal(t, 1, saved.Version, "nothing was stored by the refused save")
+}
