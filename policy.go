@@ -225,14 +225,7 @@ func MergePolicy(base Policy, body []byte) (Policy, error) {
 	var pr Problems
 	for _, k := range names {
 		// One key at a time, so that a bad value names its own setting.
-		one, err := json.Marshal(map[string]json.RawMessage{k: keys[k]})
-		if err != nil {
-			pr.Add(k, "取值不是有效的 JSON")
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(one))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&p); err != nil {
+		if err := decodeSetting(&p, k, keys[k]); err != nil {
 			pr.Add(k, policyDecodeProblem(err))
 		}
 	}
@@ -241,6 +234,18 @@ func MergePolicy(base Policy, body []byte) (Policy, error) {
 	}
 	p.Version = 0
 	return p, p.Validate()
+}
+
+// decodeSetting overlays one setting, key with its JSON value, on p; an unknown key or a
+// value of the wrong shape is an error (policyDecodeProblem says it in Chinese).
+func decodeSetting(p *Policy, key string, value json.RawMessage) error {
+	one, err := json.Marshal(map[string]json.RawMessage{key: value})
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(one))
+	dec.DisallowUnknownFields()
+	return dec.Decode(p)
 }
 
 // policyDecodeProblem says in Chinese why one policy setting could not be read.
@@ -292,11 +297,8 @@ func SalvagePolicy(newestFirst [][]byte) (p Policy, dropped []string, err error)
 				continue
 			}
 			q := p
-			one, _ := json.Marshal(map[string]json.RawMessage{k: keys[k]})
-			dec := json.NewDecoder(bytes.NewReader(one))
-			dec.DisallowUnknownFields()
 			var pr *Error
-			if dec.Decode(&q) == nil && (!errors.As(q.Validate(), &pr) || !pr.Names(k)) {
+			if decodeSetting(&q, k, keys[k]) == nil && (!errors.As(q.Validate(), &pr) || !pr.Names(k)) {
 				p, taken[k] = q, true
 			} else if i == 0 {
 				dropped = append(dropped, k)
