@@ -223,16 +223,31 @@ func (s *Server) saveCalendar(ctx context.Context, actor renoflow.Actor, merge f
 	return calendarVersion(row), nil
 }
 
-// editedDays is saveCalendar's merge for a whole calendar edited from version base (the
-// page's form, or a PUT naming the version it was read at): a three-way merge onto the
-// newest (renoflow.MergeCalendarEdit), so another admin's save in between keeps its
-// days. With no base, or one that cannot be read, days replace the calendar.
-func (s *Server) editedDays(ctx context.Context, base *int, days []renoflow.CalendarDay) func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
-	if base != nil {
-		if loaded, err := postgres.CalendarAt(ctx, s.db, *base); err == nil {
-			return func(newest []renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
-				return renoflow.MergeCalendarEdit(newest, loaded.Days, days), nil
-			}
+// calendarAt reads calendar version base, the one an edit was made from (the page's
+// form, or a PUT naming the version it was read at); nil when there is no base or it
+// cannot be read.
+func (s *Server) calendarAt(ctx context.Context, base *int) []renoflow.CalendarDay {
+	if base == nil {
+		return nil
+	}
+	cv, err := postgres.CalendarAt(ctx, s.db, *base)
+	if err != nil {
+		return nil
+	}
+	if cv.Days == nil {
+		return []renoflow.CalendarDay{}
+	}
+	return cv.Days
+}
+
+// editedDays is saveCalendar's merge for a whole calendar edited from loaded (the days
+// of the version it was made from): a three-way merge onto the newest
+// (renoflow.MergeCalendarEdit), so another admin's save in between keeps its days. With
+// no loaded days (nil), days replace the calendar.
+func editedDays(loaded, days []renoflow.CalendarDay) func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+	if loaded != nil {
+		return func(newest []renoflow.CalendarDay) ([]renoflow.CalendarDay, error) {
+			return renoflow.MergeCalendarEdit(newest, loaded, days), nil
 		}
 	}
 	return func([]renoflow.CalendarDay) ([]renoflow.CalendarDay, error) { return days, nil }
@@ -281,7 +296,7 @@ func (s *Server) apiSaveCalendar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), s.editedDays(c.UserContext(), base, days), note)
+	cv, err := s.saveCalendar(c.UserContext(), actorOf(c), editedDays(s.calendarAt(c.UserContext(), base), days), note)
 	if err != nil {
 		return err
 	}
@@ -350,18 +365,16 @@ func (s *Server) pageAdminCalendarPost(c *fiber.Ctx) error {
 		if cur, err = s.currentCalendar(ctx); err != nil {
 			return err
 		}
-		loaded := cur.Days // what the page showed: the version it names, when readable
-		base := formVersion(c.FormValue("version"))
-		if base != nil {
-			if cv, err := postgres.CalendarAt(ctx, s.db, *base); err == nil {
-				loaded = cv.Days
-			}
+		loaded := s.calendarAt(ctx, formVersion(c.FormValue("version"))) // what the page showed
+		shown := loaded
+		if shown == nil {
+			shown = cur.Days
 		}
-		if slices.Equal(loaded, days) {
+		if slices.Equal(shown, days) {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("日历未改变，没有生成新版本"), fiber.StatusSeeOther)
 		}
 		var saved CalendarVersion
-		if saved, err = s.saveCalendar(ctx, actorOf(c), s.editedDays(ctx, base, days), note); err == nil {
+		if saved, err = s.saveCalendar(ctx, actorOf(c), editedDays(loaded, days), note); err == nil {
 			return c.Redirect("/admin/calendar?ok="+urlQueryEscape("已保存为日历第"+itoa(saved.Version)+"版，对此后设定的计时生效"), fiber.StatusSeeOther)
 		}
 	}
